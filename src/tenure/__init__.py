@@ -1,0 +1,41 @@
+"""tenure: a customer-retention engine.
+
+Turn a business's own records into measurement (cohorts, lifecycle, growth), prediction
+(who is still a customer, what they will buy, who is about to leave) and action.
+
+>>> import tenure
+>>> orders = tenure.datasets.load_cdnow(kind="sample")
+>>> orders.columns.tolist()[:5]
+['customer_id', 'order_id', 'ordered_at', 'quantity', 'amount']
+"""
+
+from tenure import datasets
+from tenure._ingest import IngestReport
+from tenure.config import Config
+from tenure.errors import (
+    ConfigError,
+    InputError,
+    ModelError,
+    NotFittedError,
+    TenureError,
+    WorkspaceError,
+)
+from tenure.io import Mapping
+from tenure.workspace import Workspace, WorkspaceStatus
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "Config",
+    "ConfigError",
+    "IngestReport",
+    "InputError",
+    "Mapping",
+    "ModelError",
+    "NotFittedError",
+    "TenureError",
+    "Workspace",
+    "WorkspaceError",
+    "WorkspaceStatus",
+    "datasets",
+]

@@ -1,0 +1,303 @@
+"""Every workspace setting, declared once.
+
+A :class:`Setting` names a key, its default, its type and a help text. The same declarations
+write the commented ``tenure.toml`` of a new workspace, validate a loaded one, drive
+``tenure config`` and generate ``docs/configuration.md``.
+
+Settings whose value is a structure rather than a scalar (calendars, policies) live in their
+own top-level tables; a capability that reads one registers its name in
+``STRUCTURED_SECTIONS`` and validates it itself.
+"""
+
+from __future__ import annotations
+
+import difflib
+import tomllib
+import zoneinfo
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import tomlkit
+
+from tenure.errors import ConfigError
+
+__all__ = ["SETTINGS", "Config", "Setting", "render_docs", "render_toml"]
+
+
+def _check_timezone(value: str) -> None:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError) as exc:
+        raise ConfigError(
+            f"'{value}' is not a time zone name; use an IANA name such as 'Asia/Shanghai' or 'UTC'"
+        ) from exc
+
+
+def _check_memory(value: str) -> None:
+    text = value.strip().upper().replace(" ", "")
+    units = ("KB", "MB", "GB", "TB", "KIB", "MIB", "GIB", "TIB")
+    number = next((text[: -len(u)] for u in units if text.endswith(u)), None)
+    if number is None or not number.replace(".", "", 1).isdigit():
+        raise ConfigError(f"'{value}' is not a memory size; write it like '2GB' or '512MB'")
+
+
+def _check_positive(value: int) -> None:
+    if value <= 0:
+        raise ConfigError(f"{value} must be a positive whole number")
+
+
+def _check_non_negative(value: int) -> None:
+    if value < 0:
+        raise ConfigError(f"{value} must be zero or a positive whole number")
+
+
+def _check_stage_names(value: list[str]) -> None:
+    if len(value) < 2:
+        raise ConfigError("the funnel needs at least two stages, the last one being the win")
+    if len({v.lower() for v in value}) != len(value):
+        raise ConfigError(f"stage names {value} repeat a name; each stage needs its own name")
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One configurable value: ``section.name``, its default and what it does."""
+
+    key: str
+    default: Any
+    help: str
+    check: Callable[[Any], None] | None = field(default=None, compare=False)
+
+    @property
+    def section(self) -> str:
+        return self.key.split(".", 1)[0]
+
+    @property
+    def name(self) -> str:
+        return self.key.split(".", 1)[1]
+
+    def coerce(self, value: Any, *, where: str) -> Any:
+        """Return ``value`` as this setting's type, or raise a ConfigError naming ``where``."""
+        expected = type(self.default)
+        ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
+        if expected is float and isinstance(value, int) and not isinstance(value, bool):
+            value, ok = float(value), True
+        if expected is list:
+            ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
+        if not ok:
+            raise ConfigError(
+                f"{where}: {self.key} = {value!r} should be {_type_words(self.default)}"
+            )
+        if self.check is not None:
+            try:
+                self.check(value)
+            except ConfigError as exc:
+                raise ConfigError(f"{where}: {self.key}: {exc}") from None
+        return value
+
+
+def _type_words(default: Any) -> str:
+    return {
+        bool: "true or false",
+        int: "a whole number",
+        float: "a number",
+        str: "a text in quotes",
+        list: "a list of texts such as [\"a\", \"b\"]",
+    }[type(default)]
+
+
+SETTINGS: tuple[Setting, ...] = (
+    Setting(
+        "workspace.timezone",
+        "UTC",
+        "Time zone of the business. Timestamps are stored as local time in this zone; a file "
+        "whose times are in another zone says so with `timezone` in its mapping.",
+        _check_timezone,
+    ),
+    Setting(
+        "workspace.currency",
+        "CNY",
+        "Currency of amounts when an order has no currency column.",
+    ),
+    Setting(
+        "ingest.strict_references",
+        False,
+        "Quarantine rows that name a customer (or order, or ticket) the workspace does not "
+        "hold yet, instead of accepting them.",
+    ),
+    Setting(
+        "ingest.batch_rows",
+        131072,
+        "Rows read per batch while streaming a file; larger batches are faster and use "
+        "more memory.",
+        _check_positive,
+    ),
+    Setting(
+        "engine.memory_limit",
+        "1GB",
+        "Memory the DuckDB engine may use before it spills to disk.",
+        _check_memory,
+    ),
+    Setting(
+        "engine.threads",
+        0,
+        "Threads the DuckDB engine may use; 0 uses every core.",
+        _check_non_negative,
+    ),
+    Setting(
+        "funnel.stages",
+        ["ML", "MQL", "SL", "SQL", "won"],
+        "Lead stages in funnel order, the last one being the win. Stage values in `leads` "
+        "must be one of these or the lost stage (compared without case).",
+        _check_stage_names,
+    ),
+    Setting(
+        "funnel.lost_stage",
+        "lost",
+        "Stage value that marks a lead as lost.",
+    ),
+)
+
+_BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
+
+# Top-level tables holding structured settings, validated by the capability that owns them.
+STRUCTURED_SECTIONS: set[str] = set()
+
+
+class Config(Mapping[str, Any]):
+    """The settings of one workspace: every declared key, with file values over defaults.
+
+    >>> Config()["workspace.timezone"]
+    'UTC'
+    """
+
+    def __init__(
+        self, values: Mapping[str, Any] | None = None, *, raw: Mapping[str, Any] | None = None
+    ):
+        self._values = {s.key: s.default for s in SETTINGS}
+        for key, value in (values or {}).items():
+            self._values[key] = _setting(key, "settings").coerce(value, where="settings")
+        self.raw: dict[str, Any] = dict(raw or {})
+
+    @classmethod
+    def load(cls, path: Path) -> Config:
+        """Read and validate a ``tenure.toml``."""
+        try:
+            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
+        except OSError as exc:
+            raise ConfigError(f"{path}: cannot be read ({exc.strerror})") from None
+        values = {}
+        for section, body in raw.items():
+            if section in STRUCTURED_SECTIONS:
+                continue
+            if not isinstance(body, dict):
+                raise ConfigError(f"{path}: '{section}' should be a table such as [{section}]")
+            for name, value in body.items():
+                key = f"{section}.{name}"
+                values[key] = _setting(key, str(path)).coerce(value, where=str(path))
+        return cls(values, raw=raw)
+
+    def __getitem__(self, key: str) -> Any:
+        return self._values[_setting(key, "settings").key]
+
+    def __iter__(self):
+        return iter(self._values)
+
+    def __len__(self) -> int:
+        return len(self._values)
+
+    def section(self, name: str) -> dict[str, Any]:
+        """The raw body of a structured section, or an empty dict."""
+        return dict(self.raw.get(name, {}))
+
+
+def _setting(key: str, where: str) -> Setting:
+    try:
+        return _BY_KEY[key]
+    except KeyError:
+        close = difflib.get_close_matches(key, _BY_KEY, n=1)
+        hint = f"; did you mean '{close[0]}'?" if close else "; `tenure config` lists them"
+        raise ConfigError(f"{where}: there is no setting '{key}'{hint}") from None
+
+
+def set_value(path: Path, key: str, text: str) -> Any:
+    """Set ``key`` in the TOML file at ``path`` from its command-line text, keeping comments."""
+    setting = _setting(key, str(path))
+    value: Any
+    kind = type(setting.default)
+    if kind is bool:
+        lowered = text.strip().lower()
+        if lowered not in {"true", "false"}:
+            raise ConfigError(f"{key} takes true or false, not '{text}'")
+        value = lowered == "true"
+    elif kind is int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise ConfigError(f"{key} takes a whole number, not '{text}'") from None
+    elif kind is list:
+        value = [part.strip() for part in text.split(",") if part.strip()]
+    else:
+        value = text
+    value = setting.coerce(value, where=key)
+    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    table = document.setdefault(setting.section, tomlkit.table())
+    table[setting.name] = value
+    path.write_text(tomlkit.dumps(document), encoding="utf-8")
+    return value
+
+
+def _toml_value(value: Any) -> str:
+    return tomlkit.item(value).as_string()
+
+
+def _wrap(text: str, width: int = 92) -> Iterable[str]:
+    line = ""
+    for word in text.split():
+        if line and len(line) + 1 + len(word) > width:
+            yield line
+            line = word
+        else:
+            line = f"{line} {word}" if line else word
+    if line:
+        yield line
+
+
+def render_toml(overrides: Mapping[str, Any] | None = None) -> str:
+    """The text of a new ``tenure.toml``: every setting with its help, defaults or overrides."""
+    overrides = dict(overrides or {})
+    lines = [
+        "# tenure workspace settings. Every setting is listed with its help and default;",
+        "# change a value here or with `tenure config KEY VALUE`.",
+    ]
+    section = None
+    for setting in SETTINGS:
+        if setting.section != section:
+            section = setting.section
+            lines += ["", f"[{section}]"]
+        lines += [f"# {part}" for part in _wrap(setting.help)]
+        value = overrides.get(setting.key, setting.default)
+        lines.append(f"{setting.name} = {_toml_value(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def render_docs() -> str:
+    """The settings reference, as Markdown (``docs/configuration.md``)."""
+    lines = [
+        "# Configuration",
+        "",
+        "Each workspace keeps its settings in `tenure.toml` beside its database. `tenure init`",
+        "writes every setting with its default and help; change one by editing the file or with",
+        "`tenure config KEY VALUE`, and list them with `tenure config`.",
+        "",
+        "This page is generated from the declarations in `tenure/config.py`.",
+        "",
+        "| setting | default | what it does |",
+        "| --- | --- | --- |",
+    ]
+    for setting in SETTINGS:
+        lines.append(f"| `{setting.key}` | `{_toml_value(setting.default)}` | {setting.help} |")
+    return "\n".join(lines) + "\n"

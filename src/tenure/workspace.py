@@ -1,0 +1,298 @@
+"""The workspace: a folder holding a DuckDB database and its ``tenure.toml``.
+
+>>> import tempfile, tenure
+>>> ws = tenure.Workspace.init(tempfile.mkdtemp() + "/shop", timezone="Asia/Shanghai")
+>>> report = ws.ingest("orders", tenure.datasets.load_cdnow(kind="sample"))
+>>> report.landed
+6919
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import duckdb
+import pandas as pd
+
+from tenure._migrations import SCHEMA_VERSION, migrate
+from tenure._sql import bound, ident
+from tenure.config import Config, render_toml
+from tenure.contract import TABLES
+from tenure.errors import WorkspaceError
+
+__all__ = ["Workspace", "WorkspaceStatus"]
+
+CONFIG_FILE = "tenure.toml"
+DB_FILE = "tenure.duckdb"
+ENV_VAR = "TENURE_WORKSPACE"
+
+
+@dataclass(frozen=True)
+class WorkspaceStatus:
+    """What a workspace holds: a row per contract table and the latest ingests."""
+
+    path: Path
+    schema_version: int
+    timezone: str
+    tables: pd.DataFrame
+    ingests: pd.DataFrame
+    quarantined: int
+
+
+class _Runner:
+    """Runs statements, showing their progress on the terminal when asked to."""
+
+    def __init__(self, con: duckdb.DuckDBPyConnection, show: bool) -> None:
+        self._con = con
+        self._show = show
+        self._progress = None
+
+    def __enter__(self) -> _Runner:
+        if self._show:
+            from rich.console import Console
+            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+
+            self._progress = Progress(
+                TextColumn("{task.description:<18}"), BarColumn(),
+                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
+                console=Console(stderr=True), transient=True,
+            )
+            self._progress.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        if self._progress is not None:
+            self._progress.stop()
+
+    def run(self, sql: str, params: dict[str, Any], description: str) -> None:
+        params = bound(sql, params)
+        if self._progress is None:
+            self._con.execute(sql, params)
+            return
+        task = self._progress.add_task(description, total=100)
+        failure: list[BaseException] = []
+
+        def work() -> None:
+            try:
+                self._con.execute(sql, params)
+            except BaseException as exc:  # handed to the calling thread below
+                failure.append(exc)
+
+        worker = threading.Thread(target=work, daemon=True)
+        worker.start()
+        try:
+            while worker.is_alive():
+                worker.join(0.1)
+                done = self._con.query_progress()
+                if done >= 0:
+                    self._progress.update(task, completed=done)
+        except KeyboardInterrupt:
+            self._con.interrupt()
+            worker.join()
+            raise
+        self._progress.update(task, completed=100)
+        if failure:
+            raise failure[0]
+
+
+class Workspace:
+    """A tenure workspace: the DuckDB store of one business and its settings.
+
+    Open an existing one with ``Workspace(path)``; create one with :meth:`Workspace.init`.
+    """
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path).expanduser().resolve()
+        config_path = self.path / CONFIG_FILE
+        if not config_path.is_file():
+            raise WorkspaceError(
+                f"{self.path} is not a tenure workspace (no {CONFIG_FILE}); create one with "
+                f"`tenure init {path}`"
+            )
+        self.config = Config.load(config_path)
+        self._con: duckdb.DuckDBPyConnection | None = None
+        self._ibis = None
+
+    # -- creating and finding -------------------------------------------------------------
+    @classmethod
+    def init(cls, path: str | Path, *, timezone: str | None = None,
+             currency: str | None = None, exist_ok: bool = False) -> Workspace:
+        """Create a workspace at ``path`` (a new or empty folder) and return it open."""
+        folder = Path(path).expanduser()
+        if (folder / CONFIG_FILE).exists():
+            if exist_ok:
+                return cls(folder)
+            raise WorkspaceError(f"{folder} is already a tenure workspace; open it instead")
+        if folder.exists() and not folder.is_dir():
+            raise WorkspaceError(f"{folder} is a file; give a folder for the workspace")
+        overrides: dict[str, Any] = {}
+        if timezone:
+            overrides["workspace.timezone"] = timezone
+        if currency:
+            overrides["workspace.currency"] = currency
+        Config(overrides)  # validates before anything is written
+        folder.mkdir(parents=True, exist_ok=True)
+        (folder / CONFIG_FILE).write_text(render_toml(overrides), encoding="utf-8")
+        workspace = cls(folder)
+        workspace.connection  # noqa: B018 - creates the database and its tables
+        return workspace
+
+    @classmethod
+    def find(cls, path: str | Path | None = None) -> Workspace:
+        """The workspace at ``path``, else ``$TENURE_WORKSPACE``, else the one enclosing the
+        current folder."""
+        if path is not None:
+            return cls(path)
+        env = os.environ.get(ENV_VAR)
+        if env:
+            return cls(env)
+        here = Path.cwd().resolve()
+        for folder in (here, *here.parents):
+            if (folder / CONFIG_FILE).is_file():
+                return cls(folder)
+        raise WorkspaceError(
+            "no workspace here; pass --workspace DIR, set TENURE_WORKSPACE, or create one "
+            "with `tenure init DIR`"
+        )
+
+    # -- the database ---------------------------------------------------------------------
+    @property
+    def db_path(self) -> Path:
+        return self.path / DB_FILE
+
+    @property
+    def connection(self) -> duckdb.DuckDBPyConnection:
+        """The DuckDB connection, opened (and migrated) on first use."""
+        if self._con is None:
+            settings: dict[str, Any] = {"memory_limit": self.config["engine.memory_limit"]}
+            if self.config["engine.threads"]:
+                settings["threads"] = self.config["engine.threads"]
+            try:
+                con = duckdb.connect(str(self.db_path), config=settings)
+            except duckdb.IOException as exc:
+                raise WorkspaceError(
+                    f"cannot open {self.db_path}: {str(exc).splitlines()[0]}; another tenure "
+                    "process may be using it"
+                ) from None
+            con.execute("SET enable_progress_bar = true")
+            con.execute("SET enable_progress_bar_print = false")
+            con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
+            try:
+                migrate(con, str(self.path))
+            except BaseException:
+                con.close()
+                raise
+            self._con = con
+        return self._con
+
+    def close(self) -> None:
+        if self._con is not None:
+            self._con.close()
+            self._con = None
+            self._ibis = None
+
+    def __enter__(self) -> Workspace:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        return f"Workspace({str(self.path)!r})"
+
+    def runner(self, progress: bool) -> _Runner:
+        return _Runner(self.connection, progress)
+
+    @contextmanager
+    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+        """A block whose writes land together or not at all."""
+        con = self.connection
+        con.execute("BEGIN TRANSACTION")
+        try:
+            yield con
+        except BaseException:
+            con.execute("ROLLBACK")
+            raise
+        con.execute("COMMIT")
+
+    # -- the engine -----------------------------------------------------------------------
+    @property
+    def ibis(self):
+        """An Ibis backend over this workspace's database (see :mod:`tenure.engine`)."""
+        if self._ibis is None:
+            from tenure.engine import connect
+
+            self._ibis = connect(self.connection)
+        return self._ibis
+
+    def table(self, name: str):
+        """The contract table ``name`` as an Ibis table expression."""
+        from tenure.contract import table
+
+        table(name)
+        return self.ibis.table(name)
+
+    # -- ingest ---------------------------------------------------------------------------
+    def ingest(self, table: str, source: Any, mapping: Any = None, *, progress: bool = False):
+        """Validate ``source`` and land it in ``table``; return an :class:`IngestReport`.
+
+        ``source`` is a path (CSV, Parquet, JSON lines, Excel) or a pandas, Polars or Arrow
+        table; ``mapping`` is a mapping file path, a :class:`tenure.io.Mapping`, or a dict
+        from source column names to contract column names.
+        """
+        from tenure._ingest import ingest
+
+        return ingest(self, table, source, mapping, progress=progress)
+
+    # -- looking inside -------------------------------------------------------------------
+    def quarantine(self, table: str | None = None, *, source: str | None = None,
+                   reason: str | None = None, limit: int | None = None) -> pd.DataFrame:
+        """Rows held back from ingest, with the source, row, column and reason."""
+        where, params = [], {}
+        for name, value in (("table_name", table), ("source", source), ("reason", reason)):
+            if value is not None:
+                where.append(f"{name} = ${name}")
+                params[name] = value
+        sql = "SELECT ingest_id, table_name, source, \"row\", column_name, reason, value, message "
+        sql += "FROM quarantine"
+        if where:
+            sql += " WHERE " + " AND ".join(where)
+        sql += " ORDER BY table_name, source, \"row\", column_name"
+        if limit is not None:
+            sql += " LIMIT $limit"
+            params["limit"] = int(limit)
+        return self.connection.execute(sql, params).df()
+
+    def status(self) -> WorkspaceStatus:
+        """Tables with row counts and date ranges, and the latest ingests."""
+        con = self.connection
+        parts = []
+        for spec in TABLES.values():
+            if spec.time_column:
+                col = ident(spec.time_column)
+                parts.append(f"SELECT '{spec.name}' AS table_name, count(*) AS rows, "
+                             f"CAST(min({col}) AS VARCHAR) AS first, "
+                             f"CAST(max({col}) AS VARCHAR) AS last FROM {ident(spec.name)}")
+            else:
+                parts.append(f"SELECT '{spec.name}', count(*), NULL, NULL FROM {ident(spec.name)}")
+        tables = con.execute(
+            f"SELECT t.*, l.last_ingest FROM ({' UNION ALL '.join(parts)}) t LEFT JOIN "
+            "(SELECT table_name, max(finished_at) AS last_ingest FROM ingest_log GROUP BY 1) l "
+            "USING (table_name)"
+        ).df()
+        order = {name: i for i, name in enumerate(TABLES)}
+        tables = tables.sort_values("table_name", key=lambda s: s.map(order)).reset_index(drop=True)
+        ingests = con.execute(
+            "SELECT ingest_id, table_name, source, finished_at, rows_read, landed, updated, "
+            "unchanged, quarantined FROM ingest_log ORDER BY ingest_id DESC LIMIT 10"
+        ).df()
+        quarantined = con.execute("SELECT count(DISTINCT (table_name, source, \"row\")) "
+                                  "FROM quarantine").fetchone()[0]
+        return WorkspaceStatus(self.path, SCHEMA_VERSION, self.config["workspace.timezone"],
+                               tables, ingests, quarantined)
