@@ -213,7 +213,9 @@ def quarantine(
     if frame.empty:
         out.print("Nothing in quarantine.")
         return
-    _show_table(frame.drop(columns=["ingest_id"]), "Quarantine")
+    for (table_name, source), rows in frame.groupby(["table_name", "source"], sort=False):
+        _show_table(rows[["row", "column_name", "reason", "value", "message"]]
+                    .rename(columns={"column_name": "column"}), f"{table_name} ← {source}")
 
 
 @app.command()

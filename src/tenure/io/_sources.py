@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import csv
 import gzip
-import io
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -139,10 +138,21 @@ def _sniff_delimiter(line: str) -> str:
     return best if counts[best] else ","
 
 
-def _open_text(path: Path, encoding: str):
-    if path.suffix.lower() == ".gz":
-        return io.TextIOWrapper(gzip.open(path, "rb"), encoding=encoding, newline="")
-    return path.open("r", encoding=encoding, newline="")
+def _header_line(path: Path, skip_rows: int) -> str:
+    """The header line of a UTF-8 file, after ``skip_rows`` title lines."""
+    opener = gzip.open if path.suffix.lower() == ".gz" else open
+    with opener(path, "rb") as handle:
+        for _ in range(skip_rows):
+            handle.readline()
+        line = handle.readline()
+    try:
+        return line.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise InputError(
+            f"line {skip_rows + 1} is not valid UTF-8; the file may be GBK: set "
+            "encoding = \"gb18030\" in the mapping file's [options]",
+            source=str(path),
+        ) from None
 
 
 def _open_csv(con, path: Path, options: ReadOptions, run: Runner) -> Source:
@@ -160,10 +170,7 @@ def _open_csv(con, path: Path, options: ReadOptions, run: Runner) -> Source:
         except BaseException:
             shutil.rmtree(folder, ignore_errors=True)
             raise
-    with _open_text(readable, "utf-8-sig") as handle:
-        for _ in range(options.skip_rows):
-            handle.readline()
-        first = handle.readline()
+    first = _header_line(readable, options.skip_rows)
     if not first.strip():
         raise InputError("has no header line; the first line should name the columns",
                          source=str(path))
@@ -201,7 +208,7 @@ def _open_csv(con, path: Path, options: ReadOptions, run: Runner) -> Source:
         f"SELECT line, error_type, trim(csv_line, chr(10) || chr(13)), error_message "
         f"FROM {ident(rejects_table)} ORDER BY line"
     ).fetchall()
-    unicode_errors = [r for r in found if r[1] == "INVALID UNICODE"]
+    unicode_errors = [r for r in found if r[1] in ("INVALID UNICODE", "INVALID ENCODING")]
     if unicode_errors:
         for step in reversed(cleanup):
             step()

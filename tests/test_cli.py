@@ -1,0 +1,97 @@
+"""The command line, run in process with Typer's runner."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from tenure.cli import app
+
+runner = CliRunner()
+COMMANDS = ["init", "ingest", "status", "quarantine", "config", "simulate", "demo"]
+
+
+def run(*args: str):
+    return runner.invoke(app, list(args), env={"TENURE_WORKSPACE": "", "COLUMNS": "200"})
+
+
+def test_help_explains_every_command_with_an_example():
+    result = run("--help")
+    assert result.exit_code == 0
+    for command in COMMANDS:
+        assert command in result.output
+        page = run(command, "--help")
+        assert page.exit_code == 0, page.output
+        assert "Example:" in page.output, command
+
+
+def test_init_ingest_status_and_quarantine(tmp_path, write):
+    ws = str(tmp_path / "shop")
+    assert run("init", ws, "--timezone", "Asia/Shanghai").exit_code == 0
+    orders = write("orders.csv", "订单号,客户编号,下单时间,实付金额\nA1,C1,2024-01-05,9\n"
+                                 "A2,C1,2024-01-06,oops\n")
+    result = run("ingest", "orders", str(orders), "--workspace", ws)
+    assert result.exit_code == 0, result.output
+    assert "quarantined" in result.output and "1 × unparseable" in result.output
+    status = run("status", "--workspace", ws)
+    assert status.exit_code == 0 and "orders" in status.output
+    held = run("quarantine", "--workspace", ws)
+    assert "could not read 'oops' as a number" in held.output
+    out = tmp_path / "held.csv"
+    assert run("quarantine", "--workspace", ws, "--csv", str(out)).exit_code == 0
+    assert out.read_text(encoding="utf-8").count("\n") == 2  # header and one row
+    strict = run("ingest", "orders", str(orders), "--workspace", ws, "--fail-on-quarantine")
+    assert strict.exit_code == 1
+
+
+def test_errors_are_one_line_with_status_2(tmp_path, write):
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    bad = write("orders.csv", "order_id,amount\nA1,3\n")
+    result = run("ingest", "orders", str(bad), "--workspace", ws)
+    assert result.exit_code == 2
+    lines = [line for line in result.output.splitlines() if line.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: ")
+    assert "no column for customer_id, ordered_at" in result.output.replace("\n", "")
+    # --debug shows the exception itself instead.
+    debug = runner.invoke(app, ["--debug", "ingest", "orders", str(bad), "--workspace", ws])
+    assert debug.exit_code != 2 and debug.exception is not None
+
+
+def test_no_workspace_is_a_user_error(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    result = run("status")
+    assert result.exit_code == 2 and "no workspace here" in result.output
+
+
+def test_config_shows_and_changes_settings(tmp_path):
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    assert "workspace.timezone" in run("config", "--workspace", ws).output
+    assert run("config", "ingest.strict_references", "true", "--workspace", ws).exit_code == 0
+    assert "True" in run("config", "ingest.strict_references", "--workspace", ws).output
+    wrong = run("config", "ingest.strict_reference", "--workspace", ws)
+    assert wrong.exit_code == 2 and "did you mean 'ingest.strict_references'" in wrong.output
+    bad = run("config", "engine.threads", "many", "--workspace", ws)
+    assert bad.exit_code == 2 and "takes a whole number" in bad.output
+    text = (tmp_path / "shop" / "tenure.toml").read_text()
+    assert "strict_references = true" in text and "# Quarantine rows that name" in text
+
+
+def test_simulate_writes_every_table(tmp_path):
+    result = run("simulate", str(tmp_path / "sim"), "--customers", "300", "--seed", "4",
+                 "--format", "csv")
+    assert result.exit_code == 0, result.output
+    names = {p.name for p in (tmp_path / "sim").iterdir()}
+    assert {"orders.csv", "customers.csv", "ticket_status.csv", "truth.json",
+            "latent.parquet"} <= names
+
+
+@pytest.mark.slow
+def test_demo_builds_two_workspaces_and_reruns_idempotently(tmp_path):
+    first = run("demo", str(tmp_path / "demo"), "--customers", "500")
+    assert first.exit_code == 0, first.output
+    assert "Where to look next" in first.output
+    second = run("demo", str(tmp_path / "demo"), "--customers", "500")
+    assert second.exit_code == 0
+    assert "landed 0," in second.output.replace("\n", " ")

@@ -1,0 +1,89 @@
+"""An ingest killed midway leaves the workspace holding all of it or none of it."""
+
+from __future__ import annotations
+
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+
+import pyarrow as pa
+import pyarrow.parquet as pq
+import pytest
+
+from tenure import Workspace
+
+N = 2_000_000
+
+# The child ingests a file and says which step it is starting, so that the parent can kill
+# it in the middle of writing rows.
+CHILD = textwrap.dedent("""
+    import sys
+    from tenure import Workspace
+    from tenure import workspace as module
+
+    class Announcing(module._Runner):
+        def run(self, sql, params, description):
+            print(description, flush=True)
+            super().run(sql, params, description)
+
+    ws = Workspace(sys.argv[1])
+    ws.runner = lambda progress: Announcing(ws.connection, False)
+    ws.ingest("orders", sys.argv[2])
+    print("done", flush=True)
+""")
+
+
+def _orders_file(path, amount: float) -> None:
+    table = pa.table({
+        "order_id": pa.array([f"O{i:08d}" for i in range(N)]),
+        "customer_id": pa.array([f"C{i % 100_000}" for i in range(N)]),
+        "ordered_at": pa.array([1_700_000_000_000_000 + i for i in range(N)],
+                               pa.timestamp("us")),
+        "amount": pa.array([amount] * N),
+    })
+    pq.write_table(table, path)
+
+
+def _kill_during(step: str, workspace_path, source) -> str:
+    child = subprocess.Popen([sys.executable, "-c", CHILD, str(workspace_path), str(source)],
+                             stdout=subprocess.PIPE, text=True)
+    seen = []
+    for line in child.stdout:
+        seen.append(line.strip())
+        if line.strip() == step:
+            time.sleep(0.05)
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait()
+    return seen[-1]
+
+
+@pytest.mark.slow
+def test_killed_while_writing_new_rows(tmp_path):
+    Workspace.init(tmp_path / "w").close()
+    _orders_file(tmp_path / "o.parquet", 1.0)
+    assert _kill_during("writing rows", tmp_path / "w", tmp_path / "o.parquet") == "writing rows"
+    with Workspace(tmp_path / "w") as ws:
+        con = ws.connection
+        assert con.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 0
+        # And the workspace still works: the same file lands whole.
+        assert ws.ingest("orders", tmp_path / "o.parquet").landed == N
+
+
+@pytest.mark.slow
+def test_killed_while_updating_rows(tmp_path):
+    with Workspace.init(tmp_path / "w") as ws:
+        _orders_file(tmp_path / "a.parquet", 1.0)
+        ws.ingest("orders", tmp_path / "a.parquet")
+    _orders_file(tmp_path / "b.parquet", 2.0)  # every amount changes
+    assert _kill_during("updating rows", tmp_path / "w", tmp_path / "b.parquet") == \
+        "updating rows"
+    with Workspace(tmp_path / "w") as ws:
+        con = ws.connection
+        assert con.execute("SELECT count(*), min(amount), max(amount) FROM orders"
+                           ).fetchone() == (N, 1.0, 1.0)
+        assert con.execute("SELECT count(*) FROM row_history").fetchone()[0] == 0
+        assert con.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 1
