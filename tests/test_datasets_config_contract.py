@@ -43,8 +43,8 @@ def test_every_setting_has_a_valid_default_and_help():
 
 def test_settings_reject_wrong_types_and_unknown_keys(tmp_path):
     path = tmp_path / "tenure.toml"
-    path.write_text('[ingest]\nbatch_rows = "many"\n')
-    with pytest.raises(ConfigError, match=r"ingest\.batch_rows = 'many' should be a whole number"):
+    path.write_text('[engine]\nthreads = "many"\n')
+    with pytest.raises(ConfigError, match=r"engine\.threads = 'many' should be a whole number"):
         Config.load(path)
     path.write_text('[workspace]\ntimezon = "UTC"\n')
     with pytest.raises(ConfigError, match=r"did you mean 'workspace\.timezone'"):

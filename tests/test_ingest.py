@@ -261,6 +261,13 @@ def test_excel_sheet_and_title_rows(workspace, tmp_path):
     assert _problems(workspace) == [(5, "ordered_at", "unparseable")]  # sheet row 5
 
 
+def test_a_row_of_empty_fields_is_blank_even_with_a_default_column(workspace, write):
+    path = write("o.csv", "order_id,customer_id,ordered_at,amount,currency\n,,,,\n"
+                          "A1,C1,2024-01-05,1,\n")
+    report = workspace.ingest("orders", path)
+    assert (report.blank_rows, report.landed, report.quarantined) == (1, 1, 0)
+
+
 def test_default_currency_fills_new_rows(workspace, write):
     workspace.ingest("orders", write("o.csv", ORDERS + "A1,C1,2024-01-05,1\n"))
     workspace.ingest("orders", write("p.csv", "order_id,customer_id,ordered_at,amount,currency\n"

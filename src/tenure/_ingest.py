@@ -18,7 +18,7 @@ source twice changes no data: every row is found unchanged.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -65,7 +65,6 @@ class IngestReport:
     columns: dict[str, str]
     ignored_columns: tuple[str, ...]
     seconds: float
-    history: list[str] = field(default_factory=list, repr=False)
 
     def __str__(self) -> str:
         parts = [
@@ -272,7 +271,10 @@ def ingest(
             p = Params()
             p.values.update(src.params)
             stage = _stage_sql(spec, src, chosen, ctx, raw_columns, p)
-            presence = [ident(f"raw:{c}") if c in raw_columns else ident(c) for c in chosen]
+            # A row is blank when every column it brings is empty; a column filled from a
+            # default (the currency) says nothing about the row.
+            presence = [ident(f"raw:{c}") if c in raw_columns else ident(c) for c in chosen
+                        if c not in defaults]
             blank = " AND ".join(f"{x} IS NULL" for x in presence) or "false"
             con.execute(f"DROP TABLE IF EXISTS {ident(_STAGE)}")
             runner.run(f"CREATE TEMP TABLE {ident(_STAGE)} AS SELECT *, ({blank}) AS __blank "

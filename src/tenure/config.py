@@ -43,11 +43,6 @@ def _check_memory(value: str) -> None:
         raise ConfigError(f"'{value}' is not a memory size; write it like '2GB' or '512MB'")
 
 
-def _check_positive(value: int) -> None:
-    if value <= 0:
-        raise ConfigError(f"{value} must be a positive whole number")
-
-
 def _check_non_negative(value: int) -> None:
     if value < 0:
         raise ConfigError(f"{value} must be zero or a positive whole number")
@@ -125,13 +120,6 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Quarantine rows that name a customer (or order, or ticket) the workspace does not "
         "hold yet, instead of accepting them.",
-    ),
-    Setting(
-        "ingest.batch_rows",
-        131072,
-        "Rows read per batch while streaming a file; larger batches are faster and use "
-        "more memory.",
-        _check_positive,
     ),
     Setting(
         "engine.memory_limit",
