@@ -1,0 +1,4 @@
+"""Customer value models."""
+from tenure.models._beta_geo import BetaGeo
+from tenure.models._summary import rfm_summary
+__all__ = ["BetaGeo", "rfm_summary"]

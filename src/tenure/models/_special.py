@@ -1,0 +1,84 @@
+"""Special functions the likelihoods need, in log space and with their derivatives."""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy import special
+
+__all__ = ["gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
+
+MAX_TERMS = 5000
+
+
+def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = False):
+    """log 2F1(1, b; c; z) for 0 <= z < 1 and c > b > 0, with d/db, d/dc and d/dz.
+
+    The series sum_n (b)_n / (c)_n z^n has positive terms that shrink at least as fast as
+    z^n, so it is summed directly, each row stopping once its terms no longer matter. Its
+    value lies between 1 and (1 - z)^(-1), so nothing overflows.
+    """
+    b, c, z = np.broadcast_arrays(np.asarray(b, float), np.asarray(c, float),
+                                  np.asarray(z, float))
+    shape = b.shape
+    b, c, z = b.ravel(), c.ravel(), z.ravel()
+    total = np.ones_like(z)
+    d_b = np.zeros_like(z)
+    d_c = np.zeros_like(z)
+    d_z = np.zeros_like(z)
+    term = np.ones_like(z)
+    sum_b = np.zeros_like(z)  # sum_{k<n} 1/(b+k): d log (b)_n / db
+    sum_c = np.zeros_like(z)
+    active = np.flatnonzero(z > 0)
+    n = 0
+    while active.size and n < MAX_TERMS:
+        bn, cn, za = b[active] + n, c[active] + n, z[active]
+        t = term[active] * bn / cn * za
+        term[active] = t
+        total[active] += t
+        if grad:
+            sb = sum_b[active] + 1.0 / bn
+            sc = sum_c[active] + 1.0 / cn
+            sum_b[active], sum_c[active] = sb, sc
+            d_b[active] += t * sb
+            d_c[active] -= t * sc
+            d_z[active] += t * (n + 1) / za
+        n += 1
+        # The remaining tail is below t * z / (1 - z); stop when that is negligible.
+        keep = t * za / (1.0 - za) > 1e-17 * total[active]
+        active = active[keep]
+    log_total = np.log(total).reshape(shape)
+    if not grad:
+        return log_total
+    return (log_total, (d_b / total).reshape(shape), (d_c / total).reshape(shape),
+            (d_z / total).reshape(shape))
+
+
+def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:
+    """Nodes and weights on [0, 1]."""
+    nodes, weights = np.polynomial.legendre.leggauss(n)
+    return (nodes + 1) / 2, weights / 2
+
+
+def simulate_events(rng: np.random.Generator, rate: np.ndarray,
+                    end: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Poisson arrivals with ``rate`` on (0, end] for each customer: (owner, time), sorted."""
+    counts = rng.poisson(rate * end)
+    owner = np.repeat(np.arange(len(rate)), counts)
+    times = rng.random(len(owner)) * end[owner]
+    order = np.lexsort((times, owner))
+    return owner[order], times[order]
+
+
+def rank_within(owner: np.ndarray) -> np.ndarray:
+    """0-based rank of each event among its owner's (events sorted by owner)."""
+    if not len(owner):
+        return np.zeros(0, dtype=np.int64)
+    starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1]
+    lengths = np.diff(np.r_[starts, len(owner)])
+    return np.arange(len(owner)) - np.repeat(starts, lengths)
+
+
+def dbetaln(u, v):
+    """Derivatives of log B(u, v) with respect to u and v."""
+    both = special.digamma(u + v)
+    return special.digamma(u) - both, special.digamma(v) - both
