@@ -155,7 +155,7 @@ class BetaGeo(TransactionModel):
         return bg_loglik(p["r"], p["alpha"], p["a"], p["b"], d["frequency"], d["recency"],
                          d["T"], grad=grad, modified=False)
 
-    def _starting_points(self, mean_rate):
+    def _starting_points(self, mean_rate, mean_T):
         return [{"r": 1.0, "alpha": 1.0 / mean_rate, "a": 1.0, "b": 1.0},
                 {"r": 0.5, "alpha": 0.5 / mean_rate, "a": 0.5, "b": 3.0},
                 {"r": 2.0, "alpha": 2.0 / mean_rate, "a": 2.0, "b": 0.5},

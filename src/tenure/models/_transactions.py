@@ -59,9 +59,10 @@ class TransactionModel(ValueModel):
     def _starts(self, d, w) -> list[dict[str, float]]:
         x, T = d["frequency"], d["T"]
         mean_rate = max(float(np.sum(w * x) / max(np.sum(w * T), 1e-9)), 1e-6)
-        return self._starting_points(mean_rate)
+        mean_T = max(float(np.sum(w * T) / w.sum()), 1e-6)
+        return self._starting_points(mean_rate, mean_T)
 
-    def _starting_points(self, mean_rate: float) -> list[dict[str, float]]:
+    def _starting_points(self, mean_rate: float, mean_T: float) -> list[dict[str, float]]:
         raise NotImplementedError
 
     # -- predictions ---------------------------------------------------------------------
