@@ -42,3 +42,35 @@ __all__ = [
     "rfm_expression",
     "rfm_summary",
 ]
+
+from tenure.models._evaluation import (  # noqa: E402
+    HoldoutError,
+    ModelComparison,
+    compare_models,
+    holdout_error,
+)
+from tenure.models._scores import (  # noqa: E402
+    FitReport,
+    ScoreResult,
+    fit_workspace,
+    model_table,
+    score,
+)
+from tenure.models._store import SavedModel, load_model, saved_models  # noqa: E402
+from tenure.models._summary import discrete_summary  # noqa: E402
+
+__all__ += [
+    "FitReport",
+    "HoldoutError",
+    "ModelComparison",
+    "SavedModel",
+    "ScoreResult",
+    "compare_models",
+    "discrete_summary",
+    "fit_workspace",
+    "holdout_error",
+    "load_model",
+    "model_table",
+    "saved_models",
+    "score",
+]

@@ -222,8 +222,10 @@ class ValueModel:
                                        options={"maxiter": self.max_iter, "ftol": 1e-15,
                                                 "gtol": 1e-9, "maxcor": 20})
             ll = -result.fun * scale if result.fun < 1e299 else -np.inf
+            # A line search that cannot improve at a vanishing gradient is at the optimum.
+            result.success = bool(result.success or np.max(np.abs(result.jac)) < 1e-5)
             rows.append({**{f"start_{p}": start[p] for p in self.param_names},
-                         "log_likelihood": ll, "converged": bool(result.success),
+                         "log_likelihood": ll, "converged": result.success,
                          "iterations": int(result.nit)})
             if np.isfinite(ll) and (best is None or ll > best[0]):
                 best = (ll, result)

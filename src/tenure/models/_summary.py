@@ -28,7 +28,7 @@ import pandas as pd
 
 from tenure.errors import ConfigError, InputError
 
-__all__ = ["UNITS", "rfm_expression", "rfm_summary", "to_date"]
+__all__ = ["UNITS", "discrete_summary", "rfm_expression", "rfm_summary", "to_date"]
 
 # Days per time unit.
 UNITS: dict[str, float] = {"D": 1.0, "W": 7.0}
@@ -185,4 +185,51 @@ def rfm_summary(
     for column in ("frequency", "frequency_holdout"):
         if column in frame:
             frame[column] = frame[column].astype(np.int64)
+    return frame.reset_index(drop=True)
+
+
+def discrete_summary(
+    orders: Any,
+    *,
+    observation_end: Any,
+    unit: Literal["D", "W"] = "W",
+    calibration_end: Any = None,
+) -> pd.DataFrame:
+    """The BG/BB view of the orders: purchase opportunities are whole units after each
+    customer's first purchase day.
+
+    ``frequency`` counts the opportunities (after the first) with a purchase, ``recency`` is
+    the last of them (0 if none) and ``n_periods`` the opportunities that have passed by the
+    end of the window; with ``calibration_end``, ``frequency_holdout`` counts the
+    opportunities with a purchase after it. Refunds are ignored here: only whether a
+    customer bought in an opportunity matters.
+    """
+    days = int(_unit_days(unit))
+    end = to_date(observation_end, "observation_end")
+    cal = to_date(calibration_end, "calibration_end") if calibration_end is not None else None
+    if cal is not None and cal >= end:
+        raise ConfigError(f"calibration_end {cal} must come before observation_end {end}")
+    window_end = cal or end
+    t = _orders_table(orders)
+    t = t.select(customer_id=t.customer_id.cast("string"), day=t.ordered_at.date(),
+                 amount=t.amount)
+    t = t.filter(t.day <= ibis.literal(end), t.amount >= 0, t.customer_id.notnull())
+    first = t.group_by("customer_id").aggregate(first_day=t.day.min())
+    first = first.filter(first.first_day <= ibis.literal(window_end))
+    j = t.join(first, "customer_id")
+    j = j.mutate(k=(j.day.delta(j.first_day, unit="day") // days).cast("int64"))
+    cal_k = ibis.literal(window_end).delta(j.first_day, unit="day") // days
+    per = j.group_by(["customer_id", "first_day"]).aggregate(
+        frequency=j.k.nunique(where=(j.k > 0) & (j.day <= ibis.literal(window_end))),
+        recency=j.k.max(where=j.day <= ibis.literal(window_end)),
+        n_periods=cal_k.max(),
+        **({"frequency_holdout": j.k.nunique(where=j.day > ibis.literal(window_end))}
+           if cal is not None else {}),
+    )
+    frame = per.drop("first_day").order_by("customer_id").to_pandas()
+    for column in ("frequency", "recency", "n_periods", "frequency_holdout"):
+        if column in frame:
+            frame[column] = frame[column].fillna(0).astype(np.int64)
+    if cal is not None:
+        frame["n_periods_holdout"] = (end - cal).days // days
     return frame.reset_index(drop=True)
