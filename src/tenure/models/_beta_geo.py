@@ -114,8 +114,9 @@ def bg_pmf(p, n, t, *, modified: bool = False):
     log_nbd = (special.gammaln(r + n) - special.gammaln(r) - special.gammaln(n + 1)
                + r * np.log(alpha / (alpha + t)) + n * np.log(t / (alpha + t)))
     first = np.exp(special.betaln(a, b + n + k) - special.betaln(a, b) + log_nbd)
-    # Probability that the NBD count is at most n - 1 (BG) or n (MBG).
-    upto = n - 1 + k
+    # Dying right after the n-th purchase (at time 0 too, for MBG/NBD) leaves X(t) = n
+    # whenever the NBD count reaches n: 1 - P(count <= n - 1).
+    upto = n - 1
     cdf = np.array([np.exp(special.gammaln(r + np.arange(m + 1)) - special.gammaln(r)
                            - special.gammaln(np.arange(m + 1) + 1)
                            + r * np.log(alpha / (alpha + t))
