@@ -54,6 +54,7 @@ from tenure.models._scores import (  # noqa: E402
     ScoreResult,
     fit_workspace,
     model_table,
+    parse_horizon,
     score,
 )
 from tenure.models._store import SavedModel, load_model, saved_models  # noqa: E402
@@ -71,6 +72,7 @@ __all__ += [
     "holdout_error",
     "load_model",
     "model_table",
+    "parse_horizon",
     "saved_models",
     "score",
 ]
