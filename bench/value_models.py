@@ -265,8 +265,9 @@ def log_likelihood_at(params: dict, path: Path, model_name: str) -> float:
 
 
 def clv_difference(ours: str, theirs: str) -> float:
-    a = pq.read_table(ours).to_pandas().set_index("customer_id")["clv"]
-    b = pq.read_table(theirs).to_pandas().set_index("customer_id")["clv"]
+    a = pq.read_table(ours).to_pandas().astype({"customer_id": str}).set_index("customer_id")
+    b = pq.read_table(theirs).to_pandas().astype({"customer_id": str}).set_index("customer_id")
+    a, b = a["clv"], b["clv"]
     a, b = a.align(b, join="inner")
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-9)))
 

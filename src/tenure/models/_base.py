@@ -409,5 +409,6 @@ class ValueModel:
         if not self.is_fitted:
             return f"{type(self).__name__}(not fitted)"
         shown = ", ".join(f"{k}={v:.4g}" for k, v in self.params_.items())
-        ll = "" if math.isnan(self.log_likelihood_) else f", log_likelihood={self.log_likelihood_:.2f}"
+        ll = ("" if math.isnan(self.log_likelihood_)
+              else f", log_likelihood={self.log_likelihood_:.2f}")
         return f"{type(self).__name__}({shown}{ll})"

@@ -6,6 +6,8 @@ An Alternative to the Pareto/NBD Model. Marketing Science 24(2), 275-284.
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy import special
 
@@ -147,8 +149,8 @@ class BetaGeo(TransactionModel):
     name = "bgnbd"
     title = "BG/NBD"
     param_names = ("r", "alpha", "a", "b")
-    covariate_links = {"purchase": ("alpha", -1), "dropout": ("a", 1)}
-    example_params = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    covariate_links: ClassVar[dict] = {"purchase": ("alpha", -1), "dropout": ("a", 1)}
+    example_params: ClassVar[dict] = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
     modified = False
 
     @staticmethod

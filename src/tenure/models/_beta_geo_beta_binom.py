@@ -7,7 +7,7 @@ Noncontractual Setting. Marketing Science 29(6), 1086-1108.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -78,7 +78,7 @@ class BetaGeoBetaBinom(ValueModel):
     title = "BG/BB"
     param_names = ("alpha", "beta", "gamma", "delta")
     data_columns = ("frequency", "recency", "n_periods")
-    example_params = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
+    example_params: ClassVar[dict] = {"alpha": 1.2, "beta": 0.75, "gamma": 0.66, "delta": 2.8}
 
     def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
         super().__init__(n_starts=n_starts, max_iter=max_iter)

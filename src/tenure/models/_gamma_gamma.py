@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -68,7 +68,7 @@ class GammaGamma(ValueModel):
     title = "Gamma-Gamma"
     param_names = ("p", "q", "gamma")
     data_columns = ("frequency", "monetary_value")
-    example_params = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+    example_params: ClassVar[dict] = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 
     def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
         super().__init__(n_starts=n_starts, max_iter=max_iter)

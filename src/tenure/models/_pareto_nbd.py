@@ -8,6 +8,8 @@ Expressions".
 
 from __future__ import annotations
 
+from typing import ClassVar
+
 import numpy as np
 from scipy import special
 
@@ -104,8 +106,8 @@ class ParetoNBD(TransactionModel):
     name = "pnbd"
     title = "Pareto/NBD"
     param_names = ("r", "alpha", "s", "beta")
-    covariate_links = {"purchase": ("alpha", -1), "dropout": ("beta", -1)}
-    example_params = {"r": 0.55, "alpha": 10.0, "s": 0.6, "beta": 12.0}
+    covariate_links: ClassVar[dict] = {"purchase": ("alpha", -1), "dropout": ("beta", -1)}
+    example_params: ClassVar[dict] = {"r": 0.55, "alpha": 10.0, "s": 0.6, "beta": 12.0}
 
     @staticmethod
     def _loglik(p, d, grad):

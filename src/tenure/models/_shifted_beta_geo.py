@@ -9,7 +9,7 @@ Marketing Science 29(1), 85-93.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -59,7 +59,7 @@ class ShiftedBetaGeo(ValueModel):
     title = "sBG"
     param_names = ("alpha", "beta")
     data_columns = ("duration", "churned")
-    example_params = {"alpha": 0.7, "beta": 1.2}
+    example_params: ClassVar[dict] = {"alpha": 0.7, "beta": 1.2}
 
     def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
         super().__init__(n_starts=n_starts, max_iter=max_iter)

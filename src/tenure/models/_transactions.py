@@ -7,7 +7,7 @@ same questions; each model file supplies the formulas.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from typing import Any
+from typing import Any, ClassVar
 
 import numpy as np
 import pandas as pd
@@ -22,7 +22,7 @@ class TransactionModel(ValueModel):
     """Base of the continuous-time non-contractual models."""
 
     data_columns = ("frequency", "recency", "T")
-    covariate_links: dict[str, tuple[str, int]] = {}
+    covariate_links: ClassVar[dict[str, tuple[str, int]]] = {}
 
     def __init__(self, *, purchase_covariates=(), dropout_covariates=(), n_starts: int = 3,
                  max_iter: int = 500):
