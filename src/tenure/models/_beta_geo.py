@@ -17,7 +17,8 @@ from tenure.models._transactions import TransactionModel, history_from_events
 __all__ = ["BetaGeo", "bg_loglik"]
 
 
-def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = False):
+def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = False,
+              distinct_x: tuple[np.ndarray, np.ndarray] | None = None):
     """Per-customer log-likelihood of BG/NBD (or, with ``modified``, MBG/NBD).
 
     BG/NBD (Fader, Hardie & Lee 2005, eq. 6)::
@@ -30,12 +31,22 @@ def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = 
     every x, zero included. Computed in log space (a log-sum-exp of the two terms), so large
     x and T neither overflow nor underflow. Returns ``ll`` or ``(ll, gradients)`` with the
     gradients with respect to r, alpha, a and b.
+
+    ``distinct_x`` (the distinct frequencies and each row's index into them) lets the
+    special functions, which depend on x alone, be computed once per distinct x; it needs
+    scalar parameters.
     """
     k = 1.0 if modified else 0.0
     log_alpha_T = np.log(alpha + T)
     log_alpha_tx = np.log(alpha + tx)
-    base = (special.gammaln(r + x) - special.gammaln(r) + r * np.log(alpha)
-            + special.betaln(a, b + x + k) - special.betaln(a, b))
+    if distinct_x is None or np.ndim(r) or np.ndim(alpha) or np.ndim(a) or np.ndim(b):
+        def per_x(values):
+            return values(x)
+    else:
+        def per_x(values):
+            return values(distinct_x[0])[distinct_x[1]]
+    base = per_x(lambda v: special.gammaln(r + v) - special.gammaln(r) + r * np.log(alpha)
+                 + special.betaln(a, b + v + k) - special.betaln(a, b))
     u3 = -(r + x) * log_alpha_T
     has_second = np.ones_like(x, dtype=bool) if modified else x > 0
     denom = np.where(has_second, b + x - 1 + k, 1.0)
@@ -47,14 +58,13 @@ def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = 
         return ll
     w4 = np.exp(u4 - lse)
     w3 = 1.0 - w4
-    da_beta, db_beta = dbetaln(a, b + x + k)
     da_0, db_0 = dbetaln(a, b)
     g = {
-        "r": (special.digamma(r + x) - special.digamma(r) + np.log(alpha)
+        "r": (per_x(lambda v: special.digamma(r + v)) - special.digamma(r) + np.log(alpha)
               - w3 * log_alpha_T - w4 * log_alpha_tx),
         "alpha": r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx)),
-        "a": da_beta - da_0 + w4 / a,
-        "b": db_beta - db_0 - w4 / denom,
+        "a": per_x(lambda v: dbetaln(a, b + v + k)[0]) - da_0 + w4 / a,
+        "b": per_x(lambda v: dbetaln(a, b + v + k)[1]) - db_0 - w4 / denom,
     }
     return ll, g
 
@@ -153,10 +163,10 @@ class BetaGeo(TransactionModel):
     example_params: ClassVar[dict] = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
     modified = False
 
-    @staticmethod
-    def _loglik(p, d, grad):
+    @classmethod
+    def _loglik(cls, p, d, grad):
         return bg_loglik(p["r"], p["alpha"], p["a"], p["b"], d["frequency"], d["recency"],
-                         d["T"], grad=grad, modified=False)
+                         d["T"], grad=grad, modified=cls.modified, distinct_x=distinct(d))
 
     def _starting_points(self, mean_rate, mean_T):
         return [{"r": 1.0, "alpha": 1.0 / mean_rate, "a": 1.0, "b": 1.0},
@@ -179,6 +189,14 @@ class BetaGeo(TransactionModel):
     @classmethod
     def _draw(cls, rng, p, T, holdout):
         return draw_bg(rng, p, T, holdout, modified=cls.modified)
+
+
+def distinct(d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct frequencies of ``d`` and each row's index into them, kept in ``d`` so
+    that the many likelihood evaluations of one fit compute them once."""
+    if "_distinct_x" not in d:
+        d["_distinct_x"] = np.unique(d["frequency"], return_inverse=True)
+    return d["_distinct_x"]
 
 
 def draw_bg(rng, p, T, holdout, *, modified: bool):

@@ -8,7 +8,7 @@ of models for customer base analysis. International Journal of Research in Marke
 
 from __future__ import annotations
 
-from tenure.models._beta_geo import BetaGeo, bg_loglik
+from tenure.models._beta_geo import BetaGeo
 
 __all__ = ["ModifiedBetaGeo"]
 
@@ -29,8 +29,3 @@ class ModifiedBetaGeo(BetaGeo):
     name = "mbgnbd"
     title = "MBG/NBD"
     modified = True
-
-    @staticmethod
-    def _loglik(p, d, grad):
-        return bg_loglik(p["r"], p["alpha"], p["a"], p["b"], d["frequency"], d["recency"],
-                         d["T"], grad=grad, modified=True)
