@@ -22,7 +22,7 @@ from tenure.models._base import ModelWarning, ValueModel
 __all__ = ["GammaGamma", "gg_loglik"]
 
 
-def gg_loglik(p, q, gamma, x, m, *, grad: bool = False):
+def gg_loglik(p, q, gamma, x, m, *, grad: bool = False, distinct_x=None):
     """Log-density of a customer's mean spend m over x purchases (Fader, Hardie & Lee 2005,
     "RFM and CLV", eq. 3; the constant x-only terms kept)::
 
@@ -30,17 +30,26 @@ def gg_loglik(p, q, gamma, x, m, *, grad: bool = False):
                                 / (gamma + m x)^(px+q)
 
     Each purchase ~ Gamma(p, nu) and nu ~ Gamma(q, gamma), so the mean of x purchases given
-    nu is Gamma(px, nu x). Returns ``ll`` or ``(ll, gradients)``.
+    nu is Gamma(px, nu x). Returns ``ll`` or ``(ll, gradients)``. ``distinct_x`` (distinct
+    frequencies and each row's index into them) computes the x-only terms once per x.
     """
+    if distinct_x is None:
+        def per_x(values):
+            return values(x)
+    else:
+        def per_x(values):
+            return values(distinct_x[0])[distinct_x[1]]
     px = p * x
     log_gm = np.log(gamma + m * x)
-    ll = (special.gammaln(px + q) - special.gammaln(px) - special.gammaln(q)
-          + q * np.log(gamma) + (px - 1) * np.log(m) + px * np.log(x) - (px + q) * log_gm)
+    log_m = np.log(m)
+    ll = (per_x(lambda v: special.gammaln(p * v + q) - special.gammaln(p * v)
+                + p * v * np.log(v)) - special.gammaln(q)
+          + q * np.log(gamma) + (px - 1) * log_m - (px + q) * log_gm)
     if not grad:
         return ll
-    psi = special.digamma(px + q)
+    psi = per_x(lambda v: special.digamma(p * v + q))
     g = {
-        "p": x * (psi - special.digamma(px) + np.log(m) + np.log(x) - log_gm),
+        "p": x * (psi - per_x(lambda v: special.digamma(p * v) - np.log(v)) + log_m - log_gm),
         "q": psi - special.digamma(q) + np.log(gamma) - log_gm,
         "gamma": q / gamma - (px + q) / (gamma + m * x),
     }
@@ -75,8 +84,10 @@ class GammaGamma(ValueModel):
 
     @staticmethod
     def _loglik(p, d, grad):
+        if "_distinct_x" not in d:
+            d["_distinct_x"] = np.unique(d["frequency"], return_inverse=True)
         return gg_loglik(p["p"], p["q"], p["gamma"], d["frequency"], d["monetary_value"],
-                         grad=grad)
+                         grad=grad, distinct_x=d["_distinct_x"])
 
     def _validate(self, d):
         x = d["frequency"]

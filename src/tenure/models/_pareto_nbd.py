@@ -48,7 +48,22 @@ def _log_tail(r, alpha, s, beta, x, y):
     return log_g, g
 
 
-def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False):
+def _tail_at(r, alpha, s, beta, x, y, pairs):
+    """_log_tail on the distinct (x, y) pairs, spread back to the rows."""
+    if pairs is None or np.ndim(alpha) or np.ndim(beta) or np.ndim(r) or np.ndim(s):
+        return _log_tail(r, alpha, s, beta, x, y)
+    xu, yu, index = pairs
+    log_g, g = _log_tail(r, alpha, s, beta, xu, yu)
+    return log_g[index], {k: v[index] for k, v in g.items()}
+
+
+def distinct_pairs(x: np.ndarray, y: np.ndarray):
+    """Distinct (x, y) pairs and each row's index into them."""
+    pairs, index = np.unique(np.column_stack([x, y]), axis=0, return_inverse=True)
+    return pairs[:, 0], pairs[:, 1], index.ravel()
+
+
+def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False, pairs=None):
     """Per-customer log-likelihood of the Pareto/NBD model (Schmittlein et al. 1987)::
 
         L = G(r+x) a^r b^s / G(r) * [ (alpha+T)^-(r+x) (beta+T)^-s
@@ -57,10 +72,13 @@ def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False):
     The second term (the customer died between t_x and T) is the difference of two
     hypergeometric tails (see ``_log_tail``), taken in log space. Returns ``ll`` or
     ``(ll, gradients)`` with the gradients with respect to r, alpha, s and beta.
+
+    ``pairs`` (from ``distinct_pairs`` for (x, t_x) and for (x, T)) computes each tail once
+    per distinct pair; it needs scalar parameters.
     """
     log_alive = -(r + x) * np.log(alpha + T) - s * np.log(beta + T)
-    lg_tx, g_tx = _log_tail(r, alpha, s, beta, x, tx)
-    lg_T, g_T = _log_tail(r, alpha, s, beta, x, T)
+    lg_tx, g_tx = _tail_at(r, alpha, s, beta, x, tx, pairs[0] if pairs else None)
+    lg_T, g_T = _tail_at(r, alpha, s, beta, x, T, pairs[1] if pairs else None)
     ratio = np.exp(np.minimum(lg_T - lg_tx, 0.0))
     with np.errstate(divide="ignore"):
         log_dead = np.log(s) + lg_tx + np.log1p(-ratio)
@@ -111,8 +129,11 @@ class ParetoNBD(TransactionModel):
 
     @staticmethod
     def _loglik(p, d, grad):
+        if "_pairs" not in d:  # once per fit: the tails depend on (x, t_x) and (x, T) only
+            d["_pairs"] = (distinct_pairs(d["frequency"], d["recency"]),
+                           distinct_pairs(d["frequency"], d["T"]))
         return pnbd_loglik(p["r"], p["alpha"], p["s"], p["beta"], d["frequency"],
-                           d["recency"], d["T"], grad=grad)
+                           d["recency"], d["T"], grad=grad, pairs=d["_pairs"])
 
     def _starting_points(self, mean_rate, mean_T):
         return [{"r": 1.0, "alpha": 1.0 / mean_rate, "s": 1.0, "beta": mean_T},

@@ -25,27 +25,40 @@ def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = Fa
     d_b = np.zeros_like(z)
     d_c = np.zeros_like(z)
     d_z = np.zeros_like(z)
-    term = np.ones_like(z)
-    sum_b = np.zeros_like(z)  # sum_{k<n} 1/(b+k): d log (b)_n / db
-    sum_c = np.zeros_like(z)
-    active = np.flatnonzero(z > 0)
+    # Work on the rows still summing, packed together, and write each back when it is done.
+    rows = np.flatnonzero(z > 0)
+    bb, cc, zz = b[rows], c[rows], z[rows]
+    term = np.ones_like(zz)
+    acc = np.ones_like(zz)
+    acc_b, acc_c, acc_z = np.zeros_like(zz), np.zeros_like(zz), np.zeros_like(zz)
+    sum_b, sum_c = np.zeros_like(zz), np.zeros_like(zz)
     n = 0
-    while active.size and n < MAX_TERMS:
-        bn, cn, za = b[active] + n, c[active] + n, z[active]
-        t = term[active] * bn / cn * za
-        term[active] = t
-        total[active] += t
+    while rows.size and n < MAX_TERMS:
+        bn, cn = bb + n, cc + n
+        term = term * (bn / cn) * zz
+        acc += term
         if grad:
-            sb = sum_b[active] + 1.0 / bn
-            sc = sum_c[active] + 1.0 / cn
-            sum_b[active], sum_c[active] = sb, sc
-            d_b[active] += t * sb
-            d_c[active] -= t * sc
-            d_z[active] += t * (n + 1) / za
+            sum_b += 1.0 / bn
+            sum_c += 1.0 / cn
+            acc_b += term * sum_b
+            acc_c -= term * sum_c
+            acc_z += term * ((n + 1) / zz)
         n += 1
-        # The remaining tail is below t * z / (1 - z); stop when that is negligible.
-        keep = t * za / (1.0 - za) > 1e-17 * total[active]
-        active = active[keep]
+        if n % 4 == 0 or n >= MAX_TERMS:
+            # The remaining tail is below term * z / (1 - z); a row is done when that is
+            # negligible beside its sum.
+            done = term * zz / (1.0 - zz) <= 1e-17 * acc
+            if n >= MAX_TERMS:
+                done[:] = True
+            if done.any():
+                finished = rows[done]
+                total[finished] = acc[done]
+                d_b[finished], d_c[finished], d_z[finished] = acc_b[done], acc_c[done], acc_z[done]
+                keep = ~done
+                rows, bb, cc, zz, term, acc = (rows[keep], bb[keep], cc[keep], zz[keep],
+                                               term[keep], acc[keep])
+                acc_b, acc_c, acc_z = acc_b[keep], acc_c[keep], acc_z[keep]
+                sum_b, sum_c = sum_b[keep], sum_c[keep]
     log_total = np.log(total).reshape(shape)
     if not grad:
         return log_total
