@@ -40,3 +40,21 @@ def test_grids_and_clv_histogram(fitted):
     spec = charts.clv_distribution(clv).to_dict()
     assert len(spec["datasets"][spec["data"]["name"]]) == len(s)
     assert np.isfinite(clv).all()
+
+
+def test_tracking_matches_the_cdnow_totals(fitted):
+    _s, model = fitted
+    orders = tenure.datasets.load_cdnow(kind="sample")
+    frame = charts.tracking_frame(model, orders, calibration_end="1997-09-30",
+                                  observation_end="1998-06-30")
+    # Weeks start on 1997-01-01, so weeks 0-38 end on 1997-09-30: the calibration weeks hold
+    # the 2,457 calibration repeat purchases and the rest the 1,882 of the holdout.
+    assert frame[~frame.holdout].period.max() == 38
+    assert frame[~frame.holdout].actual.sum() == 2457
+    assert frame[frame.holdout].actual.sum() == 1882
+    # The BG/NBD forecast of the cumulative repeat purchases ends within 5% of the actual
+    # 4,339 at week 78 (FHL 2005, figure 3 shows it tracking closely).
+    assert frame.cumulative_predicted.iloc[-1] == pytest.approx(4339, rel=0.05)
+    spec = charts.tracking(model, orders, calibration_end="1997-09-30",
+                           observation_end="1998-06-30").to_dict()
+    assert len(spec["layer"]) == 2
