@@ -2,12 +2,20 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Annotated
 
 import pandas as pd
 import typer
 
-from tenure.cli import WorkspaceOption, _show_table, _steps, _workspace, out
+# tenure.cli imports this module to register the commands, so its helpers are imported
+# inside the functions; the workspace option is declared here the same way as there.
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="TENURE_WORKSPACE",
+                 help="Workspace folder; defaults to $TENURE_WORKSPACE or the one enclosing "
+                      "the current folder."),
+]
 
 
 def fit(
@@ -21,6 +29,7 @@ def fit(
 
     Example: `tenure fit --model pnbd --unit W --calibration-end 1997-09-30`
     """
+    from tenure.cli import _show_table, _steps, _workspace, out
     from tenure.models import fit_workspace
 
     with _workspace(workspace) as ws, _steps(f"fitting {model}"):
@@ -51,6 +60,7 @@ def score(
 
     Example: `tenure score --as-of 2025-12-31 --horizon 90d`
     """
+    from tenure.cli import _show_table, _steps, _workspace, out
     from tenure.models import score as score_workspace
 
     with _workspace(workspace) as ws, _steps("scoring") as step:
@@ -80,6 +90,8 @@ def _rounded(frame: pd.DataFrame) -> pd.DataFrame:
 
 def show_model_table(frame: pd.DataFrame, title: str) -> None:
     """The model comparison with short headers, so it fits a terminal."""
+    from tenure.cli import _show_table
+
     short = frame.rename(columns={
         "parameters": "k", "log_likelihood": "LL", "aic": "AIC", "bic": "BIC",
         "holdout_mae": "MAE", "holdout_rmse": "RMSE", "predicted_holdout": "predicted",

@@ -50,9 +50,9 @@ class ShiftedBetaGeo(ValueModel):
     with duration and churned columns (and optional weights).
 
     >>> from tenure.models import ShiftedBetaGeo
-    >>> model = ShiftedBetaGeo().fit(survivors=[1000, 631, 468, 382, 326, 297, 262, 241])
+    >>> model = ShiftedBetaGeo().fit(survivors=[1000, 869, 743, 653, 593, 551, 517, 491])
     >>> {k: round(v, 3) for k, v in model.params_.items()}
-    {'alpha': 0.704, 'beta': 1.182}
+    {'alpha': 0.668, 'beta': 3.806}
     """
 
     name = "sbg"
