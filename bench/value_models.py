@@ -3,6 +3,7 @@
     python bench/value_models.py                   # 1M customers, both peers, Pareto/NBD 100k
     python bench/value_models.py --customers 100000 --skip-pymc
     python bench/value_models.py --big             # also 10M customers, tenure alone, peak RSS
+    python bench/value_models.py --big-only        # only the 10M run
 
 Each peer runs in its own virtualenv under bench/.venvs, created on first use (lifetimes
 needs the old NumPy and pandas it was written for). Every tool starts from the same Parquet
@@ -326,8 +327,12 @@ def main() -> None:
     parser.add_argument("--skip-lifetimes", action="store_true")
     parser.add_argument("--skip-pymc", action="store_true")
     parser.add_argument("--big", action="store_true", help="also 10M customers, tenure alone")
+    parser.add_argument("--big-only", action="store_true", help="only the 10M run")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; numbers vary with whatever else runs on it")
+    if args.big_only:
+        big_run(10_000_000)
+        return
 
     path = generate(args.customers, seed=1)
     print(f"data: {path.name}, {pq.ParquetFile(path).metadata.num_rows:,} orders")
