@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 from scipy import special
 
-from tenure.models._special import dbetaln, rank_within, simulate_events
+from tenure.models._special import dbetaln, distinct_rows, rank_within, simulate_events
 from tenure.models._transactions import TransactionModel, history_from_events
 
 __all__ = ["BetaGeo", "bg_loglik"]
@@ -99,13 +99,19 @@ def bg_conditional_expectation(p, x, tx, T, t, *, modified: bool = False):
     Euler's transformation as (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), whose parameters
     do not grow with x, so heavy buyers do not overflow.
     """
+    return (bg_expected_if_alive(p, x, T, t, modified=modified)
+            * bg_p_alive(p, x, tx, T, 0.0, modified=modified))
+
+
+def bg_expected_if_alive(p, x, T, t, *, modified: bool = False):
+    """E[purchases in (T, T+t] | alive at T, x, T]: the conditional expectation without its
+    P(alive) factor. It depends on (x, T) only, not on t_x."""
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     k = 1.0 if modified else 0.0
     z = t / (alpha + T + t)
     c = a + b + x - 1 + k
     factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
-    expected = c / (a - 1) * (1.0 - factor)
-    return expected * bg_p_alive(p, x, tx, T, 0.0, modified=modified)
+    return c / (a - 1) * (1.0 - factor)
 
 
 def bg_unconditional_expectation(p, t, *, modified: bool = False):
@@ -178,7 +184,18 @@ class BetaGeo(TransactionModel):
         return bg_p_alive(p, x, tx, T, t, modified=self.modified)
 
     def _conditional_expectation(self, p, x, tx, T, t):
-        return bg_conditional_expectation(p, x, tx, T, t, modified=self.modified)
+        return self._expectations(p, x, tx, T, [t])[0]
+
+    def _expectations(self, p, x, tx, T, times):
+        alive = bg_p_alive(p, x, tx, T, 0.0, modified=self.modified)
+        if any(np.ndim(v) for v in p.values()):
+            return np.stack([bg_expected_if_alive(p, x, T, t, modified=self.modified) * alive
+                             for t in times])
+        # The hypergeometric factor depends on (x, T) alone: compute it once per pair.
+        codes, first = distinct_rows(x, T)
+        return np.stack([bg_expected_if_alive(p, x[first], T[first], t,
+                                              modified=self.modified)[codes] * alive
+                         for t in times])
 
     def _unconditional_expectation(self, p, t):
         return bg_unconditional_expectation(p, t, modified=self.modified)

@@ -171,13 +171,11 @@ class GammaGamma(ValueModel):
         if discount_rate <= -1:
             raise ModelError(f"discount_rate={discount_rate} must be above -1")
         spend = self.expected_spend(data)
-        total = np.zeros(len(spend))
-        previous = np.zeros(len(spend))
-        for k in range(1, steps + 1):
-            cumulative = model.expected_purchases(data, horizon * k / steps)
-            total += (cumulative - previous) / (1.0 + discount_rate) ** k
-            previous = cumulative
-        return margin * spend * total
+        times = [horizon * k / steps for k in range(1, steps + 1)]
+        cumulative = model.expected_purchases_at(data, times)
+        per_period = np.diff(cumulative, axis=0, prepend=0.0)
+        discount = (1.0 + discount_rate) ** -np.arange(1, steps + 1)
+        return margin * spend * (discount @ per_period)
 
     def predict(self, data: Any) -> pd.DataFrame:
         """Expected spend per purchase, per row."""

@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
+__all__ = ["distinct_rows", "gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
 
 MAX_TERMS = 5000
 
@@ -64,6 +64,18 @@ def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = Fa
         return log_total
     return (log_total, (d_b / total).reshape(shape), (d_c / total).reshape(shape),
             (d_z / total).reshape(shape))
+
+
+def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each row's group among the distinct combinations of ``columns``, and one row index
+    per group: ``f(col[first])[codes]`` equals ``f(col)`` for a row-wise ``f``."""
+    import pandas as pd
+
+    frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
+    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
+    first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
+    return codes, first
 
 
 def gauss_legendre(n: int) -> tuple[np.ndarray, np.ndarray]:

@@ -83,6 +83,17 @@ class TransactionModel(ValueModel):
         _check_horizon(t)
         return self._conditional_expectation(p, x, tx, T, float(t))
 
+    def expected_purchases_at(self, data: Any, times) -> np.ndarray:
+        """Expected purchases in the next t units for each t of ``times``: one row per time,
+        one column per customer (what CLV sums over its periods)."""
+        p, x, tx, T = self._hist(data)
+        for t in times:
+            _check_horizon(t)
+        return self._expectations(p, x, tx, T, [float(t) for t in times])
+
+    def _expectations(self, p, x, tx, T, times):
+        return np.stack([self._conditional_expectation(p, x, tx, T, t) for t in times])
+
     def expected_purchases_new_customer(self, t: float | np.ndarray) -> np.ndarray:
         """Expected repeat purchases in ``t`` units of a customer who just made a first one."""
         self._check_fitted()
