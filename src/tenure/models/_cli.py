@@ -96,6 +96,10 @@ def show_model_table(frame: pd.DataFrame, title: str) -> None:
         "parameters": "k", "log_likelihood": "LL", "aic": "AIC", "bic": "BIC",
         "holdout_mae": "MAE", "holdout_rmse": "RMSE", "predicted_holdout": "predicted",
         "actual_holdout": "actual"})
-    _show_table(short.apply(lambda c: c.map(lambda v: f"{v:,.1f}" if abs(v) > 100
-                                            else f"{v:.3f}") if c.dtype.kind == "f" else c),
-                title)
+    _show_table(short.apply(lambda c: c.map(_compact) if c.dtype.kind == "f" else c), title)
+
+
+def _compact(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
