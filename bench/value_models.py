@@ -91,8 +91,7 @@ def run_tenure(path: Path, model_name: str = "bgnbd") -> dict:
 
     times = {}
     t0 = time.perf_counter()
-    # The same memory limit as a tenure workspace's default (engine.memory_limit).
-    con = ibis.duckdb.connect(memory_limit="1GB")
+    con = ibis.duckdb.connect()
     orders = con.read_parquet(path)
     expr = rfm_expression(orders, observation_end=END, unit="D")
     db = con.con
