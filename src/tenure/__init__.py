@@ -25,6 +25,20 @@ from tenure.workspace import Workspace, WorkspaceStatus
 
 __version__ = "0.1.0"
 
+
+def __getattr__(name: str):
+    # The value models pull in Ibis and SciPy; load them on first use, not on `import tenure`.
+    if name == "rfm_summary":
+        from tenure.models._summary import rfm_summary
+
+        return rfm_summary
+    if name == "models":
+        import tenure.models
+
+        return tenure.models
+    raise AttributeError(f"module 'tenure' has no attribute {name!r}")
+
+
 __all__ = [
     "Config",
     "ConfigError",
@@ -38,4 +52,6 @@ __all__ = [
     "WorkspaceError",
     "WorkspaceStatus",
     "datasets",
+    "models",
+    "rfm_summary",
 ]

@@ -320,9 +320,18 @@ def demo(
             info = ws.status()
         shown = info.tables[info.tables["rows"] > 0].rename(columns={"table_name": "table"})
         _show_table(shown.drop(columns=["last_ingest"]), f"Workspace {ws_path}")
+    if result.models is not None:
+        _models_cli.show_model_table(result.models, "Value models on the shop "
+                                     "(weeks, calibration to 2025-06-30)")
     out.print("Where to look next:")
     for line in result.next_steps:
         out.print(f"  {line}", highlight=False)
+
+
+from tenure.models import _cli as _models_cli  # noqa: E402
+
+app.command()(friendly(_models_cli.fit))
+app.command()(friendly(_models_cli.score))
 
 
 def main() -> None:

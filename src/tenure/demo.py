@@ -10,6 +10,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 
+import pandas as pd
+
 from tenure._ingest import IngestReport
 from tenure.contract import LOAD_ORDER
 from tenure.datasets import load_cdnow
@@ -26,6 +28,7 @@ class DemoResult:
     workspaces: list[Path]
     reports: list[IngestReport] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
+    models: pd.DataFrame | None = None
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000,
@@ -45,6 +48,7 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         for name in LOAD_ORDER:
             step(f"ingesting {name}")
             result.reports.append(shop.ingest(name, data / f"{name}.parquet"))
+        _fit_and_score(shop, step, result)
     with Workspace.init(cdnow_path, timezone="UTC", currency="USD", exist_ok=True) as cdnow:
         step("ingesting CDNOW")
         result.reports.append(cdnow.ingest("orders", load_cdnow(kind="master")))
@@ -54,5 +58,16 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"python -c \"import tenure; print(tenure.Workspace('{shop_path}')"
         ".table('orders').count().execute())\"",
         f"the simulator's ground truth: {data / 'truth.json'} and {data / 'latent.parquet'}",
+        f"tenure fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
     ]
     return result
+
+
+def _fit_and_score(shop: Workspace, step: Callable[[str], None], result: DemoResult) -> None:
+    """Compare the value models on the shop (calibration to mid-2025) and score it."""
+    from tenure.models import model_table, score
+
+    step("fitting the value models")
+    result.models = model_table(shop, unit="W", calibration_end="2025-06-30")
+    step("scoring customers")
+    score(shop, as_of="2026-01-01", horizon="90d")

@@ -1,0 +1,359 @@
+"""Value models side by side: tenure, lifetimes 0.11.3 and PyMC-Marketing on the same files.
+
+    python bench/value_models.py                   # 1M customers, both peers, Pareto/NBD 100k
+    python bench/value_models.py --customers 100000 --skip-pymc
+    python bench/value_models.py --big             # also 10M customers, tenure alone, peak RSS
+    python bench/value_models.py --big-only        # only the 10M run
+
+Each peer runs in its own virtualenv under bench/.venvs, created on first use (lifetimes
+needs the old NumPy and pandas it was written for). Every tool starts from the same Parquet
+file of orders and does the same steps: transactions to summary (days), BG/NBD fit,
+Gamma-Gamma fit, P(alive), expected purchases (90 days) and CLV (12 months of 30 days at 1%
+a month) for every customer. The script checks that the peers' fitted parameters reach the
+same log-likelihood as tenure's and that the CLVs agree, then prints times and ratios.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import textwrap
+import time
+import venv
+from pathlib import Path
+
+import numpy as np
+import pyarrow as pa
+import pyarrow.parquet as pq
+
+HERE = Path(__file__).resolve().parent
+DATA = HERE / ".data" / "value_models"
+VENVS = HERE / ".venvs"
+END = "2024-12-31"
+START = np.datetime64("2023-01-01")
+PEERS = {
+    "lifetimes": ["lifetimes==0.11.3", "numpy==1.23.5", "pandas==1.5.3", "scipy==1.10.1",
+                  "autograd==1.5", "pyarrow==12.0.1"],
+    "pymc_marketing": ["pymc-marketing", "pyarrow"],
+}
+
+
+# -- data -------------------------------------------------------------------------------
+def generate(n: int, seed: int, process: str = "bgnbd") -> Path:
+    """Orders of ``n`` customers over two years (days), BG/NBD or Pareto/NBD buying and
+    Gamma-Gamma spend; written once and reused."""
+    path = DATA / f"orders_{process}_{n}_{seed}.parquet"
+    if path.exists():
+        return path
+    DATA.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    horizon = 731.0
+    first = rng.uniform(0, 365, n)
+    lam = rng.gamma(0.6, 1 / 90.0, n)  # about 2.4 purchases a year on average
+    end = horizon - first
+    if process == "pnbd":
+        mu = rng.gamma(0.7, 1 / 400.0, n)
+        end = np.minimum(end, rng.exponential(1 / mu))
+    counts = rng.poisson(lam * end)
+    owner = np.repeat(np.arange(n), counts)
+    times = first[owner] + rng.random(len(owner)) * end[owner]
+    order = np.lexsort((times, owner))
+    owner, times = owner[order], times[order]
+    if process == "bgnbd":
+        drop = rng.beta(0.8, 3.0, n)
+        survive = rng.geometric(drop)
+        starts = np.r_[0, np.flatnonzero(np.diff(owner)) + 1] if len(owner) else np.zeros(0)
+        lengths = np.diff(np.r_[starts, len(owner)]).astype(np.int64)
+        rank = np.arange(len(owner)) - np.repeat(starts, lengths)
+        keep = rank < survive[owner]
+        owner, times = owner[keep], times[keep]
+    who = np.r_[np.arange(n), owner]
+    when = np.r_[first, times]
+    nu = rng.gamma(4.0, 1 / 150.0, n)
+    amount = np.round(rng.gamma(6.0, 1.0, len(who)) / nu[who], 2) + 0.01
+    stamp = (START.astype("datetime64[s]").astype(np.int64) + (when * 86400).astype(np.int64))
+    table = pa.table({"customer_id": pa.array(who, pa.int64()),
+                      "ordered_at": pa.array(stamp * 1_000_000, pa.timestamp("us")),
+                      "amount": amount})
+    pq.write_table(table, path, row_group_size=1 << 20)
+    return path
+
+
+# -- tenure -----------------------------------------------------------------------------
+def run_tenure(path: Path, model_name: str = "bgnbd") -> dict:
+    """The tenure pipeline, timed step by step."""
+    import ibis
+
+    from tenure.models import BetaGeo, GammaGamma, ParetoNBD, rfm_expression
+
+    times = {}
+    t0 = time.perf_counter()
+    con = ibis.duckdb.connect()
+    orders = con.read_parquet(path)
+    expr = rfm_expression(orders, observation_end=END, unit="D")
+    db = con.con
+    db.execute("CREATE TEMP TABLE summary AS " + ibis.to_sql(expr, dialect="duckdb"))
+    stats = db.execute('SELECT frequency, recency, "T", monetary_value, count(*) AS weights '
+                        "FROM summary GROUP BY ALL").df()
+    times["summary"] = time.perf_counter() - t0
+    counts = stats.groupby(["frequency", "recency", "T"], as_index=False)["weights"].sum()
+    t = time.perf_counter()
+    cls = BetaGeo if model_name == "bgnbd" else ParetoNBD
+    model = cls().fit(counts)
+    times["fit"] = time.perf_counter() - t
+    t = time.perf_counter()
+    spend = GammaGamma().fit(stats)
+    times["gamma_gamma"] = time.perf_counter() - t
+    t = time.perf_counter()
+    preds = stats.assign(p_alive=model.p_alive(stats),
+                         expected_purchases=model.expected_purchases(stats, 90.0),
+                         clv=spend.clv(model, stats, horizon=360.0, discount_rate=0.01,
+                                       steps=12))
+    db.register("preds", pa.Table.from_pandas(preds, preserve_index=False))
+    per_customer = db.sql(
+        "SELECT s.customer_id, p.p_alive, p.expected_purchases, p.clv FROM summary s JOIN "
+        'preds p USING (frequency, recency, "T", monetary_value)').to_arrow_table()
+    times["predict"] = time.perf_counter() - t
+    times["total"] = time.perf_counter() - t0
+    out = DATA / f"tenure_{path.stem}.parquet"
+    pq.write_table(per_customer, out)
+    return {"times": times, "params": model.params_, "gg": spend.params_,
+            "log_likelihood": model.log_likelihood_, "customers": per_customer.num_rows,
+            "distinct_rows": len(counts), "clv_file": str(out)}
+
+
+# -- peers ------------------------------------------------------------------------------
+LIFETIMES = textwrap.dedent("""
+    import json, sys, time
+    import pandas as pd
+    from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+    path, out, model_name = sys.argv[1], sys.argv[2], sys.argv[3]
+    times = {}
+    t0 = time.perf_counter()
+    orders = pd.read_parquet(path)
+    s = summary_data_from_transaction_data(orders, "customer_id", "ordered_at",
+                                           monetary_value_col="amount",
+                                           observation_period_end="%(end)s", freq="D")
+    times["summary"] = time.perf_counter() - t0
+    t = time.perf_counter()
+    if model_name == "bgnbd":
+        model = BetaGeoFitter().fit(s.frequency, s.recency, s["T"])
+    else:
+        model = ParetoNBDFitter().fit(s.frequency, s.recency, s["T"])
+    times["fit"] = time.perf_counter() - t
+    result = {"params": {k: float(v) for k, v in model.params_.items()}}
+    if model_name == "bgnbd":
+        t = time.perf_counter()
+        buyers = s[s.frequency > 0]
+        gg = GammaGammaFitter().fit(buyers.frequency, buyers.monetary_value)
+        times["gamma_gamma"] = time.perf_counter() - t
+        t = time.perf_counter()
+        p_alive = model.conditional_probability_alive(s.frequency, s.recency, s["T"])
+        expected = model.conditional_expected_number_of_purchases_up_to_time(
+            90, s.frequency, s.recency, s["T"])
+        clv = gg.customer_lifetime_value(model, s.frequency, s.recency, s["T"],
+                                         s.monetary_value, time=12, discount_rate=0.01,
+                                         freq="D")
+        times["predict"] = time.perf_counter() - t
+        pd.DataFrame({"customer_id": s.index, "clv": clv.values}).to_parquet(out)
+        result["gg"] = {k: float(v) for k, v in gg.params_.items()}
+    times["total"] = time.perf_counter() - t0
+    result["times"] = times
+    print(json.dumps(result))
+""") % {"end": END}
+
+PYMC = textwrap.dedent("""
+    import json, sys, time, warnings
+    warnings.filterwarnings("ignore")
+    import pandas as pd
+    from pymc_marketing import clv
+    path, out, model_name = sys.argv[1], sys.argv[2], sys.argv[3]
+
+    def run(orders):
+        times = {}
+        t0 = time.perf_counter()
+        s = clv.utils.rfm_summary(orders, "customer_id", "ordered_at", "amount",
+                                  observation_period_end="%(end)s", time_unit="D")
+        times["summary"] = time.perf_counter() - t0
+        t = time.perf_counter()
+        model = clv.BetaGeoModel(data=s[["customer_id", "frequency", "recency", "T"]])
+        model.fit(method="map")
+        times["fit"] = time.perf_counter() - t
+        t = time.perf_counter()
+        buyers = s[s.frequency > 0]
+        gg = clv.GammaGammaModel(data=buyers[["customer_id", "frequency", "monetary_value"]])
+        gg.fit(method="map")
+        times["gamma_gamma"] = time.perf_counter() - t
+        t = time.perf_counter()
+        data = s[["customer_id", "frequency", "recency", "T"]]
+        alive = model.expected_probability_alive(data)
+        expected = model.expected_purchases(data, future_t=90)
+        value = gg.expected_customer_lifetime_value(
+            transaction_model=model, data=s[["customer_id", "frequency", "recency", "T",
+                                             "monetary_value"]],
+            future_t=12, discount_rate=0.01, time_unit="D")
+        times["predict"] = time.perf_counter() - t
+        times["total"] = time.perf_counter() - t0
+        return s, model, gg, value, times
+
+    orders = pd.read_parquet(path)
+    t = time.perf_counter()
+    run(orders.head(20000))  # warm PyTensor's compile cache
+    cold = time.perf_counter() - t
+    s, model, gg, value, times = run(orders)
+    times["warm_up"] = cold
+
+    def point(m):
+        post = m.fit_result
+        return {k: float(post[k].values.ravel()[0]) for k in post.data_vars
+                if post[k].values.size == 1}
+
+    clv_values = value.values.ravel() if hasattr(value, "values") else value
+    pd.DataFrame({"customer_id": s.customer_id.values, "clv": clv_values}).to_parquet(out)
+    print(json.dumps({"times": times, "params": point(model), "gg": point(gg)}))
+""") % {"end": END}
+
+
+def ensure_venv(name: str) -> Path:
+    path = VENVS / name
+    python = path / "bin" / "python"
+    if not (path / ".installed").exists():
+        print(f"creating {path} ({', '.join(PEERS[name])}) ...", flush=True)
+        venv.create(path, with_pip=True)
+        subprocess.run([str(path / "bin" / "pip"), "install", "-q", *PEERS[name]], check=True)
+        (path / ".installed").touch()
+    return python
+
+
+def run_peer(name: str, script: str, path: Path, model_name: str = "bgnbd") -> dict:
+    python = ensure_venv(name)
+    code = DATA / f"peer_{name}.py"
+    code.write_text(script)
+    out = DATA / f"{name}_{path.stem}.parquet"
+    done = subprocess.run([str(python), str(code), str(path), str(out), model_name],
+                          capture_output=True, text=True, env={**os.environ,
+                                                               "PYTHONWARNINGS": "ignore"})
+    if done.returncode:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["clv_file"] = str(out)
+    return result
+
+
+# -- comparing --------------------------------------------------------------------------
+def log_likelihood_at(params: dict, path: Path, model_name: str) -> float:
+    """tenure's log-likelihood of the same summary at someone else's parameters."""
+    import duckdb
+
+    from tenure.models._beta_geo import bg_loglik
+    from tenure.models._pareto_nbd import pnbd_loglik
+
+    con = duckdb.connect()
+    s = con.execute(
+        "WITH d AS (SELECT customer_id, CAST(ordered_at AS DATE) AS day FROM "
+        f"read_parquet('{path}') GROUP BY ALL) SELECT count(*) - 1 AS x, "
+        f"date_diff('day', min(day), max(day)) AS tx, date_diff('day', min(day), DATE '{END}') "
+        "AS T FROM d GROUP BY customer_id").fetchnumpy()
+    x, tx, T = (np.asarray(s[k], float) for k in ("x", "tx", "T"))
+    p = {k.lower(): v for k, v in params.items()}
+    if model_name == "bgnbd":
+        return float(bg_loglik(p["r"], p["alpha"], p["a"], p["b"], x, tx, T).sum())
+    return float(pnbd_loglik(p["r"], p["alpha"], p["s"], p["beta"], x, tx, T).sum())
+
+
+def clv_difference(ours: str, theirs: str) -> float:
+    a = pq.read_table(ours).to_pandas().astype({"customer_id": str}).set_index("customer_id")
+    b = pq.read_table(theirs).to_pandas().astype({"customer_id": str}).set_index("customer_id")
+    a, b = a["clv"], b["clv"]
+    a, b = a.align(b, join="inner")
+    return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-9)))
+
+
+def report(title: str, ours: dict, peers: dict[str, dict], path: Path, model_name: str) -> None:
+    print(f"\n{title}")
+    steps = ["summary", "fit", "gamma_gamma", "predict", "total"]
+    header = f"{'step':<12}{'tenure':>10}" + "".join(f"{n:>16}{'ratio':>8}" for n in peers)
+    print(header)
+    for step in steps:
+        if step not in ours["times"]:
+            continue
+        line = f"{step:<12}{ours['times'][step]:>10.3f}"
+        for result in peers.values():
+            theirs = result["times"].get(step)
+            line += (f"{theirs:>16.3f}{theirs / ours['times'][step]:>7.1f}x"
+                     if theirs is not None else " " * 24)
+        print(line)
+    ll = ours["log_likelihood"]
+    print(f"tenure: {ours['customers']:,} customers, {ours['distinct_rows']:,} distinct "
+          f"(x, t_x, T) rows, LL {ll:.6f}, params "
+          + ", ".join(f"{k}={v:.6g}" for k, v in ours["params"].items()))
+    for name, result in peers.items():
+        theirs = log_likelihood_at(result["params"], path, model_name)
+        line = (f"{name}: LL at its parameters {theirs:.6f} (relative difference "
+                f"{(ll - theirs) / abs(ll):+.2e}); params "
+                + ", ".join(f"{k}={v:.6g}" for k, v in result["params"].items()))
+        if "warm_up" in result["times"]:
+            line += f"; warm-up run on 20k customers {result['times']['warm_up']:.1f} s"
+        print(line)
+        if result.get("clv_file") and Path(result["clv_file"]).exists() and "gg" in result:
+            print(f"  largest relative CLV difference vs tenure: "
+                  f"{clv_difference(ours['clv_file'], result['clv_file']):.2e}")
+
+
+def big_run(n: int) -> None:
+    path = generate(n, seed=3)
+    code = (f"import json, resource, sys; sys.path.insert(0, {str(HERE)!r}); "
+            "from value_models import run_tenure, Path; "
+            f"r = run_tenure(Path({str(path)!r})); "
+            "r['peak_rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20; "
+            "print(json.dumps(r, default=float))")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    print(f"\n{n:,} customers ({pq.ParquetFile(path).metadata.num_rows:,} orders), tenure "
+          "end to end: " + ", ".join(f"{k} {v:.2f} s" for k, v in result["times"].items())
+          + f"; peak RSS {result['peak_rss_gib']:.2f} GiB")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--customers", type=int, default=1_000_000)
+    parser.add_argument("--pnbd-customers", type=int, default=100_000)
+    parser.add_argument("--skip-lifetimes", action="store_true")
+    parser.add_argument("--skip-pymc", action="store_true")
+    parser.add_argument("--big", action="store_true", help="also 10M customers, tenure alone")
+    parser.add_argument("--big-only", action="store_true", help="only the 10M run")
+    args = parser.parse_args()
+    print(f"machine: {os.cpu_count()} cores; numbers vary with whatever else runs on it")
+    if args.big_only:
+        big_run(10_000_000)
+        return
+
+    path = generate(args.customers, seed=1)
+    print(f"data: {path.name}, {pq.ParquetFile(path).metadata.num_rows:,} orders")
+    ours = run_tenure(path)
+    peers = {}
+    if not args.skip_lifetimes:
+        peers["lifetimes"] = run_peer("lifetimes", LIFETIMES, path)
+    if not args.skip_pymc:
+        peers["pymc_marketing"] = run_peer("pymc_marketing", PYMC, path)
+    report(f"BG/NBD + Gamma-Gamma, {args.customers:,} customers (seconds)", ours, peers,
+           path, "bgnbd")
+
+    if not args.skip_lifetimes and args.pnbd_customers:
+        path = generate(args.pnbd_customers, seed=2, process="pnbd")
+        ours = run_tenure(path, "pnbd")
+        theirs = {"lifetimes": run_peer("lifetimes", LIFETIMES, path, "pnbd")}
+        report(f"Pareto/NBD, {args.pnbd_customers:,} customers (seconds)", ours, theirs,
+               path, "pnbd")
+    if args.big:
+        big_run(10_000_000)
+
+
+if __name__ == "__main__":
+    main()

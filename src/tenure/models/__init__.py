@@ -1,0 +1,78 @@
+"""Customer value models: who is still a customer, what they will buy, what they are worth.
+
+One class per model, scikit-learn style: options in ``__init__``, ``fit(data)`` returns the
+model, estimates end in ``_`` and every prediction refuses to run before ``fit``.
+
+>>> import tenure
+>>> from tenure.models import BetaGeo, GammaGamma
+>>> orders = tenure.datasets.load_cdnow(kind="sample")
+>>> s = tenure.rfm_summary(orders, observation_end="1997-09-30", unit="W")
+>>> bg = BetaGeo().fit(s)
+>>> round(bg.log_likelihood_, 1)
+-9582.4
+"""
+
+from tenure.models._base import FitDiagnostics, ModelWarning, ValueModel
+from tenure.models._beta_geo import BetaGeo
+from tenure.models._beta_geo_beta_binom import BetaGeoBetaBinom
+from tenure.models._gamma_gamma import GammaGamma
+from tenure.models._modified_beta_geo import ModifiedBetaGeo
+from tenure.models._pareto_nbd import ParetoNBD
+from tenure.models._shifted_beta_geo import ShiftedBetaGeo
+from tenure.models._summary import rfm_expression, rfm_summary
+
+# Every model, by the short name the CLI and the scores table use.
+MODELS: dict[str, type[ValueModel]] = {
+    cls.name: cls
+    for cls in (BetaGeo, ParetoNBD, ModifiedBetaGeo, BetaGeoBetaBinom, ShiftedBetaGeo,
+                GammaGamma)
+}
+
+__all__ = [
+    "MODELS",
+    "BetaGeo",
+    "BetaGeoBetaBinom",
+    "FitDiagnostics",
+    "GammaGamma",
+    "ModelWarning",
+    "ModifiedBetaGeo",
+    "ParetoNBD",
+    "ShiftedBetaGeo",
+    "ValueModel",
+    "rfm_expression",
+    "rfm_summary",
+]
+
+from tenure.models._evaluation import (  # noqa: E402
+    HoldoutError,
+    ModelComparison,
+    compare_models,
+    holdout_error,
+)
+from tenure.models._scores import (  # noqa: E402
+    FitReport,
+    ScoreResult,
+    fit_workspace,
+    model_table,
+    parse_horizon,
+    score,
+)
+from tenure.models._store import SavedModel, load_model, saved_models  # noqa: E402
+from tenure.models._summary import discrete_summary  # noqa: E402
+
+__all__ += [
+    "FitReport",
+    "HoldoutError",
+    "ModelComparison",
+    "SavedModel",
+    "ScoreResult",
+    "compare_models",
+    "discrete_summary",
+    "fit_workspace",
+    "holdout_error",
+    "load_model",
+    "model_table",
+    "parse_horizon",
+    "saved_models",
+    "score",
+]

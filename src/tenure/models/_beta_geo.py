@@ -1,0 +1,228 @@
+"""BG/NBD: the beta-geometric / negative binomial model of repeat buying.
+
+Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005). "Counting Your Customers" the Easy Way:
+An Alternative to the Pareto/NBD Model. Marketing Science 24(2), 275-284.
+"""
+
+from __future__ import annotations
+
+from typing import ClassVar
+
+import numpy as np
+from scipy import special
+
+from tenure.models._special import dbetaln, distinct_rows, rank_within, simulate_events
+from tenure.models._transactions import TransactionModel, history_from_events
+
+__all__ = ["BetaGeo", "bg_loglik"]
+
+
+def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = False,
+              distinct_x: tuple[np.ndarray, np.ndarray] | None = None):
+    """Per-customer log-likelihood of BG/NBD (or, with ``modified``, MBG/NBD).
+
+    BG/NBD (Fader, Hardie & Lee 2005, eq. 6)::
+
+        L = B(a, b+x)/B(a, b) * G(r+x) a^r / G(r) * [ (alpha+T)^-(r+x)
+            + d(x>0) a/(b+x-1) (alpha+t_x)^-(r+x) ]
+
+    MBG/NBD (Batislam, Denizel & Filiztekin 2007) lets customers drop out right after the
+    first purchase too: B(a, b+x+1) replaces B(a, b+x), and a/(b+x) replaces a/(b+x-1) for
+    every x, zero included. Computed in log space (a log-sum-exp of the two terms), so large
+    x and T neither overflow nor underflow. Returns ``ll`` or ``(ll, gradients)`` with the
+    gradients with respect to r, alpha, a and b.
+
+    ``distinct_x`` (the distinct frequencies and each row's index into them) lets the
+    special functions, which depend on x alone, be computed once per distinct x; it needs
+    scalar parameters.
+    """
+    k = 1.0 if modified else 0.0
+    log_alpha_T = np.log(alpha + T)
+    log_alpha_tx = np.log(alpha + tx)
+    if distinct_x is None or np.ndim(r) or np.ndim(alpha) or np.ndim(a) or np.ndim(b):
+        def per_x(values):
+            return values(x)
+    else:
+        def per_x(values):
+            return values(distinct_x[0])[distinct_x[1]]
+    base = per_x(lambda v: special.gammaln(r + v) - special.gammaln(r) + r * np.log(alpha)
+                 + special.betaln(a, b + v + k) - special.betaln(a, b))
+    u3 = -(r + x) * log_alpha_T
+    has_second = np.ones_like(x, dtype=bool) if modified else x > 0
+    denom = np.where(has_second, b + x - 1 + k, 1.0)
+    u4 = np.where(has_second, np.log(a) - np.log(denom) - (r + x) * log_alpha_tx, -np.inf)
+    top = np.maximum(u3, u4)
+    lse = top + np.log(np.exp(u3 - top) + np.exp(u4 - top))
+    ll = base + lse
+    if not grad:
+        return ll
+    w4 = np.exp(u4 - lse)
+    w3 = 1.0 - w4
+    da_0, db_0 = dbetaln(a, b)
+    g = {
+        "r": (per_x(lambda v: special.digamma(r + v)) - special.digamma(r) + np.log(alpha)
+              - w3 * log_alpha_T - w4 * log_alpha_tx),
+        "alpha": r / alpha - (r + x) * (w3 / (alpha + T) + w4 / (alpha + tx)),
+        "a": per_x(lambda v: dbetaln(a, b + v + k)[0]) - da_0 + w4 / a,
+        "b": per_x(lambda v: dbetaln(a, b + v + k)[1]) - db_0 - w4 / denom,
+    }
+    return ll, g
+
+
+def bg_p_alive(p, x, tx, T, t, *, modified: bool = False):
+    """P(alive at T + t | x, t_x, T) for BG/NBD and MBG/NBD (FHL 2005, eq. 11 at t = 0).
+
+    Dropping out happens only right after a purchase, so a customer alive at T stays alive
+    to T + t unless they buy and then drop: given alive at T, lambda ~ Gamma(r+x, alpha+T)
+    and p ~ Beta(a, b+x(+1)), and E[exp(-lambda p t)] is a Gauss hypergeometric function.
+    """
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    k = 1.0 if modified else 0.0
+    has_second = np.ones_like(x, dtype=bool) if modified else x > 0
+    denom = np.where(has_second, b + x - 1 + k, 1.0)
+    log_odds = np.where(has_second, np.log(a) - np.log(denom)
+                        + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)), -np.inf)
+    alive_now = 1.0 / (1.0 + np.exp(log_odds))
+    if t == 0:
+        return alive_now
+    # E_p[(1 + p t/(alpha+T))^-(r+x)] with p ~ Beta(a, b+x+k), by Pfaff's transformation.
+    z = t / (alpha + T + t)
+    c = a + b + x + k
+    stay = np.exp((r + x) * np.log1p(-z)) * special.hyp2f1(r + x, c - a, c, z)
+    return alive_now * stay
+
+
+def bg_conditional_expectation(p, x, tx, T, t, *, modified: bool = False):
+    """E[purchases in (T, T+t] | x, t_x, T] (FHL 2005, eq. 10; MBG/NBD: BDF 2007).
+
+    The factor ((alpha+T)/(alpha+T+t))^(r+x) 2F1(r+x, b+x; a+b+x-1; z) is rewritten with
+    Euler's transformation as (1-z)^(a-1) 2F1(a+b-1-r, a-1; a+b+x-1; z), whose parameters
+    do not grow with x, so heavy buyers do not overflow.
+    """
+    return (bg_expected_if_alive(p, x, T, t, modified=modified)
+            * bg_p_alive(p, x, tx, T, 0.0, modified=modified))
+
+
+def bg_expected_if_alive(p, x, T, t, *, modified: bool = False):
+    """E[purchases in (T, T+t] | alive at T, x, T]: the conditional expectation without its
+    P(alive) factor. It depends on (x, T) only, not on t_x."""
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    k = 1.0 if modified else 0.0
+    z = t / (alpha + T + t)
+    c = a + b + x - 1 + k
+    factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
+    return c / (a - 1) * (1.0 - factor)
+
+
+def bg_unconditional_expectation(p, t, *, modified: bool = False):
+    """E[X(t)] for a new customer (FHL 2005, eq. 9; BDF 2007 for MBG/NBD)."""
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    z = t / (alpha + t)
+    if modified:
+        return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b + 1, a + b, z))
+    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r
+                                    * special.hyp2f1(r, b, a + b - 1, z))
+
+
+def bg_pmf(p, n, t, *, modified: bool = False):
+    """P(X(t) = n) for a new customer (FHL 2005, eq. 8; BDF 2007 for MBG/NBD)."""
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    n = np.asarray(n)
+    k = 1 if modified else 0
+    log_nbd = (special.gammaln(r + n) - special.gammaln(r) - special.gammaln(n + 1)
+               + r * np.log(alpha / (alpha + t)) + n * np.log(t / (alpha + t)))
+    first = np.exp(special.betaln(a, b + n + k) - special.betaln(a, b) + log_nbd)
+    # Dying right after the n-th purchase (at time 0 too, for MBG/NBD) leaves X(t) = n
+    # whenever the NBD count reaches n: 1 - P(count <= n - 1).
+    upto = n - 1
+    cdf = np.array([np.exp(special.gammaln(r + np.arange(m + 1)) - special.gammaln(r)
+                           - special.gammaln(np.arange(m + 1) + 1)
+                           + r * np.log(alpha / (alpha + t))
+                           + np.arange(m + 1) * np.log(t / (alpha + t))).sum() if m >= 0 else 0.0
+                    for m in np.atleast_1d(upto)]).reshape(np.shape(upto))
+    second = np.exp(special.betaln(a + 1, b + n - 1 + k) - special.betaln(a, b)) * (1 - cdf)
+    if not modified:
+        second = np.where(n > 0, second, 0.0)
+    return first + second
+
+
+class BetaGeo(TransactionModel):
+    """BG/NBD (Fader, Hardie & Lee 2005): Poisson purchases at rate lambda ~ Gamma(r, alpha);
+    after each repeat purchase the customer drops out with probability p ~ Beta(a, b).
+
+    ``purchase_covariates`` (column names) scale the purchase rate by exp(coef . x) through
+    alpha; ``dropout_covariates`` scale a, and so the odds of dropping out, by exp(coef . x).
+
+    >>> import tenure
+    >>> from tenure.models import BetaGeo
+    >>> orders = tenure.datasets.load_cdnow(kind="sample")
+    >>> s = tenure.rfm_summary(orders, observation_end="1997-09-30", unit="W")
+    >>> model = BetaGeo().fit(s)
+    >>> {k: round(v, 3) for k, v in model.params_.items()}
+    {'r': 0.243, 'alpha': 4.414, 'a': 0.793, 'b': 2.426}
+    """
+
+    name = "bgnbd"
+    title = "BG/NBD"
+    param_names = ("r", "alpha", "a", "b")
+    covariate_links: ClassVar[dict] = {"purchase": ("alpha", -1), "dropout": ("a", 1)}
+    example_params: ClassVar[dict] = {"r": 0.25, "alpha": 4.0, "a": 0.8, "b": 2.5}
+    modified = False
+
+    @classmethod
+    def _loglik(cls, p, d, grad):
+        return bg_loglik(p["r"], p["alpha"], p["a"], p["b"], d["frequency"], d["recency"],
+                         d["T"], grad=grad, modified=cls.modified, distinct_x=distinct(d))
+
+    def _starting_points(self, mean_rate, mean_T):
+        return [{"r": 1.0, "alpha": 1.0 / mean_rate, "a": 1.0, "b": 1.0},
+                {"r": 0.5, "alpha": 0.5 / mean_rate, "a": 0.5, "b": 3.0},
+                {"r": 2.0, "alpha": 2.0 / mean_rate, "a": 2.0, "b": 0.5},
+                {"r": 0.2, "alpha": 0.1 / mean_rate, "a": 0.2, "b": 10.0}]
+
+    def _p_alive(self, p, x, tx, T, t):
+        return bg_p_alive(p, x, tx, T, t, modified=self.modified)
+
+    def _conditional_expectation(self, p, x, tx, T, t):
+        return self._expectations(p, x, tx, T, [t])[0]
+
+    def _expectations(self, p, x, tx, T, times):
+        alive = bg_p_alive(p, x, tx, T, 0.0, modified=self.modified)
+        if any(np.ndim(v) for v in p.values()):
+            return np.stack([bg_expected_if_alive(p, x, T, t, modified=self.modified) * alive
+                             for t in times])
+        # The hypergeometric factor depends on (x, T) alone: compute it once per pair.
+        codes, first = distinct_rows(x, T)
+        return np.stack([bg_expected_if_alive(p, x[first], T[first], t,
+                                              modified=self.modified)[codes] * alive
+                         for t in times])
+
+    def _unconditional_expectation(self, p, t):
+        return bg_unconditional_expectation(p, t, modified=self.modified)
+
+    def _pmf(self, p, n, t):
+        return bg_pmf(p, n, t, modified=self.modified)
+
+    @classmethod
+    def _draw(cls, rng, p, T, holdout):
+        return draw_bg(rng, p, T, holdout, modified=cls.modified)
+
+
+def distinct(d: dict) -> tuple[np.ndarray, np.ndarray]:
+    """The distinct frequencies of ``d`` and each row's index into them, kept in ``d`` so
+    that the many likelihood evaluations of one fit compute them once."""
+    if "_distinct_x" not in d:
+        d["_distinct_x"] = np.unique(d["frequency"], return_inverse=True)
+    return d["_distinct_x"]
+
+
+def draw_bg(rng, p, T, holdout, *, modified: bool):
+    """Simulate BG/NBD (or MBG/NBD) histories: Poisson purchases until the dropout."""
+    n = len(T)
+    lam = rng.gamma(p["r"], 1.0 / p["alpha"])
+    drop = np.clip(rng.beta(p["a"], p["b"]), 1e-12, 1.0)
+    # Repeat purchases made before dropping out: BG/NBD drops only after a purchase.
+    survive = rng.geometric(drop) - (1 if modified else 0)
+    owner, times = simulate_events(rng, lam, T + holdout)
+    keep = rank_within(owner) < survive[owner]
+    return history_from_events(n, owner[keep], times[keep], T, holdout)

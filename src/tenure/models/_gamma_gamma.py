@@ -1,0 +1,196 @@
+"""Gamma-Gamma: the spend per purchase, independent of how often a customer buys.
+
+Colombo, R. & Jiang, W. (1999). A stochastic RFM model. Journal of Interactive Marketing
+13(3), 2-12; as used in Fader, P. S., Hardie, B. G. S. & Lee, K. L. (2005), RFM and CLV:
+Using Iso-Value Curves for Customer Base Analysis. Journal of Marketing Research 42(4),
+415-430.
+"""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+from scipy import special
+
+from tenure.errors import InputError, ModelError
+from tenure.models._base import ModelWarning, ValueModel
+
+__all__ = ["GammaGamma", "gg_loglik"]
+
+
+def gg_loglik(p, q, gamma, x, m, *, grad: bool = False, distinct_x=None):
+    """Log-density of a customer's mean spend m over x purchases (Fader, Hardie & Lee 2005,
+    "RFM and CLV", eq. 3; the constant x-only terms kept)::
+
+        f(m | p, q, gamma; x) = G(px+q) / (G(px) G(q)) gamma^q m^(px-1) x^(px)
+                                / (gamma + m x)^(px+q)
+
+    Each purchase ~ Gamma(p, nu) and nu ~ Gamma(q, gamma), so the mean of x purchases given
+    nu is Gamma(px, nu x). Returns ``ll`` or ``(ll, gradients)``. ``distinct_x`` (distinct
+    frequencies and each row's index into them) computes the x-only terms once per x.
+    """
+    if distinct_x is None:
+        def per_x(values):
+            return values(x)
+    else:
+        def per_x(values):
+            return values(distinct_x[0])[distinct_x[1]]
+    px = p * x
+    log_gm = np.log(gamma + m * x)
+    log_m = np.log(m)
+    ll = (per_x(lambda v: special.gammaln(p * v + q) - special.gammaln(p * v)
+                + p * v * np.log(v)) - special.gammaln(q)
+          + q * np.log(gamma) + (px - 1) * log_m - (px + q) * log_gm)
+    if not grad:
+        return ll
+    psi = per_x(lambda v: special.digamma(p * v + q))
+    g = {
+        "p": x * (psi - per_x(lambda v: special.digamma(p * v) - np.log(v)) + log_m - log_gm),
+        "q": psi - special.digamma(q) + np.log(gamma) - log_gm,
+        "gamma": q / gamma - (px + q) / (gamma + m * x),
+    }
+    return ll, g
+
+
+class GammaGamma(ValueModel):
+    """Gamma-Gamma spend model: each purchase ~ Gamma(p, nu), nu ~ Gamma(q, gamma).
+
+    Fitted on the repeat buyers (frequency > 0) of a summary; customers whose mean spend is
+    zero or negative (refunds exceeding purchases) are left out with a warning that counts
+    them. ``frequency_spend_correlation_`` reports the correlation between frequency and
+    mean spend, which the model assumes to be near zero.
+
+    >>> import tenure
+    >>> from tenure.models import GammaGamma
+    >>> orders = tenure.datasets.load_cdnow(kind="sample")
+    >>> s = tenure.rfm_summary(orders, observation_end="1997-09-30", unit="W")
+    >>> model = GammaGamma().fit(s)
+    >>> {k: round(v, 2) for k, v in model.params_.items()}
+    {'p': 6.25, 'q': 3.74, 'gamma': 15.44}
+    """
+
+    name = "gg"
+    title = "Gamma-Gamma"
+    param_names = ("p", "q", "gamma")
+    data_columns = ("frequency", "monetary_value")
+    example_params: ClassVar[dict] = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+
+    def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
+        super().__init__(n_starts=n_starts, max_iter=max_iter)
+
+    @staticmethod
+    def _loglik(p, d, grad):
+        if "_distinct_x" not in d:
+            d["_distinct_x"] = np.unique(d["frequency"], return_inverse=True)
+        return gg_loglik(p["p"], p["q"], p["gamma"], d["frequency"], d["monetary_value"],
+                         grad=grad, distinct_x=d["_distinct_x"])
+
+    def _validate(self, d):
+        x = d["frequency"]
+        bad = (x < 0) | (x != np.round(x))
+        if bad.any():
+            raise InputError("frequency must be a whole number, 0 or more",
+                             row=int(np.flatnonzero(bad)[0]), column="frequency")
+
+    def fit(self, data: Any) -> GammaGamma:
+        """Fit on the rows with frequency > 0 and positive mean spend; return ``self``."""
+        d, w = self._compress(data)
+        buyers = d["frequency"] > 0
+        non_positive = buyers & (d["monetary_value"] <= 0)
+        if non_positive.any():
+            count = float(w[non_positive].sum())
+            warnings.warn(f"Gamma-Gamma: {count:,.0f} repeat buyer(s) with zero or negative "
+                          "mean spend (refunds exceeding purchases) were left out of the fit",
+                          ModelWarning, stacklevel=2)
+        keep = buyers & (d["monetary_value"] > 0)
+        if w[keep].sum() < 2:
+            raise ModelError("Gamma-Gamma needs repeat buyers with positive spend and got "
+                             f"{w[keep].sum():,.0f}; use a longer window")
+        d = {k: v[keep] for k, v in d.items()}
+        w = w[keep]
+        x, m = d["frequency"], d["monetary_value"]
+        mean_w = np.average(x, weights=w)
+        mean_m = np.average(m, weights=w)
+        if np.var(x) > 0 and np.var(m) > 0:
+            xs, ms = x - mean_w, m - np.average(m, weights=w)
+            self.frequency_spend_correlation_ = float(
+                np.sum(w * xs * ms) / np.sqrt(np.sum(w * xs**2) * np.sum(w * ms**2)))
+        else:
+            self.frequency_spend_correlation_ = float("nan")
+        self._mean_spend = float(mean_m)
+        self._fit_arrays(d, w)
+        if abs(self.frequency_spend_correlation_) > 0.3:
+            warnings.warn(f"Gamma-Gamma assumes spend does not depend on frequency, but their "
+                          f"correlation here is {self.frequency_spend_correlation_:.2f}; "
+                          "treat its spend predictions with care", ModelWarning, stacklevel=2)
+        return self
+
+    def _starts(self, d, w):
+        mean_m = float(np.average(d["monetary_value"], weights=w))
+        return [{"p": 1.0, "q": 1.0, "gamma": 1.0},
+                {"p": 5.0, "q": 3.0, "gamma": 2.0 * mean_m / 5.0},
+                {"p": 2.0, "q": 10.0, "gamma": 9.0 * mean_m / 2.0}]
+
+    def _advice(self, d, w):
+        return "check the spend values, or use a longer window with more repeat buyers"
+
+    def mean_spend(self) -> float:
+        """Expected spend per purchase of a customer not seen yet: p gamma / (q - 1)."""
+        self._check_fitted()
+        p = self.params_
+        if p["q"] <= 1:
+            return float("inf")
+        return p["p"] * p["gamma"] / (p["q"] - 1)
+
+    def expected_spend(self, data: Any) -> np.ndarray:
+        """Expected spend per purchase of each customer, given their frequency and mean spend
+        (FHL 2005, eq. 5): a weighted mean of the population mean and their own mean.
+        Customers with no repeat purchase get the population mean."""
+        d = self._prepare(data)
+        p, q, gamma = self.params_["p"], self.params_["q"], self.params_["gamma"]
+        x = d["frequency"]
+        m = np.where(x > 0, d["monetary_value"], 0.0)
+        return p * (gamma + m * x) / (p * x + q - 1)
+
+    def clv(self, model: Any, data: Any, *, horizon: float, discount_rate: float = 0.0,
+            margin: float = 1.0, steps: int = 12) -> np.ndarray:
+        """Discounted value each customer brings in the next ``horizon`` units.
+
+        The horizon is cut into ``steps`` equal periods; the purchases ``model`` (a fitted
+        BG/NBD, MBG/NBD or Pareto/NBD) expects in period k are valued at the expected spend,
+        times ``margin``, and discounted by (1 + discount_rate)^k, discount_rate being per
+        period. ``horizon=360, steps=12, discount_rate=0.01`` is 12 months of 30 days at 1%
+        a month.
+        """
+        if horizon <= 0 or steps < 1:
+            raise ModelError(f"horizon={horizon} must be positive and steps={steps} at least 1")
+        if discount_rate <= -1:
+            raise ModelError(f"discount_rate={discount_rate} must be above -1")
+        spend = self.expected_spend(data)
+        times = [horizon * k / steps for k in range(1, steps + 1)]
+        cumulative = model.expected_purchases_at(data, times)
+        per_period = np.diff(cumulative, axis=0, prepend=0.0)
+        discount = (1.0 + discount_rate) ** -np.arange(1, steps + 1)
+        return margin * spend * (discount @ per_period)
+
+    def predict(self, data: Any) -> pd.DataFrame:
+        """Expected spend per purchase, per row."""
+        return pd.DataFrame({"expected_spend": self.expected_spend(data)})
+
+    @classmethod
+    def simulate(cls, params: Mapping[str, float] | None = None, n: int = 1000, *,
+                 seed: int = 0, frequency: np.ndarray | None = None, **options: Any
+                 ) -> pd.DataFrame:
+        """Repeat buyers with ``frequency`` purchases (default 1-10) and their mean spend."""
+        p = dict(params or cls.example_params)
+        rng = np.random.default_rng(seed)
+        x = (np.asarray(frequency) if frequency is not None
+             else rng.integers(1, 11, n)).astype(np.int64)
+        nu = rng.gamma(p["q"], 1.0 / p["gamma"], len(x))
+        # The mean of x Gamma(p, nu) purchases is Gamma(p x, nu x).
+        m = rng.gamma(p["p"] * x, 1.0 / (nu * x))
+        return pd.DataFrame({"frequency": x, "monetary_value": m})

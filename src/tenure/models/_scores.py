@@ -1,0 +1,252 @@
+"""Fit the value models on a workspace and write per-customer scores.
+
+The summary is built in the engine; the models are fitted on its distinct statistics
+(customers with the same history are one weighted row), predictions are computed once per
+distinct row, and the engine joins them back to the customers and writes the ``scores``
+table, one row per customer and as-of date.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from tenure.errors import ConfigError, ModelError
+from tenure.models._base import ModelWarning
+from tenure.models._evaluation import holdout_error
+from tenure.models._store import load_model, save_model
+from tenure.models._summary import UNITS, discrete_summary, rfm_expression, to_date
+
+__all__ = ["FitReport", "ScoreResult", "fit_workspace", "model_table", "parse_horizon", "score"]
+
+TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
+STATS = ["frequency", "recency", "T", "monetary_value"]
+
+_SCORES = """
+CREATE TABLE IF NOT EXISTS scores (
+    customer_id VARCHAR NOT NULL,
+    as_of DATE NOT NULL,
+    p_alive DOUBLE,
+    expected_purchases DOUBLE,
+    expected_spend DOUBLE,
+    clv DOUBLE,
+    model VARCHAR,
+    model_version VARCHAR,
+    horizon_days INTEGER
+)"""
+
+
+def parse_horizon(text: str | int) -> int:
+    """A horizon such as ``90d``, ``12w`` or ``90`` as a number of days."""
+    if isinstance(text, int) and not isinstance(text, bool):
+        days = text
+    else:
+        match = re.fullmatch(r"\s*(\d+)\s*([dw]?)\s*", str(text).lower())
+        if not match:
+            raise ConfigError(f"horizon {text!r} is not a length of time; write it like "
+                              "'90d' (days) or '12w' (weeks)")
+        days = int(match.group(1)) * (7 if match.group(2) == "w" else 1)
+    if days <= 0:
+        raise ConfigError(f"horizon {text!r} must be longer than zero days")
+    return days
+
+
+def _compressed(expr: ibis.Table, columns: list[str]) -> pd.DataFrame:
+    return expr.group_by(columns).aggregate(weights=expr.count()).to_pandas()
+
+
+def _last_order_day(ws) -> dt.date:
+    t = ws.table("orders")
+    last = t.ordered_at.max().execute()
+    if last is None or pd.isna(last):
+        raise ModelError("the workspace has no orders; ingest some with `tenure ingest orders`")
+    return pd.Timestamp(last).date()
+
+
+def _transaction_model(name: str):
+    from tenure.models import MODELS
+
+    if name not in MODELS or name not in (*TRANSACTION_MODELS, "bgbb"):
+        raise ConfigError(f"model {name!r} is not known here; use bgnbd, pnbd, mbgnbd or bgbb")
+    return MODELS[name]
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """A model fitted on a workspace: its parameter table, its metrics and its version."""
+
+    model: Any
+    model_version: str
+    frame: pd.DataFrame
+    metrics: dict[str, float]
+    window_end: dt.date
+    calibration_end: dt.date | None
+
+
+def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
+                  calibration_end: Any = None, observation_end: Any = None) -> FitReport:
+    """Fit ``model`` on the workspace's orders, save it, and report it.
+
+    With ``calibration_end`` the model is fitted on the orders up to that date and judged on
+    the rest (holdout MAE, RMSE and totals in ``metrics``).
+    """
+    cls = _transaction_model(model)
+    if unit not in UNITS:
+        raise ConfigError(f"unit {unit!r} is not known; use D (days) or W (weeks)")
+    end = to_date(observation_end, "observation_end") if observation_end else _last_order_day(ws)
+    cal = to_date(calibration_end, "calibration_end") if calibration_end else None
+    if cls.name == "bgbb":
+        data = discrete_summary(ws, observation_end=end, unit=unit, calibration_end=cal)
+        cols = ["frequency", "recency", "n_periods"]
+        extra = ["frequency_holdout", "n_periods_holdout"] if cal else []
+        grouped = (data.groupby(cols + extra, as_index=False).size()
+                   .rename(columns={"size": "weights"}))
+    else:
+        expr = rfm_expression(ws, observation_end=end, unit=unit, calibration_end=cal)
+        cols = ["frequency", "recency", "T"]
+        extra = ["frequency_holdout", "duration_holdout"] if cal else []
+        grouped = _compressed(expr, cols + extra)
+    fitted = cls().fit(grouped)
+    metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
+               "bic": fitted.bic_, "customers": fitted.n_customers_}
+    if cal:
+        err = holdout_error(fitted, grouped)
+        metrics.update(holdout_mae=err.mae, holdout_rmse=err.rmse,
+                       predicted_holdout=err.predicted_total, actual_holdout=err.actual_total)
+    with ws.transaction() as con:
+        version = save_model(con, fitted, unit=unit, window_end=cal or end,
+                             calibration_end=cal, metrics=metrics)
+    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal)
+
+
+@dataclass(frozen=True)
+class ScoreResult:
+    """What ``score`` wrote: the as-of date, the models used and a per-customer preview.
+
+    ``frame`` holds the distinct statistics with their predictions and how many customers
+    share each (the scores table itself is in the workspace)."""
+
+    as_of: dt.date
+    horizon_days: int
+    customers: int
+    model_version: str
+    spend_model_version: str
+    frame: pd.DataFrame
+
+
+def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
+          discount_rate: float = 0.0, margin: float = 1.0, refit: bool = False,
+          progress: Callable[[str], None] | None = None) -> ScoreResult:
+    """Score every customer as of ``as_of`` and write the ``scores`` table.
+
+    The models see the orders before ``as_of`` (in days). A model fitted before on the same
+    window is reused unless ``refit``. ``discount_rate`` is per 30 days; ``margin`` is the
+    share of spend that is profit. Re-running for the same ``as_of`` replaces its rows.
+    """
+    from tenure.models import GammaGamma
+
+    step = progress or (lambda _name: None)
+    cls = _transaction_model(model)
+    if cls.name == "bgbb":
+        raise ConfigError("scores use a continuous-time model; use bgnbd, pnbd or mbgnbd")
+    day = to_date(as_of, "as_of")
+    days = parse_horizon(horizon)
+    if not 0 <= margin <= 1 or discount_rate < 0:
+        raise ConfigError(f"margin={margin} must be between 0 and 1 and "
+                          f"discount_rate={discount_rate} 0 or more")
+    expr = rfm_expression(ws, observation_end=day, unit="D",
+                          last_day=day - dt.timedelta(days=1))
+    step("summarising")
+    con = ws.connection
+    # Materialised once: float sums may differ in their last bits between two runs of the
+    # same parallel query, and the scores are joined back on those values.
+    con.execute("CREATE OR REPLACE TEMP TABLE _tenure_summary AS "
+                + ibis.to_sql(expr, dialect="duckdb"))
+    stats = con.execute('SELECT frequency, recency, "T", monetary_value, count(*) AS weights '
+                        "FROM _tenure_summary GROUP BY ALL").df()
+    if not len(stats):
+        raise ModelError(f"no customer bought before {day}; choose a later --as-of")
+    counts = stats.groupby(["frequency", "recency", "T"], as_index=False)["weights"].sum()
+
+    models = {}
+    for kind, model_cls, data in (("purchases", cls, counts), ("spend", GammaGamma, stats)):
+        saved = None
+        if not refit:
+            try:
+                saved = load_model(ws.connection, model=model_cls.name, unit="D",
+                                   window_end=day)
+            except ModelError:
+                saved = None
+        if saved is not None:
+            models[kind] = (saved.model, saved.model_version)
+            continue
+        step(f"fitting {model_cls.title}")
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelWarning)
+            fitted = model_cls().fit(data)
+        metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
+                   "bic": fitted.bic_, "customers": fitted.n_customers_}
+        with ws.transaction() as con:
+            version = save_model(con, fitted, unit="D", window_end=day, metrics=metrics)
+        models[kind] = (fitted, version)
+
+    step("scoring")
+    purchases, version = models["purchases"]
+    spend_model, spend_version = models["spend"]
+    p_alive = purchases.p_alive(stats)
+    expected = purchases.expected_purchases(stats, days)
+    spend = spend_model.expected_spend(stats)
+    steps = max(1, round(days / 30))
+    rate = (1 + discount_rate) ** (days / steps / 30) - 1
+    clv = spend_model.clv(purchases, stats, horizon=days, discount_rate=rate, margin=margin,
+                          steps=steps)
+    preds = stats.assign(p_alive=p_alive, expected_purchases=expected,
+                         expected_spend=expected * spend, clv=clv)
+    if not np.all(np.isfinite(preds[["p_alive", "expected_purchases", "clv"]].to_numpy())):
+        raise ModelError("some scores are not finite; the fitted model may sit on a "
+                         "boundary: run `tenure fit` to see its diagnostics")
+
+    step("writing scores")
+    con.register("_tenure_score_stats", pa.Table.from_pandas(preds, preserve_index=False))
+    try:
+        with ws.transaction() as tx:
+            tx.execute(_SCORES)
+            tx.execute("DELETE FROM scores WHERE as_of = $as_of", {"as_of": day})
+            tx.execute(
+                "INSERT INTO scores SELECT s.customer_id, $as_of, p.p_alive, "
+                "p.expected_purchases, p.expected_spend, p.clv, $model, $version, $days "
+                "FROM _tenure_summary s JOIN _tenure_score_stats p "
+                'ON s.frequency = p.frequency AND s.recency = p.recency AND s."T" = p."T" '
+                "AND s.monetary_value = p.monetary_value",
+                {"as_of": day, "model": purchases.name, "version": version, "days": days})
+            written = tx.execute("SELECT count(*) FROM scores WHERE as_of = $as_of",
+                                 {"as_of": day}).fetchone()[0]
+    finally:
+        con.unregister("_tenure_score_stats")
+        con.execute("DROP TABLE IF EXISTS _tenure_summary")
+    return ScoreResult(day, days, int(written), version, spend_version, preds)
+
+
+def model_table(ws, *, unit: str = "W", calibration_end: Any = None,
+                models: tuple[str, ...] = TRANSACTION_MODELS) -> pd.DataFrame:
+    """BG/NBD, MBG/NBD and Pareto/NBD side by side on the workspace's orders: parameters,
+    log-likelihood, AIC, BIC and, with ``calibration_end``, the holdout errors."""
+    from tenure.models._evaluation import compare_models
+
+    end = _last_order_day(ws)
+    cal = to_date(calibration_end, "calibration_end") if calibration_end else None
+    expr = rfm_expression(ws, observation_end=end, unit=unit, calibration_end=cal)
+    extra = ["frequency_holdout", "duration_holdout"] if cal else []
+    grouped = _compressed(expr, ["frequency", "recency", "T", *extra])
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ModelWarning)
+        return compare_models(grouped, models).frame

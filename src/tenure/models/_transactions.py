@@ -1,0 +1,189 @@
+"""What the continuous-time purchase models (BG/NBD, MBG/NBD, Pareto/NBD) share.
+
+They all read a customer's history as (x, t_x, T) = (frequency, recency, T) and answer the
+same questions; each model file supplies the formulas.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any, ClassVar
+
+import numpy as np
+import pandas as pd
+
+from tenure.errors import InputError, ModelError
+from tenure.models._base import ValueModel
+
+__all__ = ["TransactionModel"]
+
+
+class TransactionModel(ValueModel):
+    """Base of the continuous-time non-contractual models."""
+
+    data_columns = ("frequency", "recency", "T")
+    covariate_links: ClassVar[dict[str, tuple[str, int]]] = {}
+
+    def __init__(self, *, purchase_covariates=(), dropout_covariates=(), n_starts: int = 3,
+                 max_iter: int = 500):
+        super().__init__(n_starts=n_starts, max_iter=max_iter,
+                         purchase_covariates=purchase_covariates,
+                         dropout_covariates=dropout_covariates)
+        self.covariates  # noqa: B018 - rejects covariates the model does not take
+
+    def _validate(self, d: dict[str, np.ndarray]) -> None:
+        x, tx, T = d["frequency"], d["recency"], d["T"]
+        checks = [
+            ((x < 0) | (x != np.round(x)), "frequency", "must be a whole number, 0 or more"),
+            (tx < 0, "recency", "must not be negative"),
+            (T < 0, "T", "must not be negative"),
+            (tx > T * (1 + 1e-9) + 1e-9, "recency", "must not exceed T"),
+            ((x == 0) & (tx > 0), "recency", "must be 0 when frequency is 0"),
+        ]
+        for bad, column, rule in checks:
+            if bad.any():
+                row = int(np.flatnonzero(bad)[0])
+                raise InputError(f"{bad.sum():,} row(s) break the rule: {column} {rule}; "
+                                 "build the summary with tenure.rfm_summary", row=row,
+                                 column=column)
+
+    def _advice(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
+        repeat = float(np.sum(w * (d["frequency"] > 0)))
+        total = float(w.sum())
+        if repeat < 30 or repeat < 0.02 * total:
+            return (f"only {repeat:,.0f} of {total:,.0f} customers bought again, too few to "
+                    "tell buying from dropping out; use a longer window or more customers")
+        return ("try a coarser unit (unit='W'), a longer calibration window, or another "
+                "model")
+
+    def _starts(self, d, w) -> list[dict[str, float]]:
+        x, T = d["frequency"], d["T"]
+        mean_rate = max(float(np.sum(w * x) / max(np.sum(w * T), 1e-9)), 1e-6)
+        mean_T = max(float(np.sum(w * T) / w.sum()), 1e-6)
+        return self._starting_points(mean_rate, mean_T)
+
+    def _starting_points(self, mean_rate: float, mean_T: float) -> list[dict[str, float]]:
+        raise NotImplementedError
+
+    # -- predictions ---------------------------------------------------------------------
+    def _hist(self, data: Any) -> tuple[dict[str, Any], np.ndarray, np.ndarray, np.ndarray]:
+        d = self._prepare(data)
+        return self._row_params(d), d["frequency"], d["recency"], d["T"]
+
+    def p_alive(self, data: Any, t: float = 0.0) -> np.ndarray:
+        """Probability that each customer is still alive ``t`` units after the end of their
+        window (``t=0``: at the end of it)."""
+        p, x, tx, T = self._hist(data)
+        _check_horizon(t)
+        return self._p_alive(p, x, tx, T, float(t))
+
+    def expected_purchases(self, data: Any, t: float) -> np.ndarray:
+        """Expected purchases of each customer in the next ``t`` units, given their history."""
+        p, x, tx, T = self._hist(data)
+        _check_horizon(t)
+        return self._conditional_expectation(p, x, tx, T, float(t))
+
+    def expected_purchases_at(self, data: Any, times) -> np.ndarray:
+        """Expected purchases in the next t units for each t of ``times``: one row per time,
+        one column per customer (what CLV sums over its periods)."""
+        p, x, tx, T = self._hist(data)
+        for t in times:
+            _check_horizon(t)
+        return self._expectations(p, x, tx, T, [float(t) for t in times])
+
+    def _expectations(self, p, x, tx, T, times):
+        return np.stack([self._conditional_expectation(p, x, tx, T, t) for t in times])
+
+    def expected_purchases_new_customer(self, t: float | np.ndarray) -> np.ndarray:
+        """Expected repeat purchases in ``t`` units of a customer who just made a first one."""
+        self._check_fitted()
+        _check_horizon(t)
+        return self._unconditional_expectation(self._population(), np.asarray(t, float))
+
+    def probability_of_purchases(self, n: int | np.ndarray, t: float) -> np.ndarray:
+        """Probability that a new customer makes exactly ``n`` repeat purchases in ``t``."""
+        self._check_fitted()
+        _check_horizon(t)
+        n = np.asarray(n)
+        if np.any(n < 0) or np.any(n != np.round(n)):
+            raise ModelError(f"n={n!r} must be whole numbers, 0 or more")
+        return self._pmf(self._population(), n.astype(np.int64), float(t))
+
+    def predict(self, data: Any, t: float = 1.0) -> pd.DataFrame:
+        """P(alive) now and the expected purchases in the next ``t`` units, per row."""
+        return pd.DataFrame({"p_alive": self.p_alive(data),
+                             "expected_purchases": self.expected_purchases(data, t)})
+
+    def _population(self) -> dict[str, float]:
+        """Parameters of a customer whose covariates are all zero (the baseline)."""
+        return {k: float(self.params_[k]) for k in self.param_names}
+
+    # -- formulas each model supplies --------------------------------------------------
+    def _p_alive(self, p, x, tx, T, t):
+        raise NotImplementedError
+
+    def _conditional_expectation(self, p, x, tx, T, t):
+        raise NotImplementedError
+
+    def _unconditional_expectation(self, p, t):
+        raise NotImplementedError
+
+    def _pmf(self, p, n, t):
+        raise NotImplementedError
+
+    # -- simulation ----------------------------------------------------------------------
+    @classmethod
+    def simulate(cls, params: Mapping[str, float] | None = None, n: int = 1000, *,
+                 seed: int = 0, T: float | np.ndarray = 52.0, holdout: float = 0.0,
+                 covariates: pd.DataFrame | None = None, **options: Any) -> pd.DataFrame:
+        """Customers drawn from the model: frequency, recency, T (and, with ``holdout``,
+        frequency_holdout and duration_holdout), plus the covariate columns given.
+
+        ``T`` is each customer's observed time (a number for all, or one per customer);
+        covariates, when given, have one row per customer and their coefficients are in
+        ``params`` as ``purchase:COLUMN`` / ``dropout:COLUMN``.
+        """
+        params = dict(params or cls.example_params)
+        kinds = {}
+        if covariates is not None:
+            for key in params:
+                if ":" in key:
+                    kind, column = key.split(":", 1)
+                    kinds.setdefault(f"{kind}_covariates", []).append(column)
+            n = len(covariates)
+        model = cls.from_params(params, **kinds, **options)
+        arrays = ({c: covariates[c].to_numpy(dtype=float) for c in covariates.columns}
+                  if covariates is not None else {})
+        row = model._unpack(model._theta, arrays)
+        rng = np.random.default_rng(seed)
+        T_arr = np.broadcast_to(np.asarray(T, float), (n,)).copy()
+        full = {k: np.broadcast_to(v, (n,)) for k, v in row.items()}
+        x, tx, x_hold = cls._draw(rng, full, T_arr, float(holdout))
+        frame = pd.DataFrame({"frequency": x, "recency": tx, "T": T_arr})
+        if holdout > 0:
+            frame["frequency_holdout"] = x_hold
+            frame["duration_holdout"] = float(holdout)
+        if covariates is not None:
+            for column in covariates.columns:
+                frame[column] = covariates[column].to_numpy()
+        return frame
+
+    @staticmethod
+    def _draw(rng, p, T, holdout):
+        raise NotImplementedError
+
+
+def _check_horizon(t) -> None:
+    if np.any(np.asarray(t, float) < 0) or not np.all(np.isfinite(np.asarray(t, float))):
+        raise ModelError(f"t={t!r} must be a finite time of 0 or more, in the summary's unit")
+
+
+def history_from_events(n: int, owner: np.ndarray, times: np.ndarray, T: np.ndarray,
+                        holdout: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(x, t_x, holdout count) from sorted repeat-purchase events on (0, T + holdout]."""
+    in_cal = times <= T[owner]
+    x = np.bincount(owner[in_cal], minlength=n)
+    tx = np.zeros(n)
+    np.maximum.at(tx, owner[in_cal], times[in_cal])
+    hold = np.bincount(owner[~in_cal & (times <= T[owner] + holdout)], minlength=n)
+    return x.astype(np.int64), tx, hold.astype(np.int64)

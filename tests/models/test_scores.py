@@ -1,0 +1,76 @@
+"""Fitting and scoring a workspace, and the fit/score commands, on real DuckDB."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+import tenure
+from tenure.cli import app
+from tenure.errors import ConfigError
+from tenure.models import fit_workspace, load_model, parse_horizon, score
+
+
+@pytest.fixture
+def cdnow_ws(workspace):
+    workspace.ingest("orders", tenure.datasets.load_cdnow(kind="sample"))
+    return workspace
+
+
+def test_score_writes_one_row_per_customer_and_is_idempotent(cdnow_ws):
+    first = score(cdnow_ws, as_of="1997-10-01", horizon="90d")
+    # Every CDNOW sample customer bought in the first quarter of 1997.
+    assert first.customers == 2357
+    again = score(cdnow_ws, as_of="1997-10-01", horizon="90d")
+    con = cdnow_ws.connection
+    rows = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM scores").fetchone()
+    assert rows == (2357, 2357)  # re-running replaced the rows of that as-of date
+    assert again.model_version == first.model_version  # the saved fit was reused
+    p_alive, expected = con.execute(
+        "SELECT p_alive, expected_purchases FROM scores WHERE customer_id = '1'").fetchone()
+    # Customer 1 as of 1997-10-01, in days: x = 2, t_x = 213, T = 273.
+    model = load_model(con, first.model_version).model
+    import pandas as pd
+
+    one = pd.DataFrame({"frequency": [2], "recency": [213.0], "T": [273.0]})
+    assert p_alive == pytest.approx(model.p_alive(one)[0])
+    assert expected == pytest.approx(model.expected_purchases(one, 90.0)[0])
+    score(cdnow_ws, as_of="1998-01-01", horizon="12w")
+    assert con.execute("SELECT count(DISTINCT as_of) FROM scores").fetchone()[0] == 2
+
+
+def test_fit_workspace_saves_the_model_with_its_window(cdnow_ws):
+    report = fit_workspace(cdnow_ws, "bgnbd", unit="W", calibration_end="1997-09-30")
+    assert round(report.metrics["log_likelihood"], 1) == -9582.4
+    # FHL (2005): 1,882 repeat purchases in the 39-week holdout.
+    assert report.metrics["actual_holdout"] == 1882
+    saved = load_model(cdnow_ws.connection, model="bgnbd", unit="W")
+    assert str(saved.window_end) == "1997-09-30"
+    assert saved.model.params_ == pytest.approx(report.model.params_)
+    assert saved.metrics["holdout_mae"] == pytest.approx(report.metrics["holdout_mae"])
+
+
+@pytest.mark.parametrize(("text", "days"), [("90d", 90), ("12w", 84), ("30", 30)])
+def test_horizons(text, days):
+    assert parse_horizon(text) == days
+
+
+def test_bad_horizon_is_a_one_line_error():
+    with pytest.raises(ConfigError, match="'3 months' is not a length of time"):
+        parse_horizon("3 months")
+
+
+def test_cli_fit_and_score(cdnow_ws):
+    runner = CliRunner()
+    path = str(cdnow_ws.path)
+    cdnow_ws.close()
+    fitted = runner.invoke(app, ["fit", "--model", "pnbd", "--calibration-end", "1997-09-30",
+                                 "--workspace", path])
+    assert fitted.exit_code == 0, fitted.output
+    assert "Pareto/NBD" in fitted.output and "0.5533" in fitted.output
+    scored = runner.invoke(app, ["score", "--as-of", "1998-01-01", "--workspace", path])
+    assert scored.exit_code == 0, scored.output
+    assert "2,357" in scored.output
+    bad = runner.invoke(app, ["fit", "--model", "nope", "--workspace", path])
+    assert bad.exit_code == 2
+    assert "model 'nope' is not known" in bad.output

@@ -1,0 +1,122 @@
+"""rfm_summary on tiny hand-made order tables and on CDNOW, run by the real engine."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pytest
+
+import tenure
+from tenure.errors import ConfigError, InputError
+from tenure.models import discrete_summary, rfm_summary
+
+
+def orders(rows):
+    return pd.DataFrame(rows, columns=["customer_id", "ordered_at", "amount"]).assign(
+        ordered_at=lambda f: pd.to_datetime(f.ordered_at))
+
+
+TINY = orders([
+    # a: first on Jan 1; two orders on Jan 3 are one purchase of 30; Jan 8 buys 50.
+    ("a", "2024-01-01 09:00", 10.0),
+    ("a", "2024-01-03 10:00", 20.0),
+    ("a", "2024-01-03 18:00", 10.0),
+    ("a", "2024-01-08 12:00", 50.0),
+    # b: one purchase only.
+    ("b", "2024-01-05 08:00", 99.0),
+    # c: buys 40 on Jan 2, refunds 15 on Jan 4 (joins the Jan 2 purchase), buys 5 on Jan 9.
+    ("c", "2024-01-01 08:00", 7.0),
+    ("c", "2024-01-02 08:00", 40.0),
+    ("c", "2024-01-04 08:00", -15.0),
+    ("c", "2024-01-09 08:00", 5.0),
+    # d: first buys after the end of the window, so is not in it.
+    ("d", "2024-01-11 08:00", 12.0),
+])
+
+
+def test_tiny_summary_in_days():
+    s = rfm_summary(TINY, observation_end="2024-01-10", unit="D").set_index("customer_id")
+    assert list(s.index) == ["a", "b", "c"]  # d first bought after the window
+    # a: purchase days Jan 1, 3, 8 -> 2 repeats; last - first = 7 days; T = Jan 10 - Jan 1.
+    assert s.loc["a", ["frequency", "recency", "T"]].tolist() == [2, 7.0, 9.0]
+    # a: repeat spend (30 + 50) / 2 = 40.
+    assert s.loc["a", "monetary_value"] == pytest.approx(40.0)
+    # b: no repeat; T = Jan 10 - Jan 5 = 5 days; no repeat spend.
+    assert s.loc["b", ["frequency", "recency", "T", "monetary_value"]].tolist() == [0, 0, 5, 0]
+    # c: purchase days Jan 1, 2, 9 (Jan 4 is a refund, not a purchase) -> 2 repeats,
+    # recency Jan 9 - Jan 1 = 8; repeat spend ((40 - 15) + 5) / 2 = 15.
+    assert s.loc["c", ["frequency", "recency", "T"]].tolist() == [2, 8.0, 9.0]
+    assert s.loc["c", "monetary_value"] == pytest.approx(15.0)
+
+
+def test_tiny_summary_in_weeks_with_holdout():
+    s = rfm_summary(TINY, observation_end="2024-01-15", unit="W",
+                    calibration_end="2024-01-04").set_index("customer_id")
+    # Calibration to Jan 4: a has Jan 1 and Jan 3 -> 1 repeat, recency 2 days = 2/7 weeks.
+    assert s.loc["a", "frequency"] == 1
+    assert s.loc["a", "recency"] == pytest.approx(2 / 7)
+    assert s.loc["a", "T"] == pytest.approx(3 / 7)
+    assert s.loc["a", "monetary_value"] == pytest.approx(30.0)
+    # Holdout: a buys 50 on Jan 8.
+    assert s.loc["a", ["frequency_holdout", "monetary_value_holdout"]].tolist() == [1, 50.0]
+    # c in calibration: Jan 1 and Jan 2 (the Jan 4 refund is known by then: 40 - 15 = 25).
+    assert s.loc["c", ["frequency", "monetary_value"]].tolist() == [1, 25.0]
+    assert s.loc["c", ["frequency_holdout", "monetary_value_holdout"]].tolist() == [1, 5.0]
+    # b and d first bought after the calibration end: not in the calibration cohort.
+    assert sorted(s.index) == ["a", "c"]
+    # Holdout length: Jan 4 to Jan 15 = 11 days.
+    assert s["duration_holdout"].tolist() == pytest.approx([11 / 7, 11 / 7])
+
+
+def test_refund_after_calibration_does_not_reach_back():
+    rows = orders([("a", "2024-01-01", 10.0), ("a", "2024-01-02", 40.0),
+                   ("a", "2024-01-06", -40.0)])
+    s = rfm_summary(rows, observation_end="2024-01-10", calibration_end="2024-01-03")
+    # The Jan 6 refund was not known at the calibration end: the repeat spend stays 40, and
+    # the holdout has no purchase.
+    assert s.monetary_value.tolist() == [40.0]
+    assert s.frequency_holdout.tolist() == [0]
+
+
+def test_cdnow_sample_matches_the_papers_counts():
+    s = rfm_summary(tenure.datasets.load_cdnow(kind="sample"), observation_end="1998-06-30",
+                    unit="W", calibration_end="1997-09-30")
+    # Fader, Hardie & Lee (2005): 2,357 customers, 2,457 repeat purchases in the 39-week
+    # calibration period, 1,882 in the 39-week holdout, and 1,411 without a repeat purchase.
+    assert len(s) == 2357
+    assert s.frequency.sum() == 2457
+    assert s.frequency_holdout.sum() == 1882
+    assert (s.frequency == 0).sum() == 1411
+    # Customer 1 (lifetimes' cdnow_customers): x = 2, t_x = 30.43, T = 38.86 weeks.
+    one = s.set_index("customer_id").loc["1"]
+    assert (one.frequency, round(one.recency, 2), round(one["T"], 2)) == (2, 30.43, 38.86)
+
+
+def test_workspace_gives_the_same_summary_as_the_frame(workspace):
+    cdnow = tenure.datasets.load_cdnow(kind="sample")
+    workspace.ingest("orders", cdnow)
+    from_ws = rfm_summary(workspace, observation_end="1997-09-30", unit="W")
+    from_frame = rfm_summary(cdnow, observation_end="1997-09-30", unit="W")
+    pd.testing.assert_frame_equal(from_ws, from_frame)
+
+
+def test_discrete_summary_counts_opportunities():
+    d = discrete_summary(TINY, observation_end="2024-01-15", unit="W").set_index("customer_id")
+    # a: first Jan 1; Jan 3 is in week 0, Jan 8 in week 1 -> 1 opportunity with a purchase,
+    # the last in week 1; Jan 15 is 14 days on -> 2 opportunities have passed.
+    assert d.loc["a", ["frequency", "recency", "n_periods"]].tolist() == [1, 1, 2]
+
+
+@pytest.mark.parametrize(("kwargs", "error", "words"), [
+    ({"observation_end": "2024-13-01"}, ConfigError, "not a date"),
+    ({"observation_end": "2024-01-10", "unit": "M"}, ConfigError, "unit 'M'"),
+    ({"observation_end": "2024-01-10", "calibration_end": "2024-02-01"}, ConfigError,
+     "must come before"),
+])
+def test_bad_arguments_are_one_line_errors(kwargs, error, words):
+    with pytest.raises(error, match=words):
+        rfm_summary(TINY, **kwargs)
+
+
+def test_missing_columns_are_named():
+    with pytest.raises(InputError, match="amount"):
+        rfm_summary(TINY.drop(columns=["amount"]), observation_end="2024-01-10")
