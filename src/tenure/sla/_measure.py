@@ -1,0 +1,190 @@
+"""The SLA clocks of every ticket, computed over whole arrays (no loop over tickets).
+
+A ticket's history is its opening followed by its status changes, sorted by time. After
+each change the clock runs (``open``, ``replied``), pauses (``pending``, ``on_hold``) or
+stops (``resolved``). Between consecutive changes a running clock gains the business time
+of its calendar; the cumulative sum within each ticket gives the clock's reading ``c`` at
+every change, and from there its reading at any instant.
+
+Each metric is a stretch of that clock:
+
+- first response: from the opening to the first agent reply (the ticket's
+  ``first_response_at`` or the first ``replied`` status, whichever is earlier);
+- next response: from each time the customer writes again after a reply (a change back to
+  ``open``) to the next ``replied``; one row per ticket, the longest such wait;
+- resolution: from the opening to the resolution.
+
+Resolving a ticket stops every clock. A target is breached when the clock's reading passes
+it; the breach time is the last instant the reading still equalled the target.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from tenure.sla._clock import MISSING, Clocks
+
+__all__ = ["OPEN", "PAUSED", "REPLIED", "RESOLVED", "Measured", "TicketClocks", "measure"]
+
+OPEN, REPLIED, PAUSED, RESOLVED = 0, 1, 2, 3
+FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = 0, 1, 2
+_SHIFT = 33
+
+
+@dataclass
+class TicketClocks:
+    """Per ticket (index = ticket number): UTC seconds, clock and targets in seconds.
+
+    ``first_response`` and ``resolved`` are MISSING when not (yet) recorded; a target of
+    -1 means the policy sets none for that metric.
+    """
+
+    opened: np.ndarray
+    first_response: np.ndarray
+    resolved: np.ndarray
+    clock: np.ndarray
+    targets: np.ndarray  # shape (3, tickets): first response, next response, resolution
+
+
+@dataclass
+class Measured:
+    """One entry per ticket and metric; instants in UTC seconds, MISSING where none."""
+
+    ticket: np.ndarray
+    metric: np.ndarray
+    target: np.ndarray
+    elapsed: np.ndarray
+    breached: np.ndarray
+    # The last instant the target is met (for a target met, had the clock run on from its
+    # stop); MISSING for a clock paused now below its target.
+    due: np.ndarray
+    stopped: np.ndarray
+    running: np.ndarray
+    remaining: np.ndarray  # target less elapsed, for running clocks (negative: overdue)
+    cycles: np.ndarray
+
+
+def resolution_times(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray,
+                     kind: np.ndarray) -> np.ndarray:
+    """Each ticket's resolution: its ``resolved_at`` or first ``resolved`` status."""
+    first = np.full(len(tickets.opened), MISSING, dtype=np.int64)
+    done = kind == RESOLVED
+    np.minimum.at(first, ticket[done], at[done])
+    return np.minimum(tickets.resolved, first)
+
+
+def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.ndarray,
+            clocks: Clocks, as_of: int) -> Measured:
+    """Measure every ticket's clocks as of ``as_of`` (UTC seconds).
+
+    ``ticket``, ``at`` and ``kind`` are the status changes sorted by ticket, time and kind,
+    none before its ticket opened, after its resolution or after ``as_of``; ``tickets``
+    carries the resolution found by :func:`resolution_times`.
+    """
+    m = len(tickets.opened)
+    numbers = np.arange(m, dtype=np.int64)
+    # The opening of each ticket starts its history and its clock.
+    first = np.searchsorted(ticket, numbers)
+    ticket = np.insert(ticket, first, numbers)
+    at = np.insert(at, first, tickets.opened)
+    kind = np.insert(kind, first, OPEN)
+    n = len(ticket)
+    first = first + numbers
+    last = np.r_[first[1:], n] - 1
+    opening = np.zeros(n, dtype=bool)
+    opening[first] = True
+
+    business = clocks.business(tickets.clock[ticket], at)
+    running = kind <= REPLIED
+    following = np.empty_like(business)
+    following[:-1] = business[1:]
+    following[last] = clocks.business(tickets.clock, np.full(m, as_of))
+    gained = np.where(running, following - business, 0)
+    before = np.cumsum(gained) - gained
+    reading = before - before[first][ticket]
+    reading_now = reading[last] + gained[last]
+    time_key = (ticket << _SHIFT) + (at - clocks.origin)
+    reading_key = (ticket << _SHIFT) + reading
+
+    def reading_at(which: np.ndarray, when: np.ndarray) -> np.ndarray:
+        p = np.searchsorted(time_key, (which << _SHIFT) + (when - clocks.origin),
+                            side="right") - 1
+        now = clocks.business(tickets.clock[which], when)
+        return reading[p] + np.where(running[p], now - business[p], 0)
+
+    replies = np.flatnonzero((kind == REPLIED) & ~opening)
+    earliest = replies[np.r_[True, ticket[replies][1:] != ticket[replies][:-1]]]
+    first_reply = np.full(m, MISSING, dtype=np.int64)
+    first_reply[ticket[earliest]] = at[earliest]
+    answered = np.minimum(np.minimum(tickets.first_response, first_reply), tickets.resolved)
+
+    # Next response: the customer writes again (back to open) after the first reply; the
+    # wait ends at the next reply or the resolution. Opens before that reply join the wait.
+    wrote = np.flatnonzero((kind == OPEN) & ~opening & (at > answered[ticket])
+                           & (at < tickets.resolved[ticket]))
+    reply_at = np.where(kind == REPLIED, np.arange(n), n)
+    next_reply = np.minimum.accumulate(reply_at[::-1])[::-1][wrote]
+    has_reply = next_reply < n
+    has_reply[has_reply] = ticket[next_reply[has_reply]] == ticket[wrote[has_reply]]
+    wait_end = np.where(has_reply, at[np.minimum(next_reply, n - 1)], MISSING)
+    wait_end = np.minimum(wait_end, tickets.resolved[ticket[wrote]])
+    wait_key = np.where(has_reply, next_reply, n + ticket[wrote])
+    starts_wait = np.r_[True, wait_key[1:] != wait_key[:-1]] if len(wrote) else np.zeros(0, bool)
+    wrote, wait_end = wrote[starts_wait], wait_end[starts_wait]
+
+    parts = []
+    for metric, which, start_reading, stop in (
+        (FIRST_RESPONSE, numbers, np.zeros(m, np.int64), answered),
+        (NEXT_RESPONSE, ticket[wrote], reading[wrote], wait_end),
+        (RESOLUTION, numbers, np.zeros(m, np.int64), tickets.resolved),
+    ):
+        target = tickets.targets[metric][which]
+        keep = target >= 0
+        which, start_reading, stop, target = which[keep], start_reading[keep], stop[keep], target[keep]
+        is_running = stop == MISSING
+        stop_reading = reading_now[which].copy()
+        stop_reading[~is_running] = reading_at(which[~is_running], stop[~is_running])
+        elapsed = stop_reading - start_reading
+        breached = elapsed > target
+        goal = start_reading + target
+        k = np.searchsorted(reading_key, (which << _SHIFT) + goal, side="right") - 1
+        due = np.where(running[k], clocks.instant(tickets.clock[which],
+                                                  business[k] + goal - reading[k]), MISSING)
+        # A target met: the deadline it met, as if the clock had run on from its stop.
+        met = ~breached & ~is_running
+        due[met] = clocks.instant(tickets.clock[which[met]],
+                                  clocks.business(tickets.clock[which[met]], stop[met])
+                                  + target[met] - elapsed[met])
+        parts.append(Measured(which, np.full(len(which), metric, np.int8), target, elapsed,
+                              breached, due, stop, is_running,
+                              np.where(is_running, target - elapsed, 0),
+                              np.ones(len(which), np.int32)))
+    parts[1] = _longest_wait(parts[1])
+    return Measured(*(np.concatenate([getattr(p, f) for p in parts])
+                      for f in Measured.__dataclass_fields__))
+
+
+def _longest_wait(waits: Measured) -> Measured:
+    """One next-response entry per ticket: the longest wait, breached if any wait was (due
+    then being the first breach), else with the due time of its latest wait; running state,
+    stop and remaining time are the latest wait's."""
+    if not len(waits.ticket):
+        return waits
+    starts = np.flatnonzero(np.r_[True, waits.ticket[1:] != waits.ticket[:-1]])
+    ends = np.r_[starts[1:], len(waits.ticket)] - 1
+    breached = np.logical_or.reduceat(waits.breached, starts)
+    first_breach = np.minimum.reduceat(np.where(waits.breached, waits.due, MISSING), starts)
+    return Measured(
+        ticket=waits.ticket[starts],
+        metric=waits.metric[starts],
+        target=waits.target[starts],
+        elapsed=np.maximum.reduceat(waits.elapsed, starts),
+        breached=breached,
+        due=np.where(breached, first_breach, waits.due[ends]),
+        stopped=waits.stopped[ends],
+        running=waits.running[ends],
+        remaining=waits.remaining[ends],
+        cycles=np.diff(np.r_[starts, len(waits.ticket)]).astype(np.int32),
+    )
