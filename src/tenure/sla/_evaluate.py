@@ -371,8 +371,9 @@ def _store(workspace, measured, late, problems: int, moment: datetime, hours: fl
                $metrics[m.metric + 1], t.clock_name, t.opened_at, m.target_minutes,
                m.elapsed_minutes, m.breached, CASE WHEN m.breached THEN m.due_at END,
                m.remaining_minutes, m.due_at, m.stopped_at, m.running,
-               m.running AND NOT m.breached
+               coalesce(m.running AND NOT m.breached
                    AND m.due_at <= $as_of + to_microseconds(CAST($hours * 3600e6 AS BIGINT)),
+                   false),
                m.waits
         FROM _sla_measured m JOIN _sla_tickets t ON t.tid = m.tid
     """

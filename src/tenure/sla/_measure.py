@@ -115,7 +115,7 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
         return reading[p] + np.where(running[p], now - business[p], 0)
 
     replies = np.flatnonzero((kind == REPLIED) & ~opening)
-    earliest = replies[np.r_[True, ticket[replies][1:] != ticket[replies][:-1]]]
+    earliest = replies[_run_starts(ticket[replies])]
     first_reply = np.full(m, MISSING, dtype=np.int64)
     first_reply[ticket[earliest]] = at[earliest]
     answered = np.minimum(np.minimum(tickets.first_response, first_reply), tickets.resolved)
@@ -131,7 +131,7 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
     wait_end = np.where(has_reply, at[np.minimum(next_reply, n - 1)], MISSING)
     wait_end = np.minimum(wait_end, tickets.resolved[ticket[wrote]])
     wait_key = np.where(has_reply, next_reply, n + ticket[wrote])
-    starts_wait = np.r_[True, wait_key[1:] != wait_key[:-1]] if len(wrote) else np.zeros(0, bool)
+    starts_wait = _run_starts(wait_key)
     wrote, wait_end = wrote[starts_wait], wait_end[starts_wait]
 
     parts = []
@@ -172,7 +172,7 @@ def _longest_wait(waits: Measured) -> Measured:
     stop and remaining time are the latest wait's."""
     if not len(waits.ticket):
         return waits
-    starts = np.flatnonzero(np.r_[True, waits.ticket[1:] != waits.ticket[:-1]])
+    starts = np.flatnonzero(_run_starts(waits.ticket))
     ends = np.r_[starts[1:], len(waits.ticket)] - 1
     breached = np.logical_or.reduceat(waits.breached, starts)
     first_breach = np.minimum.reduceat(np.where(waits.breached, waits.due, MISSING), starts)
@@ -188,3 +188,8 @@ def _longest_wait(waits: Measured) -> Measured:
         remaining=waits.remaining[ends],
         cycles=np.diff(np.r_[starts, len(waits.ticket)]).astype(np.int32),
     )
+
+
+def _run_starts(values: np.ndarray) -> np.ndarray:
+    """True where a run of equal values begins."""
+    return np.r_[True, values[1:] != values[:-1]] if len(values) else np.zeros(0, dtype=bool)
