@@ -7,6 +7,7 @@ what it holds and what is allowed. The format, with a complete example, is in
 
 from __future__ import annotations
 
+import itertools
 import re
 import zoneinfo
 from collections.abc import Mapping
@@ -187,7 +188,7 @@ def _hours(value: Any, key: str, where: str) -> tuple[tuple[int, int], ...]:
                               "the end must come after the start and be at most 24:00")
         spans.append((start, end))
     spans.sort()
-    for (_, end), (start, _) in zip(spans, spans[1:], strict=False):
+    for (_, end), (start, _) in itertools.pairwise(spans):
         if start < end:
             raise ConfigError(f"{where}: {key} has overlapping hours {value!r}; list each "
                               "working span once")

@@ -33,7 +33,14 @@ from tenure._sql import Params, bound
 from tenure.errors import ConfigError
 from tenure.sla._clock import MISSING, Clocks
 from tenure.sla._config import METRICS, SlaConfig
-from tenure.sla._measure import TicketClocks, measure, resolution_times
+from tenure.sla._measure import (
+    OPENING,
+    RESOLVED,
+    Measured,
+    TicketClocks,
+    measure,
+    resolution_times,
+)
 from tenure.sla._statuses import STATUS_WORDS, kind_sql
 from tenure.sla._timezone import Zone
 
@@ -47,6 +54,8 @@ QUARANTINE_SOURCE = "sla"
 _DAY = 86_400
 # Deadlines are found up to this long after the evaluation moment.
 _HORIZON_DAYS = 400
+# Tickets measured at a time: bounds the working memory to a few hundred megabytes.
+_CHUNK = 1 << 19
 
 _RESULTS_SCHEMA = """
     as_of TIMESTAMP, ticket_id VARCHAR, customer_id VARCHAR, policy VARCHAR,
@@ -152,161 +161,184 @@ def evaluate(workspace: Workspace, as_of: Any = None, *, at_risk_hours: float | 
         raise ConfigError(f"at_risk_hours = {at_risk_hours!r} should be a positive number")
     con = workspace.connection
     calendars = list(config.calendars.values())
-    clock_index = {"calendar": 0, **{c.name: i + 1 for i, c in enumerate(calendars)}}
-    registered = _register_config(con, config, clock_index)
-    p = Params()
-    p.values["as_of"] = moment
-    with workspace.runner(progress) as runner:
-        try:
-            runner.run(_tickets_sql(config, p), p.values, "choosing policies")
-            counts = con.execute(
-                "SELECT count(*) FILTER (tid IS NOT NULL), count(*) FILTER (problem = "
-                "'uncovered'), count(*) FILTER (problem = 'unknown_priority') FROM _sla_tickets"
-            ).fetchall()[0]
-            tickets = _ticket_arrays(con)
-            ticket, at_local, kind, problems = _status_arrays(con, moment, runner)
-            measured, late, span = _run_clocks(workspace, calendars, tickets, ticket, at_local,
+    registered = _register_config(con, config, calendars)
+    try:
+        with workspace.runner(progress) as runner:
+            tickets = _ticket_arrays(con, config, moment)
+            ticket, at_local, kind, problems = _status_arrays(con, moment)
+            measured, late, zone = _run_clocks(workspace, calendars, tickets, ticket, at_local,
                                                kind, moment)
-            held = _store(workspace, measured, late, problems, moment, hours, span, runner)
-        finally:
-            for name in (*registered, "_sla_measured", "_sla_late"):
-                con.unregister(name)
-            con.execute("DROP TABLE IF EXISTS _sla_tickets")
+            held = _store(workspace, measured, tickets, late, problems, moment, hours, zone,
+                          runner)
+    finally:
+        for name in (*registered, "_sla_measured", "_sla_late", "_sla_unknown_priority"):
+            con.unregister(name)
     breached, at_risk = con.execute(
         f"SELECT count(*) FILTER (breached), count(*) FILTER (at_risk) FROM {RESULTS_TABLE}"
     ).fetchall()[0]
-    return SlaEvaluation(moment, len(measured.ticket), counts[0] - counts[2], counts[1],
-                         breached, at_risk, held, hours, workspace)
+    in_scope = tickets["opened"] <= _seconds(moment)
+    covered = in_scope & (tickets["policy"] >= 0)
+    return SlaEvaluation(moment, len(measured.ticket), int(np.count_nonzero(tickets["measured"])),
+                         int(np.count_nonzero(in_scope & ~covered)), breached, at_risk, held,
+                         hours, workspace)
 
 
-def _register_config(con, config: SlaConfig, clock_index: dict[str, int]) -> list[str]:
-    targets: dict[str, list] = {k: [] for k in ("policy", "priority_key", "priority", "clock",
+def _seconds(moment: datetime) -> int:
+    return int((moment - datetime(1970, 1, 1)).total_seconds())
+
+
+def _register_config(con, config: SlaConfig, calendars: list) -> list[str]:
+    """The policies as small tables for the engine: targets by policy and priority, named
+    contracts' customers and membership tiers, each naming a policy by its number."""
+    clock_index = {"calendar": 0, **{c.name: i + 1 for i, c in enumerate(calendars)}}
+    policy_index = {name: i for i, name in enumerate(config.policies)}
+    targets: dict[str, list] = {k: [] for k in ("target_row", "policy_index", "policy",
+                                                  "priority_key", "priority", "clock",
                                                   "clock_name", *METRICS)}
     for policy in config.policies.values():
         for key, t in policy.targets.items():
-            name = policy.calendar if t.clock == "business" else "calendar"
-            for column, value in (("policy", policy.name), ("priority_key", key),
-                                  ("priority", t.priority), ("clock", clock_index[name]),
-                                  ("clock_name", t.clock)):
+            values = {"target_row": len(targets["policy"]),
+                      "policy_index": policy_index[policy.name], "policy": policy.name,
+                      "priority_key": key, "priority": t.priority,
+                      "clock": clock_index[policy.calendar if t.clock == "business"
+                                           else "calendar"],
+                      "clock_name": t.clock,
+                      **{m: t.minutes(m) for m in METRICS}}
+            for column, value in values.items():
                 targets[column].append(value)
-            for metric in METRICS:
-                targets[metric].append(t.minutes(metric))
-    contracts = [(c, p.name) for p in config.policies.values() for c in p.customers]
-    tiers = [(t.strip().lower(), p.name) for p in config.policies.values() for t in p.tiers]
+    contracts = [(c, policy_index[p.name]) for p in config.policies.values() for c in p.customers]
+    tiers = [(t.strip().lower(), policy_index[p.name]) for p in config.policies.values()
+             for t in p.tiers]
+    int64, text = pa.int64(), pa.string()
     tables = {
         "_sla_targets": pa.table(targets, schema=pa.schema(
-            [("policy", pa.string()), ("priority_key", pa.string()), ("priority", pa.string()),
-             ("clock", pa.int64()), ("clock_name", pa.string()),
-             *((m, pa.int64()) for m in METRICS)])),
-        "_sla_contracts": pa.table({"customer_id": pa.array([c for c, _ in contracts],
-                                                            pa.string()),
-                                    "policy": pa.array([p for _, p in contracts], pa.string())}),
-        "_sla_tiers": pa.table({"tier_key": pa.array([t for t, _ in tiers], pa.string()),
-                                "policy": pa.array([p for _, p in tiers], pa.string())}),
+            [("target_row", int64), ("policy_index", int64), ("policy", text),
+             ("priority_key", text), ("priority", text), ("clock", int64), ("clock_name", text),
+             *((m, int64) for m in METRICS)])),
+        "_sla_contracts": pa.table({"customer_id": pa.array([c for c, _ in contracts], text),
+                                    "policy_index": pa.array([i for _, i in contracts], int64)}),
+        "_sla_tiers": pa.table({"tier_key": pa.array([t for t, _ in tiers], text),
+                                "policy_index": pa.array([i for _, i in tiers], int64)}),
     }
     for name, table in tables.items():
         con.register(name, table)
     return list(tables)
 
 
-def _tickets_sql(config: SlaConfig, p: Params) -> str:
-    """Every ticket with its policy, priority and targets; ``tid`` numbers those evaluated."""
-    as_of = "$as_of"
-    policy = (f"coalesce(c.policy, CASE WHEN m.ended_at IS NULL OR t.opened_at < m.ended_at "
-              f"THEN g.policy END, {p(config.default_policy)})")
-    priority = f"lower(trim(coalesce(t.priority, {p(config.default_priority)})))"
-    return f"""
-        CREATE OR REPLACE TEMP TABLE _sla_tickets AS
-        WITH chosen AS (
-            SELECT t.ticket_id, t.customer_id, t.priority AS given_priority, t.opened_at,
-                   t._ingest_id, {policy} AS policy, {priority} AS priority_key,
-                   CASE WHEN t.first_response_at <= {as_of} THEN t.first_response_at END
-                       AS first_response_at,
-                   CASE WHEN t.resolved_at <= {as_of} THEN t.resolved_at END AS resolved_at,
-                   t.opened_at <= {as_of} AS in_scope
-            FROM tickets t
-            ASOF LEFT JOIN memberships m
-                ON t.customer_id = m.customer_id AND t.opened_at >= m.started_at
-            LEFT JOIN _sla_contracts c ON c.customer_id = t.customer_id
-            LEFT JOIN _sla_tiers g ON g.tier_key = lower(trim(m.tier))
-        ), judged AS (
-            SELECT chosen.*, x.priority, coalesce(x.clock, 0) AS clock, x.clock_name,
-                   x.first_response, x.next_response, x.resolution,
-                   CASE WHEN NOT in_scope THEN 'later'
-                        WHEN chosen.policy IS NULL THEN 'uncovered'
-                        WHEN x.policy IS NULL THEN 'unknown_priority' END AS problem
-            FROM chosen LEFT JOIN _sla_targets x
-                ON x.policy = chosen.policy AND x.priority_key = chosen.priority_key
-        )
-        SELECT *, CASE WHEN in_scope THEN row_number() OVER (PARTITION BY in_scope) - 1 END
-                  AS tid
-        FROM judged
+def _ticket_arrays(con, config: SlaConfig, moment: datetime) -> dict[str, np.ndarray]:
+    """Per ticket, indexed by the row number of ``tickets``: local seconds of opening, first
+    response and resolution known by ``moment`` (MISSING where none), policy number (-1:
+    none), clock and targets in seconds (-1: none), and whether its clocks are measured."""
+    p = Params()
+    p.values.update({"as_of": moment,
+                     "default_policy": list(config.policies).index(config.default_policy)
+                     if config.default_policy else None,
+                     "default_priority": config.default_priority})
+    # A membership counts from its start until its end. Overlapping memberships of one
+    # customer are rare; only then is the latest one picked per ticket, at some cost.
+    overlapping = con.execute(
+        "SELECT count(*) FROM memberships a JOIN memberships b ON a.customer_id = "
+        "b.customer_id AND a.started_at < b.started_at AND (a.ended_at IS NULL OR "
+        "a.ended_at > b.started_at)").fetchall()[0][0]
+    latest = ("QUALIFY row_number() OVER (PARTITION BY t.rowid ORDER BY m.started_at DESC) = 1"
+              if overlapping else "")
+    sql = f"""
+        SELECT t.rowid AS tid, epoch(t.opened_at)::BIGINT AS opened,
+               epoch(CASE WHEN t.first_response_at <= $as_of THEN t.first_response_at END
+                     )::BIGINT AS first_response,
+               epoch(CASE WHEN t.resolved_at <= $as_of THEN t.resolved_at END)::BIGINT
+                   AS resolved,
+               coalesce(c.policy_index, g.policy_index, $default_policy) AS policy,
+               x.target_row
+        FROM tickets t
+        LEFT JOIN memberships m
+            ON t.customer_id = m.customer_id AND t.opened_at >= m.started_at
+            AND (m.ended_at IS NULL OR t.opened_at < m.ended_at)
+        LEFT JOIN _sla_contracts c ON c.customer_id = t.customer_id
+        LEFT JOIN _sla_tiers g ON g.tier_key = lower(trim(m.tier))
+        LEFT JOIN _sla_targets x
+            ON x.policy_index = coalesce(c.policy_index, g.policy_index, $default_policy)
+            AND x.priority_key = lower(trim(coalesce(t.priority, $default_priority)))
+        {latest}
     """
-
-
-def _ticket_arrays(con) -> dict[str, np.ndarray]:
-    table = con.sql(
-        "SELECT epoch(opened_at)::BIGINT AS opened, epoch(first_response_at)::BIGINT AS "
-        "first_response, epoch(resolved_at)::BIGINT AS resolved, clock, "
-        "coalesce(first_response * 60, -1) AS fr, coalesce(next_response * 60, -1) AS nr, "
-        "coalesce(resolution * 60, -1) AS res, problem IS NULL AS measured "
-        "FROM _sla_tickets WHERE tid IS NOT NULL ORDER BY tid"
-    ).to_arrow_table()
-    out = {}
-    for name in table.column_names:
-        column = table.column(name)
-        if column.null_count:
-            column = column.fill_null(MISSING)
-        out[name] = column.to_numpy()
+    table = con.sql(sql, params=bound(sql, p.values)).to_arrow_table()
+    size = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM tickets").fetchall()[0][0]
+    tid = table.column("tid").to_numpy()
+    as_of = _seconds(moment)
+    out = {"opened": np.full(size, as_of, np.int64),
+           "first_response": np.full(size, MISSING, np.int64),
+           "resolved": np.full(size, MISSING, np.int64),
+           "policy": np.full(size, -1, np.int64),
+           "target_row": np.full(size, -1, np.int64)}
+    for name, values in out.items():
+        default = MISSING if name in ("first_response", "resolved") else -1
+        values[tid] = table.column(name).fill_null(default).to_numpy()
+    del table
+    targets = con.table("_sla_targets").to_arrow_table()
+    row = out["target_row"]
+    has = row >= 0
+    for name, metric in (("fr", "first_response"), ("nr", "next_response"),
+                         ("res", "resolution")):
+        minutes = targets.column(metric).fill_null(-1).to_numpy()
+        out[name] = np.where(has, np.where(minutes[row] >= 0, minutes[row] * 60, -1), -1)
+    out["clock"] = np.where(has, targets.column("clock").to_numpy()[row], 0)
+    out["measured"] = has & (out["opened"] <= as_of)
+    out["unknown_priority"] = ~has & (out["policy"] >= 0) & (out["opened"] <= as_of)
     return out
 
 
-def _status_arrays(con, moment: datetime, runner) -> tuple[np.ndarray, ...]:
-    """Status changes up to ``moment`` as (ticket number, local seconds, kind), sorted, and
-    how many could not be used (their reasons are found again in SQL when any exist)."""
+def _status_arrays(con, moment: datetime) -> tuple[np.ndarray, ...]:
+    """Status changes up to ``moment`` as (ticket number, local seconds, kind), and how many
+    could not be used (their reasons are found again in SQL when there are any)."""
     p = Params()
     kind = kind_sql('"status"', p)
     sql = (
-        "SELECT CASE WHEN s.\"at\" >= t.opened_at AND s.kind IS NOT NULL THEN t.tid "
+        "SELECT CASE WHEN s.\"at\" >= t.opened_at AND s.kind IS NOT NULL THEN t.rowid "
         "ELSE -1 END AS tid, epoch(s.\"at\")::BIGINT AS at_local, "
         "coalesce(s.kind, -1) AS kind "
         f"FROM (SELECT ticket_id, \"at\", {kind} AS kind FROM ticket_status "
         "WHERE \"at\" <= $as_of) s "
-        "LEFT JOIN _sla_tickets t ON s.ticket_id = t.ticket_id"
+        "LEFT JOIN tickets t ON s.ticket_id = t.ticket_id"
     )
     p.values["as_of"] = moment
     table = con.sql(sql, params=bound(sql, p.values)).to_arrow_table()
     ticket = table.column("tid").to_numpy()
     at_local = table.column("at_local").to_numpy()
-    kinds = table.column("kind").to_numpy().astype(np.int64)
+    kind = table.column("kind").to_numpy()
     del table
     good = ticket >= 0
-    problems = int((~good).sum())
+    problems = len(good) - int(np.count_nonzero(good))
     if problems:
-        ticket, at_local, kinds = ticket[good], at_local[good], kinds[good]
-    return (*_sorted(ticket.astype(np.int64), at_local, kinds), problems)
+        ticket, at_local, kind = ticket[good], at_local[good], kind[good]
+    return ticket, at_local, kind, problems
 
 
 def _sorted(ticket: np.ndarray, at: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Sort by ticket, time and kind; one packed integer sort when the values fit in 62
-    bits, which is several times faster than a three-key sort."""
+    """Sort by ticket, time and kind: one packed integer sort when the values fit in 62
+    bits, several times faster than a sort on three keys."""
     if not len(ticket):
         return ticket, at, kind
     origin = int(at.min())
     at_bits = max(int(at.max() - origin).bit_length(), 1)
     ticket_bits = max(int(ticket.max()).bit_length(), 1)
-    if ticket_bits + at_bits + 2 > 62:
+    if ticket_bits + at_bits + 3 > 62:
         order = np.lexsort((kind, at, ticket))
         return ticket[order], at[order], kind[order]
-    key = (ticket << (at_bits + 2)) | ((at - origin) << 2) | kind
+    key = (ticket << (at_bits + 3)) | ((at - origin) << 3) | kind
+    del ticket, at, kind
     key.sort()
-    return key >> (at_bits + 2), ((key >> 2) & ((1 << at_bits) - 1)) + origin, key & 3
+    return key >> (at_bits + 3), ((key >> 3) & ((1 << at_bits) - 1)) + origin, key & 7
 
 
 def _run_clocks(workspace, calendars, tickets, ticket, at_local, kind, moment):
-    """Convert to UTC, find late status changes, and measure."""
-    as_of_local = int((moment - datetime(1970, 1, 1)).total_seconds())
-    first = int(min(tickets["opened"].min(initial=as_of_local), as_of_local))
+    """Add the openings, sort, convert to UTC, set aside changes after the resolution, and
+    measure, a slice of tickets at a time to bound the memory used."""
+    as_of_local = _seconds(moment)
+    m = len(tickets["opened"])
+    # Tickets opened later than as_of have no targets; a placeholder opening keeps the
+    # arrays aligned.
+    opened_local = np.minimum(tickets["opened"], as_of_local)
+    first = int(opened_local.min(initial=as_of_local))
     zone = Zone(workspace.config["workspace.timezone"], first - _DAY,
                 as_of_local + (_HORIZON_DAYS + 1) * _DAY)
     as_of = int(zone.to_utc(np.array([as_of_local]))[0])
@@ -316,22 +348,36 @@ def _run_clocks(workspace, calendars, tickets, ticket, at_local, kind, moment):
         return np.where(missing, MISSING, zone.to_utc(np.where(missing, 0, values)))
 
     clocks_in = TicketClocks(
-        opened=utc(tickets["opened"]),
+        opened=zone.to_utc(opened_local),
         first_response=utc(tickets["first_response"]),
         resolved=utc(tickets["resolved"]),
         clock=tickets["clock"].astype(np.int64),
         targets=np.vstack([np.where(tickets["measured"], tickets[k], -1)
                            for k in ("fr", "nr", "res")]),
     )
+    ticket, at_local, kind = _sorted(
+        np.concatenate([np.arange(m, dtype=np.int64), ticket.astype(np.int64)]),
+        np.concatenate([opened_local, at_local]),
+        np.concatenate([np.full(m, OPENING, np.int64), kind.astype(np.int64)]))
     at = zone.to_utc(at_local)
     clocks_in.resolved = resolution_times(clocks_in, ticket, at, kind)
     late = at > clocks_in.resolved[ticket]
     late_rows = (ticket[late], at_local[late], kind[late])
-    if late.any():
+    del at_local
+    if late_rows[0].size:
         ticket, at, kind = ticket[~late], at[~late], kind[~late]
+    del late
     first_utc = int(min(clocks_in.opened.min(initial=as_of), as_of))
     clocks = Clocks(calendars, first_utc, as_of + _HORIZON_DAYS * _DAY)
-    return measure(clocks_in, ticket, at, kind, clocks, as_of), late_rows, zone
+    parts = [measure(clocks_in.slice(0, 0), ticket[:0], at[:0], kind[:0], clocks, as_of)]
+    for start in range(0, m, _CHUNK):
+        stop = min(start + _CHUNK, m)
+        lo, hi = np.searchsorted(ticket, [start, stop])
+        part = measure(clocks_in.slice(start, stop), ticket[lo:hi] - start, at[lo:hi],
+                       kind[lo:hi], clocks, as_of)
+        part.ticket += start
+        parts.append(part)
+    return Measured.concatenate(parts), late_rows, zone
 
 
 def _local_timestamps(zone: Zone, values: np.ndarray) -> pa.Array:
@@ -340,17 +386,18 @@ def _local_timestamps(zone: Zone, values: np.ndarray) -> pa.Array:
     return pa.array(local.astype("datetime64[s]"), pa.timestamp("s"), mask=missing)
 
 
-def _store(workspace, measured, late, problems: int, moment: datetime, hours: float,
+def _store(workspace, measured, tickets, late, problems: int, moment: datetime, hours: float,
            zone: Zone, runner) -> int:
+    """Replace ``sla_results`` and this evaluation's quarantine rows, in one transaction."""
     con = workspace.connection
-    minutes = 60.0
     result = pa.table({
         "tid": measured.ticket,
+        "target_row": tickets["target_row"][measured.ticket],
         "metric": measured.metric.astype(np.int64),
         "target_minutes": measured.target // 60,
-        "elapsed_minutes": measured.elapsed / minutes,
+        "elapsed_minutes": measured.elapsed / 60.0,
         "breached": measured.breached,
-        "remaining_minutes": pa.array(measured.remaining / minutes, mask=~measured.running),
+        "remaining_minutes": pa.array(measured.remaining / 60.0, mask=~measured.running),
         "due_at": _local_timestamps(zone, measured.due),
         "stopped_at": _local_timestamps(zone, measured.stopped),
         "running": measured.running,
@@ -359,31 +406,34 @@ def _store(workspace, measured, late, problems: int, moment: datetime, hours: fl
     con.register("_sla_measured", result)
     late_ticket, late_at, late_kind = late
     con.register("_sla_late", pa.table({
-        "tid": late_ticket, "at_local": pa.array(late_at.astype("datetime64[s]"),
-                                                  pa.timestamp("s")),
+        "tid": late_ticket,
+        "at_local": pa.array(late_at.astype("datetime64[s]"), pa.timestamp("s")),
         "kind": late_kind}))
+    unknown = np.flatnonzero(tickets["unknown_priority"])
+    con.register("_sla_unknown_priority", pa.table({
+        "tid": unknown, "policy_index": tickets["policy"][unknown]}))
     p = Params()
     p.values.update({"as_of": moment, "hours": hours, "source": QUARANTINE_SOURCE,
                      "metrics": list(METRICS)})
     insert = f"""
-        INSERT INTO {RESULTS_TABLE}
-        SELECT $as_of, t.ticket_id, t.customer_id, t.policy, t.priority,
-               $metrics[m.metric + 1], t.clock_name, t.opened_at, m.target_minutes,
-               m.elapsed_minutes, m.breached, CASE WHEN m.breached THEN m.due_at END,
-               m.remaining_minutes, m.due_at, m.stopped_at, m.running,
-               coalesce(m.running AND NOT m.breached
-                   AND m.due_at <= $as_of + to_microseconds(CAST($hours * 3600e6 AS BIGINT)),
-                   false),
+        CREATE TABLE {RESULTS_TABLE} AS
+        SELECT CAST($as_of AS TIMESTAMP) AS as_of, t.ticket_id, t.customer_id, x.policy,
+               x.priority, $metrics[m.metric + 1] AS metric, x.clock_name AS clock,
+               t.opened_at, m.target_minutes, m.elapsed_minutes, m.breached,
+               CASE WHEN m.breached THEN m.due_at END AS breached_at, m.remaining_minutes,
+               m.due_at, m.stopped_at, m.running,
+               coalesce(m.running AND NOT m.breached AND m.due_at <= $as_of
+                        + to_microseconds(CAST($hours * 3600e6 AS BIGINT)), false) AS at_risk,
                m.waits
-        FROM _sla_measured m JOIN _sla_tickets t ON t.tid = m.tid
+        FROM _sla_measured m JOIN tickets t ON t.rowid = m.tid
+        JOIN _sla_targets x ON x.target_row = m.target_row
     """
     with workspace.transaction():
-        con.execute(f"CREATE TABLE IF NOT EXISTS {RESULTS_TABLE} ({_RESULTS_SCHEMA})")
-        con.execute(f"DELETE FROM {RESULTS_TABLE}")
+        con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
         runner.run(insert, p.values, "storing results")
         con.execute("DELETE FROM quarantine WHERE source = $source",
                     {"source": QUARANTINE_SOURCE})
-        for sql in _quarantine_sql(p, problems > 0, len(late_ticket) > 0):
+        for sql in _quarantine_sql(p, len(unknown) > 0, problems > 0, len(late_ticket) > 0):
             con.execute(sql, bound(sql, p.values))
         held = con.execute("SELECT count(*) FROM quarantine WHERE source = $source",
                            {"source": QUARANTINE_SOURCE}).fetchall()[0][0]
@@ -394,67 +444,74 @@ def _words() -> str:
     return ", ".join(words[0] for words in STATUS_WORDS.values())
 
 
-def _quarantine_sql(p: Params, status_problems: bool, late: bool) -> list[str]:
-    columns = "(ingest_id, table_name, source, \"row\", column_name, reason, value, message)"
-    statements = [f"""
-        INSERT INTO quarantine {columns}
-        SELECT coalesce(_ingest_id, 0), 'tickets', $source, NULL, 'priority',
-               'unknown_priority', given_priority,
-               'ticket ' || ticket_id || CASE WHEN given_priority IS NULL
-                   THEN ' has no priority and sla.default_priority is not set'
-                   ELSE ' has priority ''' || given_priority || '''' END
-               || ', which policy ''' || policy || ''' does not name; its priorities are '
-               || (SELECT string_agg(priority, ', ' ORDER BY priority) FROM _sla_targets x
-                   WHERE x.policy = t.policy)
-               || '; correct the ticket or add the priority to [sla.policies.' || policy
-               || '.targets]'
-        FROM _sla_tickets t WHERE problem = 'unknown_priority'
-    """]
-    if status_problems:
-        kind = kind_sql('"status"', p)
-        p.values["words"] = _words()
-        statements.append(f"""
-            INSERT INTO quarantine {columns}
-            SELECT coalesce(s._ingest_id, 0), 'ticket_status', $source, NULL,
-                   CASE WHEN t.ticket_id IS NULL THEN 'ticket_id' WHEN s.kind IS NULL
-                        THEN 'status' ELSE 'at' END,
-                   CASE WHEN t.ticket_id IS NULL THEN 'unknown_ticket' WHEN s.kind IS NULL
-                        THEN 'unknown_status' ELSE 'before_opened' END,
-                   CASE WHEN t.ticket_id IS NULL THEN s.ticket_id WHEN s.kind IS NULL
-                        THEN s."status" ELSE CAST(s."at" AS VARCHAR) END,
-                   CASE WHEN t.ticket_id IS NULL THEN 'status ''' || s."status" || ''' at '
-                            || CAST(s."at" AS VARCHAR) || ' names ticket ' || s.ticket_id
-                            || ', which is not in tickets; ingest the ticket first'
-                        WHEN s.kind IS NULL THEN 'ticket ' || s.ticket_id || ' has status '''
-                            || s."status" || ''' at ' || CAST(s."at" AS VARCHAR)
-                            || ', which tenure does not know; use one of ' || $words
-                            || ' (or a spelling listed in docs/sla.md)'
-                        ELSE 'ticket ' || s.ticket_id || ' changed to ''' || s."status"
-                            || ''' at ' || CAST(s."at" AS VARCHAR) || ', before it opened at '
-                            || CAST(t.opened_at AS VARCHAR) || '; correct the time'
-                   END
-            FROM (SELECT *, {kind} AS kind FROM ticket_status WHERE "at" <= $as_of) s
-            LEFT JOIN _sla_tickets t ON s.ticket_id = t.ticket_id
-            WHERE t.ticket_id IS NULL OR s.kind IS NULL OR s."at" < t.opened_at
-        """)
-    if late:
-        kind = kind_sql('"status"', p)
-        statements.append(f"""
-            INSERT INTO quarantine {columns}
-            SELECT coalesce(s._ingest_id, 0), 'ticket_status', $source, NULL, 'at',
-                   'after_resolution', CAST(s."at" AS VARCHAR),
-                   'ticket ' || s.ticket_id || ' changed to ''' || s."status" || ''' at '
-                   || CAST(s."at" AS VARCHAR) || ', after it was resolved at '
-                   || CAST(least(t.resolved_at, r.first_resolved) AS VARCHAR)
-                   || '; record a reopened ticket as a new ticket, or correct the time'
-            FROM _sla_late l JOIN _sla_tickets t ON t.tid = l.tid
-            JOIN (SELECT *, {kind} AS kind FROM ticket_status) s
-                ON s.ticket_id = t.ticket_id AND s."at" = l.at_local AND s.kind = l.kind
-            LEFT JOIN (SELECT ticket_id, min("at") AS first_resolved FROM ticket_status
-                       WHERE ticket_id IN (SELECT t2.ticket_id FROM _sla_late l2
-                                           JOIN _sla_tickets t2 ON t2.tid = l2.tid)
-                         AND {kind_sql('"status"', p)} = 3 GROUP BY ticket_id) r
-                ON r.ticket_id = s.ticket_id
-        """)
-    return statements
+_COLUMNS = '(ingest_id, table_name, source, "row", column_name, reason, value, message)'
 
+_UNKNOWN_PRIORITY = f"""
+    INSERT INTO quarantine {_COLUMNS}
+    SELECT coalesce(t._ingest_id, 0), 'tickets', $source, NULL, 'priority',
+           'unknown_priority', t.priority,
+           'ticket ' || t.ticket_id || CASE WHEN t.priority IS NULL
+               THEN ' has no priority and sla.default_priority is not set'
+               ELSE ' has priority ''' || t.priority || '''' END
+           || ', which policy ''' || x.policy || ''' does not name; its priorities are '
+           || x.priorities || '; correct the ticket or add the priority to [sla.policies.'
+           || x.policy || '.targets]'
+    FROM _sla_unknown_priority u JOIN tickets t ON t.rowid = u.tid
+    JOIN (SELECT policy_index, any_value(policy) AS policy,
+                 string_agg(priority, ', ' ORDER BY priority) AS priorities
+          FROM _sla_targets GROUP BY policy_index) x ON x.policy_index = u.policy_index
+"""
+
+_BAD_STATUS = f"""
+    INSERT INTO quarantine {_COLUMNS}
+    SELECT coalesce(s._ingest_id, 0), 'ticket_status', $source, NULL,
+           CASE WHEN t.ticket_id IS NULL THEN 'ticket_id' WHEN s.kind IS NULL THEN 'status'
+                ELSE 'at' END,
+           CASE WHEN t.ticket_id IS NULL THEN 'unknown_ticket'
+                WHEN s.kind IS NULL THEN 'unknown_status' ELSE 'before_opened' END,
+           CASE WHEN t.ticket_id IS NULL THEN s.ticket_id WHEN s.kind IS NULL THEN s."status"
+                ELSE CAST(s."at" AS VARCHAR) END,
+           CASE WHEN t.ticket_id IS NULL
+                    THEN 'status ''' || s."status" || ''' at ' || CAST(s."at" AS VARCHAR)
+                         || ' names ticket ' || s.ticket_id
+                         || ', which is not in tickets; ingest the ticket first'
+                WHEN s.kind IS NULL
+                    THEN 'ticket ' || s.ticket_id || ' has status ''' || s."status"
+                         || ''' at ' || CAST(s."at" AS VARCHAR)
+                         || ', which tenure does not know; use one of ' || $words
+                         || ' (or a spelling listed in docs/sla.md)'
+                ELSE 'ticket ' || s.ticket_id || ' changed to ''' || s."status" || ''' at '
+                     || CAST(s."at" AS VARCHAR) || ', before it opened at '
+                     || CAST(t.opened_at AS VARCHAR) || '; correct the time'
+           END
+    FROM (SELECT *, {{kind}} AS kind FROM ticket_status WHERE "at" <= $as_of) s
+    LEFT JOIN tickets t ON s.ticket_id = t.ticket_id
+    WHERE t.ticket_id IS NULL OR s.kind IS NULL OR s."at" < t.opened_at
+"""
+
+_AFTER_RESOLUTION = f"""
+    INSERT INTO quarantine {_COLUMNS}
+    SELECT coalesce(s._ingest_id, 0), 'ticket_status', $source, NULL, 'at',
+           'after_resolution', CAST(s."at" AS VARCHAR),
+           'ticket ' || s.ticket_id || ' changed to ''' || s."status" || ''' at '
+           || CAST(s."at" AS VARCHAR) || ', after it was resolved at '
+           || CAST(least(CASE WHEN t.resolved_at <= $as_of THEN t.resolved_at END,
+                         r.first_resolved) AS VARCHAR)
+           || '; record a reopened ticket as a new ticket, or correct the time'
+    FROM _sla_late l JOIN tickets t ON t.rowid = l.tid
+    JOIN (SELECT *, {{kind}} AS kind FROM ticket_status) s
+        ON s.ticket_id = t.ticket_id AND s."at" = l.at_local AND s.kind = l.kind
+    LEFT JOIN (SELECT ticket_id, min("at") AS first_resolved
+               FROM (SELECT *, {{kind}} AS kind FROM ticket_status)
+               WHERE kind = {RESOLVED} AND "at" <= $as_of GROUP BY ticket_id) r
+        ON r.ticket_id = s.ticket_id
+"""
+
+
+def _quarantine_sql(p: Params, priorities: bool, statuses: bool, late: bool) -> list[str]:
+    """The statements that quarantine each kind of problem found."""
+    kind = kind_sql('"status"', p)
+    p.values["words"] = _words()
+    wanted = ((priorities, _UNKNOWN_PRIORITY), (statuses, _BAD_STATUS),
+              (late, _AFTER_RESOLUTION))
+    return [sql.replace("{kind}", kind) for found, sql in wanted if found]

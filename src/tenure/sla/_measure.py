@@ -26,9 +26,11 @@ import numpy as np
 
 from tenure.sla._clock import MISSING, Clocks
 
-__all__ = ["OPEN", "PAUSED", "REPLIED", "RESOLVED", "Measured", "TicketClocks", "measure"]
+__all__ = ["OPEN", "OPENING", "PAUSED", "REPLIED", "RESOLVED", "Measured", "TicketClocks",
+           "measure"]
 
-OPEN, REPLIED, PAUSED, RESOLVED = 0, 1, 2, 3
+# Kinds of event, in the order events at the same instant are taken.
+OPENING, OPEN, REPLIED, PAUSED, RESOLVED = 0, 1, 2, 3, 4
 FIRST_RESPONSE, NEXT_RESPONSE, RESOLUTION = 0, 1, 2
 _SHIFT = 33
 
@@ -46,6 +48,11 @@ class TicketClocks:
     resolved: np.ndarray
     clock: np.ndarray
     targets: np.ndarray  # shape (3, tickets): first response, next response, resolution
+
+    def slice(self, start: int, stop: int) -> TicketClocks:
+        return TicketClocks(self.opened[start:stop], self.first_response[start:stop],
+                            self.resolved[start:stop], self.clock[start:stop],
+                            self.targets[:, start:stop])
 
 
 @dataclass
@@ -65,6 +72,11 @@ class Measured:
     remaining: np.ndarray  # target less elapsed, for running clocks (negative: overdue)
     cycles: np.ndarray
 
+    @classmethod
+    def concatenate(cls, parts: list[Measured]) -> Measured:
+        return cls(*(np.concatenate([getattr(p, f) for p in parts])
+                     for f in cls.__dataclass_fields__))
+
 
 def resolution_times(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray,
                      kind: np.ndarray) -> np.ndarray:
@@ -79,22 +91,15 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
             clocks: Clocks, as_of: int) -> Measured:
     """Measure every ticket's clocks as of ``as_of`` (UTC seconds).
 
-    ``ticket``, ``at`` and ``kind`` are the status changes sorted by ticket, time and kind,
-    none before its ticket opened, after its resolution or after ``as_of``; ``tickets``
-    carries the resolution found by :func:`resolution_times`.
+    ``ticket``, ``at`` and ``kind`` are the events sorted by ticket, time and kind: each
+    ticket's OPENING first, then its status changes, none after its resolution or after
+    ``as_of``; ``tickets`` carries the resolution found by :func:`resolution_times`.
     """
     m = len(tickets.opened)
-    numbers = np.arange(m, dtype=np.int64)
-    # The opening of each ticket starts its history and its clock.
-    first = np.searchsorted(ticket, numbers)
-    ticket = np.insert(ticket, first, numbers)
-    at = np.insert(at, first, tickets.opened)
-    kind = np.insert(kind, first, OPEN)
     n = len(ticket)
-    first = first + numbers
-    last = np.r_[first[1:], n] - 1
-    opening = np.zeros(n, dtype=bool)
-    opening[first] = True
+    numbers = np.arange(m, dtype=np.int64)
+    first = np.flatnonzero(kind == OPENING)
+    last = np.r_[first[1:], n][: len(first)] - 1
 
     business = clocks.business(tickets.clock[ticket], at)
     running = kind <= REPLIED
@@ -108,13 +113,14 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
     time_key = (ticket << _SHIFT) + (at - clocks.origin)
     reading_key = (ticket << _SHIFT) + reading
 
-    def reading_at(which: np.ndarray, when: np.ndarray) -> np.ndarray:
+    def reading_at(which: np.ndarray, when: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """The clock's reading at each instant, and its calendar's business time there."""
         p = np.searchsorted(time_key, (which << _SHIFT) + (when - clocks.origin),
                             side="right") - 1
         now = clocks.business(tickets.clock[which], when)
-        return reading[p] + np.where(running[p], now - business[p], 0)
+        return reading[p] + np.where(running[p], now - business[p], 0), now
 
-    replies = np.flatnonzero((kind == REPLIED) & ~opening)
+    replies = np.flatnonzero(kind == REPLIED)
     earliest = replies[_run_starts(ticket[replies])]
     first_reply = np.full(m, MISSING, dtype=np.int64)
     first_reply[ticket[earliest]] = at[earliest]
@@ -122,10 +128,10 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
 
     # Next response: the customer writes again (back to open) after the first reply; the
     # wait ends at the next reply or the resolution. Opens before that reply join the wait.
-    wrote = np.flatnonzero((kind == OPEN) & ~opening & (at > answered[ticket])
+    wrote = np.flatnonzero((kind == OPEN) & (at > answered[ticket])
                            & (at < tickets.resolved[ticket]))
-    reply_at = np.where(kind == REPLIED, np.arange(n), n)
-    next_reply = np.minimum.accumulate(reply_at[::-1])[::-1][wrote]
+    after = np.searchsorted(replies, wrote)
+    next_reply = np.r_[replies, n][after]
     has_reply = next_reply < n
     has_reply[has_reply] = ticket[next_reply[has_reply]] == ticket[wrote[has_reply]]
     wait_end = np.where(has_reply, at[np.minimum(next_reply, n - 1)], MISSING)
@@ -142,28 +148,33 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
     ):
         target = tickets.targets[metric][which]
         keep = target >= 0
-        which, start_reading, stop, target = which[keep], start_reading[keep], stop[keep], target[keep]
+        which, start_reading = which[keep], start_reading[keep]
+        stop, target = stop[keep], target[keep]
         is_running = stop == MISSING
+        stopped = ~is_running
         stop_reading = reading_now[which].copy()
-        stop_reading[~is_running] = reading_at(which[~is_running], stop[~is_running])
+        stop_business = np.zeros(len(which), dtype=np.int64)
+        stop_reading[stopped], stop_business[stopped] = reading_at(which[stopped],
+                                                                   stop[stopped])
         elapsed = stop_reading - start_reading
         breached = elapsed > target
-        goal = start_reading + target
-        k = np.searchsorted(reading_key, (which << _SHIFT) + goal, side="right") - 1
-        due = np.where(running[k], clocks.instant(tickets.clock[which],
-                                                  business[k] + goal - reading[k]), MISSING)
+        clock = tickets.clock[which]
         # A target met: the deadline it met, as if the clock had run on from its stop.
-        met = ~breached & ~is_running
-        due[met] = clocks.instant(tickets.clock[which[met]],
-                                  clocks.business(tickets.clock[which[met]], stop[met])
-                                  + target[met] - elapsed[met])
+        due = clocks.instant(clock, stop_business + target - elapsed)
+        # Otherwise the last instant the reading equals the target: find the event after
+        # which it got there, then the business time that takes from that event.
+        late = breached | is_running
+        goal = start_reading[late] + target[late]
+        k = np.searchsorted(reading_key, (which[late] << _SHIFT) + goal, side="right") - 1
+        due[late] = np.where(running[k], clocks.instant(clock[late],
+                                                        business[k] + goal - reading[k]),
+                             MISSING)
         parts.append(Measured(which, np.full(len(which), metric, np.int8), target, elapsed,
                               breached, due, stop, is_running,
                               np.where(is_running, target - elapsed, 0),
                               np.ones(len(which), np.int32)))
     parts[1] = _longest_wait(parts[1])
-    return Measured(*(np.concatenate([getattr(p, f) for p in parts])
-                      for f in Measured.__dataclass_fields__))
+    return Measured.concatenate(parts)
 
 
 def _longest_wait(waits: Measured) -> Measured:

@@ -66,11 +66,15 @@ class Zone:
     def to_utc(self, local: np.ndarray) -> np.ndarray:
         """UTC seconds of local wall-clock seconds (the rules are in the module docstring)."""
         local = np.asarray(local, dtype=np.int64)
+        if len(self.offsets) == 1:
+            return local - self.offsets[0]
         j = np.searchsorted(self._local_starts, local, side="right") - 1
         return np.minimum(local - self.offsets[j], self._next_change[j])
 
     def to_local(self, utc: np.ndarray) -> np.ndarray:
         """Local wall-clock seconds of UTC seconds."""
         utc = np.asarray(utc, dtype=np.int64)
+        if len(self.offsets) == 1:
+            return utc + self.offsets[0]
         j = np.searchsorted(self.starts, utc, side="right") - 1
         return utc + self.offsets[j]
