@@ -323,6 +323,11 @@ def demo(
         out.print(f"  {line}", highlight=False)
 
 
+from tenure.sla._cli import app as sla_app  # noqa: E402 - it uses the helpers above
+
+app.add_typer(sla_app)
+
+
 def main() -> None:
     """Entry point of the `tenure` script."""
     sys.exit(app())

@@ -4,35 +4,11 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pandas as pd
 import pytest
+from sla_helpers import CONTRACTS, OFFICE, TICKETS, add_tickets
 
 from tenure.workspace import Workspace
-
-OFFICE = """
-[sla]
-default_policy = "standard"
-at_risk_hours = 2
-
-[sla.calendars.beijing]
-timezone = "Asia/Shanghai"
-hours = { "mon-fri" = ["09:00-12:00", "13:00-18:00"] }
-holidays = ["2026-10-01..2026-10-07"]
-workdays = ["2026-09-20", "2026-10-10"]
-
-[sla.calendars.london]
-timezone = "Europe/London"
-hours = { "mon-fri" = "09:00-17:30" }
-
-[sla.policies.standard]
-calendar = "beijing"
-targets.P1 = { first_response = 60, next_response = 120, resolution = "8h" }
-targets.P2 = { first_response = 240, resolution = "16h", clock = "calendar" }
-
-[sla.policies.uk]
-calendar = "london"
-customers = ["UK1"]
-targets.P1 = { first_response = 60 }
-"""
 
 
 @pytest.fixture
@@ -52,3 +28,17 @@ def sla_workspace(tmp_path: Path):
     yield make
     for ws in opened:
         ws.close()
+
+
+@pytest.fixture
+def book(sla_workspace):
+    ws = sla_workspace(CONTRACTS)
+    add_tickets(ws, TICKETS)
+    ws.ingest("memberships", pd.DataFrame({
+        "customer_id": ["G1"], "tier": ["gold"], "fee": [1200.0],
+        "started_at": pd.to_datetime(["2026-01-01"])}))
+    ws.ingest("owners", pd.DataFrame({
+        "customer_id": ["ACME", "G1", "G1"], "owner_id": ["rep_a", "rep_b", "rep_c"],
+        "from_at": pd.to_datetime(["2026-01-01", "2026-01-01", "2026-10-15"]),
+        "to_at": pd.to_datetime([None, "2026-10-15", None])}))
+    return ws

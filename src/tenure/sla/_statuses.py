@@ -24,7 +24,3 @@ def kind_sql(column: str, p) -> str:
         for kind, words in STATUS_WORDS.items()
     )
     return f"CAST(CASE {whens} END AS TINYINT)"
-
-
-def described() -> str:
-    return "; ".join(f"{words[0]}" for words in STATUS_WORDS.values())
