@@ -48,7 +48,7 @@ def test_evaluate_and_policies_commands(book, tmp_path):
     assert len(pd.read_csv(target)) == 12
     listing = run(book, "policies")
     assert listing.exit_code == 0
-    assert all(name in listing.output for name in ("standard", "gold", "acme", "pct"))
+    assert all(name in listing.output for name in ("gold", "acme", "pct", "beijing", "london"))
 
 
 def test_a_bad_period_is_one_line_and_exit_2(book):

@@ -46,7 +46,8 @@ def policies(workspace: WorkspaceOption = None) -> None:
                          "priority": target.priority, "clock": target.clock,
                          "calendar": policy.calendar if target.clock == "business" else "",
                          **{m: target.minutes(m) for m in METRICS}})
-    _show_table(pd.DataFrame(rows), "SLA policies (targets in minutes)")
+    frame = pd.DataFrame(rows).astype({m: "Int64" for m in METRICS})
+    _show_table(frame, "SLA policies (targets in minutes)")
 
 
 @app.command()
