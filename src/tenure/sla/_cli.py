@@ -45,9 +45,8 @@ def policies(workspace: WorkspaceOption = None) -> None:
             rows.append({"policy": policy.name, "applies to": applies,
                          "priority": target.priority, "clock": target.clock,
                          "calendar": policy.calendar if target.clock == "business" else "",
-                         **{m: target.minutes(m) for m in METRICS}})
-    frame = pd.DataFrame(rows).astype({m: "Int64" for m in METRICS})
-    _show_table(frame, "SLA policies (targets in minutes)")
+                         **{m: target.minutes(m) or "" for m in METRICS}})
+    _show_table(pd.DataFrame(rows, dtype=object), "SLA policies (targets in minutes)")
 
 
 @app.command()
