@@ -26,6 +26,7 @@ __all__ = ["MISSING", "Clocks"]
 MISSING = np.iinfo(np.int64).max // 2  # "no such instant": sorts after every real one
 _SHIFT = 33  # 2**33 seconds is 272 years: room for any origin-relative instant
 _DAY = 86_400
+_HOUR = 3_600
 
 
 def working_intervals(calendar: Calendar, first: int, last: int) -> tuple[np.ndarray, np.ndarray]:
@@ -73,18 +74,35 @@ class Clocks:
             cums.append((clock << _SHIFT) + cum)
             starts.append(start)
             lengths.append(length)
-        self._start_keys = np.concatenate(keys)
+        # A last key larger than any instant's ends every forward scan below.
+        self._start_keys = np.r_[np.concatenate(keys), np.iinfo(np.int64).max]
         self._cum_keys = np.concatenate(cums)
         self._starts = np.concatenate(starts)
         self._lengths = np.concatenate(lengths)
         self._cums = self._cum_keys - (self._cum_keys >> _SHIFT << _SHIFT)
+        # For each clock and hour since the origin, the last span starting by that hour:
+        # a lookup then starts there and steps forward over the few spans that start
+        # within the hour, instead of a binary search over every span.
+        self._hours = (last + 3 * _DAY - self.origin) // _HOUR + 2
+        hour_keys = ((np.arange(len(spans), dtype=np.int64)[:, None] << _SHIFT)
+                     + np.arange(self._hours, dtype=np.int64)[None, :] * _HOUR).ravel()
+        self._hour_first = np.searchsorted(self._start_keys, hour_keys, side="right") - 1
+
+    def _span(self, clock: np.ndarray, at: np.ndarray) -> np.ndarray:
+        """Index of the last span of ``clock`` starting at or before ``at``."""
+        key = (clock << _SHIFT) + (at - self.origin)
+        i = self._hour_first[clock * self._hours + (at - self.origin) // _HOUR]
+        step = self._start_keys[i + 1] <= key
+        while step.any():
+            i = i + step
+            step = self._start_keys[i + 1] <= key
+        return i
 
     def business(self, clock: np.ndarray, at: np.ndarray) -> np.ndarray:
         """Working seconds of ``clock`` from the origin to each instant ``at``."""
         clock = np.asarray(clock, dtype=np.int64)
         at = np.asarray(at, dtype=np.int64)
-        i = np.searchsorted(self._start_keys, (clock << _SHIFT) + (at - self.origin),
-                            side="right") - 1
+        i = self._span(clock, at)
         return self._cums[i] + np.clip(at - self._starts[i], 0, self._lengths[i])
 
     def instant(self, clock: np.ndarray, value: np.ndarray) -> np.ndarray:

@@ -165,9 +165,8 @@ def evaluate(workspace: Workspace, as_of: Any = None, *, at_risk_hours: float | 
     try:
         with workspace.runner(progress) as runner:
             tickets = _ticket_arrays(con, config, moment)
-            ticket, at_local, kind, problems = _status_arrays(con, moment)
-            measured, late, zone = _run_clocks(workspace, calendars, tickets, ticket, at_local,
-                                               kind, moment)
+            measured, late, problems, zone = _run_clocks(workspace, con, calendars, tickets,
+                                                         moment)
             held = _store(workspace, measured, tickets, late, problems, moment, hours, zone,
                           runner)
     finally:
@@ -287,59 +286,51 @@ def _ticket_arrays(con, config: SlaConfig, moment: datetime) -> dict[str, np.nda
     return out
 
 
-def _status_arrays(con, moment: datetime) -> tuple[np.ndarray, ...]:
-    """Status changes up to ``moment`` as (ticket number, local seconds, kind), and how many
-    could not be used (their reasons are found again in SQL when there are any)."""
+def _status_keys(con, moment: datetime, origin: int, shift: int) -> tuple[np.ndarray, int]:
+    """Each status change up to ``moment`` packed into one sortable integer, ticket number
+    first, then local seconds since ``origin``, then kind (3 bits); -1 where the change
+    cannot be used. Also how many cannot (their reasons are found again in SQL)."""
     p = Params()
     kind = kind_sql('"status"', p)
     sql = (
-        "SELECT CASE WHEN s.\"at\" >= t.opened_at AND s.kind IS NOT NULL THEN t.rowid "
-        "ELSE -1 END AS tid, epoch(s.\"at\")::BIGINT AS at_local, "
-        "coalesce(s.kind, -1) AS kind "
+        "SELECT CASE WHEN s.\"at\" >= t.opened_at AND s.kind IS NOT NULL "
+        "THEN (t.rowid << $shift) | ((epoch(s.\"at\")::BIGINT - $origin) << 3) | s.kind "
+        "ELSE -1 END AS key "
         f"FROM (SELECT ticket_id, \"at\", {kind} AS kind FROM ticket_status "
         "WHERE \"at\" <= $as_of) s "
         "LEFT JOIN tickets t ON s.ticket_id = t.ticket_id"
     )
-    p.values["as_of"] = moment
-    table = con.sql(sql, params=bound(sql, p.values)).to_arrow_table()
-    ticket = table.column("tid").to_numpy()
-    at_local = table.column("at_local").to_numpy()
-    kind = table.column("kind").to_numpy()
-    del table
-    good = ticket >= 0
-    problems = len(good) - int(np.count_nonzero(good))
-    if problems:
-        ticket, at_local, kind = ticket[good], at_local[good], kind[good]
-    return ticket, at_local, kind, problems
+    p.values.update({"as_of": moment, "origin": origin, "shift": shift})
+    keys = con.sql(sql, params=bound(sql, p.values)).to_arrow_table().column("key").to_numpy()
+    problems = int(np.count_nonzero(keys < 0))
+    return (keys[keys >= 0] if problems else keys), problems
 
 
-def _sorted(ticket: np.ndarray, at: np.ndarray, kind: np.ndarray) -> tuple[np.ndarray, ...]:
-    """Sort by ticket, time and kind: one packed integer sort when the values fit in 62
-    bits, several times faster than a sort on three keys."""
-    if not len(ticket):
-        return ticket, at, kind
-    origin = int(at.min())
-    at_bits = max(int(at.max() - origin).bit_length(), 1)
-    ticket_bits = max(int(ticket.max()).bit_length(), 1)
-    if ticket_bits + at_bits + 3 > 62:
-        order = np.lexsort((kind, at, ticket))
-        return ticket[order], at[order], kind[order]
-    key = (ticket << (at_bits + 3)) | ((at - origin) << 3) | kind
-    del ticket, at, kind
-    key.sort()
-    return key >> (at_bits + 3), ((key >> 3) & ((1 << at_bits) - 1)) + origin, key & 7
-
-
-def _run_clocks(workspace, calendars, tickets, ticket, at_local, kind, moment):
-    """Add the openings, sort, convert to UTC, set aside changes after the resolution, and
-    measure, a slice of tickets at a time to bound the memory used."""
+def _run_clocks(workspace, con, calendars, tickets, moment):
+    """Read the status changes, add the openings, sort, convert to UTC, set aside changes
+    after the resolution, and measure, a slice of tickets at a time to bound the memory
+    used."""
     as_of_local = _seconds(moment)
     m = len(tickets["opened"])
     # Tickets opened later than as_of have no targets; a placeholder opening keeps the
     # arrays aligned.
     opened_local = np.minimum(tickets["opened"], as_of_local)
-    first = int(opened_local.min(initial=as_of_local))
-    zone = Zone(workspace.config["workspace.timezone"], first - _DAY,
+    origin = int(opened_local.min(initial=as_of_local))
+    at_bits = max((as_of_local - origin).bit_length(), 1)
+    shift = at_bits + 3
+    if max(m, 1).bit_length() + shift > 62:
+        raise ConfigError(f"{m:,} tickets over {(as_of_local - origin) // _DAY:,} days are too "
+                          "many to evaluate at once; evaluate an earlier as_of or fewer years")
+    keys, problems = _status_keys(con, moment, origin, shift)
+    openings = (np.arange(m, dtype=np.int64) << shift) | ((opened_local - origin) << 3) | OPENING
+    keys = np.concatenate([openings, keys])
+    del openings
+    keys.sort()
+    ticket = keys >> shift
+    at_local = ((keys >> 3) & ((1 << at_bits) - 1)) + origin
+    kind = keys & 7
+    del keys
+    zone = Zone(workspace.config["workspace.timezone"], origin - _DAY,
                 as_of_local + (_HORIZON_DAYS + 1) * _DAY)
     as_of = int(zone.to_utc(np.array([as_of_local]))[0])
 
@@ -355,10 +346,6 @@ def _run_clocks(workspace, calendars, tickets, ticket, at_local, kind, moment):
         targets=np.vstack([np.where(tickets["measured"], tickets[k], -1)
                            for k in ("fr", "nr", "res")]),
     )
-    ticket, at_local, kind = _sorted(
-        np.concatenate([np.arange(m, dtype=np.int64), ticket.astype(np.int64)]),
-        np.concatenate([opened_local, at_local]),
-        np.concatenate([np.full(m, OPENING, np.int64), kind.astype(np.int64)]))
     at = zone.to_utc(at_local)
     clocks_in.resolved = resolution_times(clocks_in, ticket, at, kind)
     late = at > clocks_in.resolved[ticket]
@@ -377,7 +364,7 @@ def _run_clocks(workspace, calendars, tickets, ticket, at_local, kind, moment):
                        kind[lo:hi], clocks, as_of)
         part.ticket += start
         parts.append(part)
-    return Measured.concatenate(parts), late_rows, zone
+    return Measured.concatenate(parts), late_rows, problems, zone
 
 
 def _local_timestamps(zone: Zone, values: np.ndarray) -> pa.Array:
@@ -428,15 +415,24 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
         FROM _sla_measured m JOIN tickets t ON t.rowid = m.tid
         JOIN _sla_targets x ON x.target_row = m.target_row
     """
-    with workspace.transaction():
-        con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
-        runner.run(insert, p.values, "storing results")
-        con.execute("DELETE FROM quarantine WHERE source = $source",
-                    {"source": QUARANTINE_SOURCE})
-        for sql in _quarantine_sql(p, len(unknown) > 0, problems > 0, len(late_ticket) > 0):
-            con.execute(sql, bound(sql, p.values))
-        held = con.execute("SELECT count(*) FROM quarantine WHERE source = $source",
-                           {"source": QUARANTINE_SOURCE}).fetchall()[0][0]
+    # Ticket and customer ids are nearly all distinct: analysing them for dictionary
+    # compression took most of the time of writing the results, for little space saved.
+    disabled = con.execute("SELECT current_setting('disabled_compression_methods')"
+                           ).fetchall()[0][0]
+    con.execute("SET disabled_compression_methods = $methods",
+                {"methods": ",".join(filter(None, [disabled, "dict_fsst"]))})
+    try:
+        with workspace.transaction():
+            con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
+            runner.run(insert, p.values, "storing results")
+            con.execute("DELETE FROM quarantine WHERE source = $source",
+                        {"source": QUARANTINE_SOURCE})
+            for sql in _quarantine_sql(p, len(unknown) > 0, problems > 0, len(late_ticket) > 0):
+                con.execute(sql, bound(sql, p.values))
+            held = con.execute("SELECT count(*) FROM quarantine WHERE source = $source",
+                               {"source": QUARANTINE_SOURCE}).fetchall()[0][0]
+    finally:
+        con.execute("SET disabled_compression_methods = $methods", {"methods": disabled})
     return held
 
 
