@@ -20,6 +20,8 @@ its ticket opened (``before_opened``) or after its ticket was resolved
 
 from __future__ import annotations
 
+import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from functools import cached_property
@@ -35,13 +37,13 @@ from tenure.sla._clock import MISSING, Clocks
 from tenure.sla._config import METRICS, SlaConfig
 from tenure.sla._measure import (
     OPENING,
-    RESOLVED,
     Measured,
     TicketClocks,
     measure,
     resolution_times,
 )
-from tenure.sla._statuses import STATUS_WORDS, kind_sql
+from tenure.sla._quarantine import quarantine_statements
+from tenure.sla._statuses import kind_sql
 from tenure.sla._timezone import Zone
 
 if TYPE_CHECKING:
@@ -356,15 +358,22 @@ def _run_clocks(workspace, con, calendars, tickets, moment):
     del late
     first_utc = int(min(clocks_in.opened.min(initial=as_of), as_of))
     clocks = Clocks(calendars, first_utc, as_of + _HORIZON_DAYS * _DAY)
-    parts = [measure(clocks_in.slice(0, 0), ticket[:0], at[:0], kind[:0], clocks, as_of)]
-    for start in range(0, m, _CHUNK):
+
+    def slice_of_tickets(start: int) -> Measured:
         stop = min(start + _CHUNK, m)
         lo, hi = np.searchsorted(ticket, [start, stop])
         part = measure(clocks_in.slice(start, stop), ticket[lo:hi] - start, at[lo:hi],
                        kind[lo:hi], clocks, as_of)
         part.ticket += start
-        parts.append(part)
-    return Measured.concatenate(parts), late_rows, problems, zone
+        return part
+
+    # NumPy lets go of the interpreter lock inside its array work, so slices measured on
+    # threads use the cores the engine may use.
+    threads = workspace.config["engine.threads"] or os.cpu_count() or 1
+    with ThreadPoolExecutor(max_workers=threads) as pool:
+        parts = list(pool.map(slice_of_tickets, range(0, m, _CHUNK)))
+    empty = measure(clocks_in.slice(0, 0), ticket[:0], at[:0], kind[:0], clocks, as_of)
+    return Measured.concatenate([empty, *parts]), late_rows, problems, zone
 
 
 def _local_timestamps(zone: Zone, values: np.ndarray) -> pa.Array:
@@ -427,87 +436,11 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
             runner.run(insert, p.values, "storing results")
             con.execute("DELETE FROM quarantine WHERE source = $source",
                         {"source": QUARANTINE_SOURCE})
-            for sql in _quarantine_sql(p, len(unknown) > 0, problems > 0, len(late_ticket) > 0):
+            for sql in quarantine_statements(p, len(unknown) > 0, problems > 0,
+                                             len(late_ticket) > 0):
                 con.execute(sql, bound(sql, p.values))
             held = con.execute("SELECT count(*) FROM quarantine WHERE source = $source",
                                {"source": QUARANTINE_SOURCE}).fetchall()[0][0]
     finally:
         con.execute("SET disabled_compression_methods = $methods", {"methods": disabled})
     return held
-
-
-def _words() -> str:
-    return ", ".join(words[0] for words in STATUS_WORDS.values())
-
-
-_COLUMNS = '(ingest_id, table_name, source, "row", column_name, reason, value, message)'
-
-_UNKNOWN_PRIORITY = f"""
-    INSERT INTO quarantine {_COLUMNS}
-    SELECT coalesce(t._ingest_id, 0), 'tickets', $source, NULL, 'priority',
-           'unknown_priority', t.priority,
-           'ticket ' || t.ticket_id || CASE WHEN t.priority IS NULL
-               THEN ' has no priority and sla.default_priority is not set'
-               ELSE ' has priority ''' || t.priority || '''' END
-           || ', which policy ''' || x.policy || ''' does not name; its priorities are '
-           || x.priorities || '; correct the ticket or add the priority to [sla.policies.'
-           || x.policy || '.targets]'
-    FROM _sla_unknown_priority u JOIN tickets t ON t.rowid = u.tid
-    JOIN (SELECT policy_index, any_value(policy) AS policy,
-                 string_agg(priority, ', ' ORDER BY priority) AS priorities
-          FROM _sla_targets GROUP BY policy_index) x ON x.policy_index = u.policy_index
-"""
-
-_BAD_STATUS = f"""
-    INSERT INTO quarantine {_COLUMNS}
-    SELECT coalesce(s._ingest_id, 0), 'ticket_status', $source, NULL,
-           CASE WHEN t.ticket_id IS NULL THEN 'ticket_id' WHEN s.kind IS NULL THEN 'status'
-                ELSE 'at' END,
-           CASE WHEN t.ticket_id IS NULL THEN 'unknown_ticket'
-                WHEN s.kind IS NULL THEN 'unknown_status' ELSE 'before_opened' END,
-           CASE WHEN t.ticket_id IS NULL THEN s.ticket_id WHEN s.kind IS NULL THEN s."status"
-                ELSE CAST(s."at" AS VARCHAR) END,
-           CASE WHEN t.ticket_id IS NULL
-                    THEN 'status ''' || s."status" || ''' at ' || CAST(s."at" AS VARCHAR)
-                         || ' names ticket ' || s.ticket_id
-                         || ', which is not in tickets; ingest the ticket first'
-                WHEN s.kind IS NULL
-                    THEN 'ticket ' || s.ticket_id || ' has status ''' || s."status"
-                         || ''' at ' || CAST(s."at" AS VARCHAR)
-                         || ', which tenure does not know; use one of ' || $words
-                         || ' (or a spelling listed in docs/sla.md)'
-                ELSE 'ticket ' || s.ticket_id || ' changed to ''' || s."status" || ''' at '
-                     || CAST(s."at" AS VARCHAR) || ', before it opened at '
-                     || CAST(t.opened_at AS VARCHAR) || '; correct the time'
-           END
-    FROM (SELECT *, {{kind}} AS kind FROM ticket_status WHERE "at" <= $as_of) s
-    LEFT JOIN tickets t ON s.ticket_id = t.ticket_id
-    WHERE t.ticket_id IS NULL OR s.kind IS NULL OR s."at" < t.opened_at
-"""
-
-_AFTER_RESOLUTION = f"""
-    INSERT INTO quarantine {_COLUMNS}
-    SELECT coalesce(s._ingest_id, 0), 'ticket_status', $source, NULL, 'at',
-           'after_resolution', CAST(s."at" AS VARCHAR),
-           'ticket ' || s.ticket_id || ' changed to ''' || s."status" || ''' at '
-           || CAST(s."at" AS VARCHAR) || ', after it was resolved at '
-           || CAST(least(CASE WHEN t.resolved_at <= $as_of THEN t.resolved_at END,
-                         r.first_resolved) AS VARCHAR)
-           || '; record a reopened ticket as a new ticket, or correct the time'
-    FROM _sla_late l JOIN tickets t ON t.rowid = l.tid
-    JOIN (SELECT *, {{kind}} AS kind FROM ticket_status) s
-        ON s.ticket_id = t.ticket_id AND s."at" = l.at_local AND s.kind = l.kind
-    LEFT JOIN (SELECT ticket_id, min("at") AS first_resolved
-               FROM (SELECT *, {{kind}} AS kind FROM ticket_status)
-               WHERE kind = {RESOLVED} AND "at" <= $as_of GROUP BY ticket_id) r
-        ON r.ticket_id = s.ticket_id
-"""
-
-
-def _quarantine_sql(p: Params, priorities: bool, statuses: bool, late: bool) -> list[str]:
-    """The statements that quarantine each kind of problem found."""
-    kind = kind_sql('"status"', p)
-    p.values["words"] = _words()
-    wanted = ((priorities, _UNKNOWN_PRIORITY), (statuses, _BAD_STATUS),
-              (late, _AFTER_RESOLUTION))
-    return [sql.replace("{kind}", kind) for found, sql in wanted if found]
