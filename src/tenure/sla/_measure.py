@@ -159,11 +159,13 @@ def measure(tickets: TicketClocks, ticket: np.ndarray, at: np.ndarray, kind: np.
         elapsed = stop_reading - start_reading
         breached = elapsed > target
         clock = tickets.clock[which]
+        late = breached | is_running
+        met = ~late
         # A target met: the deadline it met, as if the clock had run on from its stop.
-        due = clocks.instant(clock, stop_business + target - elapsed)
+        due = np.full(len(which), MISSING, dtype=np.int64)
+        due[met] = clocks.instant(clock[met], stop_business[met] + target[met] - elapsed[met])
         # Otherwise the last instant the reading equals the target: find the event after
         # which it got there, then the business time that takes from that event.
-        late = breached | is_running
         goal = start_reading[late] + target[late]
         k = np.searchsorted(reading_key, (which[late] << _SHIFT) + goal, side="right") - 1
         due[late] = np.where(running[k], clocks.instant(clock[late],
