@@ -323,9 +323,7 @@ def demo(
         out.print(f"  {line}", highlight=False)
 
 
-from tenure.sla._cli import app as sla_app  # noqa: E402 - it uses the helpers above
-
-app.add_typer(sla_app)
+import tenure.sla._cli  # noqa: E402, F401 - adds `tenure sla`, using the helpers above
 
 
 def main() -> None:

@@ -1,4 +1,8 @@
-"""``tenure sla ...``: thin commands over :mod:`tenure.sla`."""
+"""``tenure sla ...``: thin commands over :mod:`tenure.sla`.
+
+The sub-app adds itself to the ``tenure`` app when this module is imported, which
+``tenure.cli`` does; either module may be imported first.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +11,7 @@ from typing import Annotated
 
 import typer
 
+from tenure import cli
 from tenure.cli import WorkspaceOption, _show_table, _workspace, err, friendly, out
 
 app = typer.Typer(
@@ -150,3 +155,6 @@ def credits(
     if result.unpriced:
         out.print(f"{result.unpriced:,} rows have a percentage credit but no known fee: set "
                   "the policy's monthly_fee or ingest memberships with a fee")
+
+
+cli.app.add_typer(app)

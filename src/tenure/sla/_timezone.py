@@ -26,7 +26,7 @@ class Zone:
     """A time zone's UTC offsets between two instants (epoch seconds).
 
     >>> z = Zone("Europe/London", 1_790_000_000, 1_800_000_000)
-    >>> local = np.array([1_793_496_600])  # 2026-10-25 01:30, the repeated hour
+    >>> local = np.array([1_792_891_800])  # 2026-10-25 01:30, the repeated hour
     >>> int(z.to_utc(local)[0] - local[0])  # read as summer time, one hour ahead of UTC
     -3600
     """
