@@ -82,3 +82,15 @@ def test_tickets_outside_every_policy_are_counted_not_quarantined(sla_workspace)
     assert result.uncovered == 1  # C1 is in no policy and there is no default
     assert result.tickets == 1  # UK1 is on the uk contract
     assert result.quarantined == 0
+
+
+def test_deleted_tickets_leave_no_trace(sla_workspace):
+    ws = sla_workspace()
+    add_tickets(ws, GOOD, GOOD_STATUS)
+    ws.connection.execute("DELETE FROM tickets WHERE ticket_id = 'T1'")
+    result = evaluate(ws, AS_OF)
+    # T1's row number is free now; T2 alone is measured, and T1's status changes name a
+    # ticket that no longer exists.
+    assert (result.tickets, result.uncovered) == (1, 0)
+    assert set(result.frame.ticket_id) == {"T2"}
+    assert set(ws.quarantine(source="sla").reason) == {"unknown_ticket"}

@@ -266,7 +266,8 @@ def _ticket_arrays(con, config: SlaConfig, moment: datetime) -> dict[str, np.nda
     size = con.execute("SELECT coalesce(max(rowid) + 1, 0) FROM tickets").fetchall()[0][0]
     tid = table.column("tid").to_numpy()
     as_of = _seconds(moment)
-    out = {"opened": np.full(size, as_of, np.int64),
+    # Row numbers freed by deleted tickets read as tickets opened after as_of.
+    out = {"opened": np.full(size, as_of + 1, np.int64),
            "first_response": np.full(size, MISSING, np.int64),
            "resolved": np.full(size, MISSING, np.int64),
            "policy": np.full(size, -1, np.int64),
