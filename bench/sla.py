@@ -211,7 +211,8 @@ def pandas_peer(path: Path, sample: int) -> tuple[float, float, int]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--tickets", type=int, default=5_000_000)
-    parser.add_argument("--memory", default="4GB", help="engine.memory_limit for the run")
+    parser.add_argument("--memory", default="1GB",
+                        help="engine.memory_limit for the run (1GB is the default setting)")
     parser.add_argument("--sample", type=int, default=20_000,
                         help="tickets for the pandas comparison (0 skips it)")
     parser.add_argument("--measure", help=argparse.SUPPRESS)

@@ -244,7 +244,8 @@ def _ticket_arrays(con, config: SlaConfig, moment: datetime) -> dict[str, np.nda
     latest = ("QUALIFY row_number() OVER (PARTITION BY t.rowid ORDER BY m.started_at DESC) = 1"
               if overlapping else "")
     sql = f"""
-        SELECT t.rowid AS tid, epoch(t.opened_at)::BIGINT AS opened,
+        SELECT t.rowid AS tid, t.ticket_id, t.customer_id, t.opened_at AS opened_at,
+               epoch(t.opened_at)::BIGINT AS opened,
                epoch(CASE WHEN t.first_response_at <= $as_of THEN t.first_response_at END
                      )::BIGINT AS first_response,
                epoch(CASE WHEN t.resolved_at <= $as_of THEN t.resolved_at END)::BIGINT
@@ -275,6 +276,10 @@ def _ticket_arrays(con, config: SlaConfig, moment: datetime) -> dict[str, np.nda
     for name, values in out.items():
         default = MISSING if name in ("first_response", "resolved") else -1
         values[tid] = table.column(name).fill_null(default).to_numpy()
+    # The ids go into the results as they are, looked up by row number.
+    out["row_of"] = np.full(size, -1, np.int64)
+    out["row_of"][tid] = np.arange(len(tid))
+    out["ids"] = table.select(["ticket_id", "customer_id", "opened_at"])
     del table
     targets = con.table("_sla_targets").to_arrow_table()
     row = out["target_row"]
@@ -387,8 +392,11 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
            zone: Zone, runner) -> int:
     """Replace ``sla_results`` and this evaluation's quarantine rows, in one transaction."""
     con = workspace.connection
+    ids = tickets["ids"].take(pa.array(tickets["row_of"][measured.ticket]))
     result = pa.table({
-        "tid": measured.ticket,
+        "ticket_id": ids.column("ticket_id"),
+        "customer_id": ids.column("customer_id"),
+        "opened_at": ids.column("opened_at"),
         "target_row": tickets["target_row"][measured.ticket],
         "metric": measured.metric.astype(np.int64),
         "target_minutes": measured.target // 60,
@@ -414,16 +422,15 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
                      "metrics": list(METRICS)})
     insert = f"""
         CREATE TABLE {RESULTS_TABLE} AS
-        SELECT CAST($as_of AS TIMESTAMP) AS as_of, t.ticket_id, t.customer_id, x.policy,
+        SELECT CAST($as_of AS TIMESTAMP) AS as_of, m.ticket_id, m.customer_id, x.policy,
                x.priority, $metrics[m.metric + 1] AS metric, x.clock_name AS clock,
-               t.opened_at, m.target_minutes, m.elapsed_minutes, m.breached,
+               m.opened_at, m.target_minutes, m.elapsed_minutes, m.breached,
                CASE WHEN m.breached THEN m.due_at END AS breached_at, m.remaining_minutes,
                m.due_at, m.stopped_at, m.running,
                coalesce(m.running AND NOT m.breached AND m.due_at <= $as_of
                         + to_microseconds(CAST($hours * 3600e6 AS BIGINT)), false) AS at_risk,
                m.waits
-        FROM _sla_measured m JOIN tickets t ON t.rowid = m.tid
-        JOIN _sla_targets x ON x.target_row = m.target_row
+        FROM _sla_measured m JOIN _sla_targets x ON x.target_row = m.target_row
     """
     # Ticket and customer ids are nearly all distinct: analysing them for dictionary
     # compression took most of the time of writing the results, for little space saved.
