@@ -205,3 +205,5 @@ def test_results_are_replaced_not_added(sla_workspace):
     again = evaluate(ws, "2026-10-12 12:00")
     assert first.rows == again.rows == 2  # first response and resolution
     assert ws.connection.execute("SELECT count(*) FROM sla_results").fetchall()[0][0] == 2
+    # The same rows as an Ibis table, for further work in the engine.
+    assert again.table().filter(lambda t: t.metric == "resolution").count().execute() == 1
