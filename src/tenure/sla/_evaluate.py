@@ -334,9 +334,10 @@ def _run_clocks(workspace, con, calendars, tickets, moment):
     keys = np.concatenate([openings, keys])
     del openings
     keys.sort()
-    ticket = keys >> shift
+    # Narrow types where they suffice: these arrays are the largest held.
+    ticket = (keys >> shift).astype(np.int32 if m < 2**31 else np.int64)
     at_local = ((keys >> 3) & ((1 << at_bits) - 1)) + origin
-    kind = keys & 7
+    kind = (keys & 7).astype(np.int8)
     del keys
     zone = Zone(workspace.config["workspace.timezone"], origin - _DAY,
                 as_of_local + (_HORIZON_DAYS + 1) * _DAY)
@@ -368,8 +369,8 @@ def _run_clocks(workspace, con, calendars, tickets, moment):
     def slice_of_tickets(start: int) -> Measured:
         stop = min(start + _CHUNK, m)
         lo, hi = np.searchsorted(ticket, [start, stop])
-        part = measure(clocks_in.slice(start, stop), ticket[lo:hi] - start, at[lo:hi],
-                       kind[lo:hi], clocks, as_of)
+        part = measure(clocks_in.slice(start, stop), ticket[lo:hi].astype(np.int64) - start,
+                       at[lo:hi], kind[lo:hi], clocks, as_of)
         part.ticket += start
         return part
 
