@@ -19,8 +19,12 @@ STATUS_WORDS: dict[int, tuple[str, ...]] = {
 
 def kind_sql(column: str, p) -> str:
     """A SQL expression giving the kind code of ``column`` (NULL for an unknown word)."""
-    whens = " ".join(
+    # Most histories spell the words exactly as listed; only other spellings pay for
+    # lower() and trim() on every row.
+    exact = " ".join(f"WHEN {p(word)} THEN {kind}"
+                     for kind, words in STATUS_WORDS.items() for word in words)
+    folded = " ".join(
         f"WHEN lower(trim({column})) IN ({', '.join(p(w) for w in words)}) THEN {kind}"
         for kind, words in STATUS_WORDS.items()
     )
-    return f"CAST(CASE {whens} END AS TINYINT)"
+    return f"CAST(CASE {column} {exact} ELSE CASE {folded} END END AS TINYINT)"
