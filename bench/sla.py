@@ -29,63 +29,9 @@ from pathlib import Path
 import numpy as np
 import pyarrow as pa
 
+from tenure.sla._demo import HOLIDAYS, shop_section
+
 HERE = Path(__file__).resolve().parent
-HOLIDAYS = [
-    "2023-01-01..2023-01-02", "2023-01-21..2023-01-27", "2023-04-05",
-    "2023-04-29..2023-05-03", "2023-06-22..2023-06-24", "2023-09-29..2023-10-06",
-    "2024-01-01", "2024-02-10..2024-02-17", "2024-04-04..2024-04-06",
-    "2024-05-01..2024-05-05", "2024-06-10", "2024-09-15..2024-09-17",
-    "2024-10-01..2024-10-07", "2025-01-01", "2025-01-28..2025-02-04",
-    "2025-04-04..2025-04-06", "2025-05-01..2025-05-05", "2025-05-31..2025-06-02",
-    "2025-10-01..2025-10-08",
-]
-WORKDAYS = [
-    "2023-01-28", "2023-01-29", "2023-04-23", "2023-05-06", "2023-06-25", "2023-10-07",
-    "2023-10-08", "2024-02-04", "2024-02-18", "2024-04-07", "2024-04-28", "2024-05-11",
-    "2024-09-14", "2024-09-29", "2024-10-12", "2025-01-26", "2025-02-08", "2025-04-27",
-    "2025-09-28", "2025-10-11",
-]
-
-
-def sla_section(workdays: bool = True) -> str:
-    made_up = f"workdays = {WORKDAYS!r}\n" if workdays else ""
-    return f"""
-[sla]
-default_policy = "standard"
-membership_period_months = 12
-
-[sla.calendars.shanghai]
-timezone = "Asia/Shanghai"
-hours = {{ "mon-fri" = ["09:00-12:00", "13:00-18:00"] }}
-holidays = {HOLIDAYS!r}
-{made_up}
-[sla.policies.gold]
-calendar = "shanghai"
-tiers = ["gold"]
-credit = {{ percent = 5, cap_percent = 50 }}
-targets.P1 = {{ first_response = 60, next_response = 120, resolution = "8h", clock = "calendar" }}
-targets.P2 = {{ first_response = 240, next_response = 240, resolution = "16h" }}
-targets.P3 = {{ first_response = 480, next_response = 480, resolution = "40h" }}
-targets.P4 = {{ first_response = 1440, resolution = "80h" }}
-
-[sla.policies.silver]
-calendar = "shanghai"
-tiers = ["silver"]
-credit = {{ amount = 20, cap = 200 }}
-targets.P1 = {{ first_response = 120, resolution = "16h" }}
-targets.P2 = {{ first_response = 480, resolution = "24h" }}
-targets.P3 = {{ first_response = 960, resolution = "48h" }}
-targets.P4 = {{ first_response = 1440, resolution = "96h" }}
-
-[sla.policies.standard]
-calendar = "shanghai"
-targets.P1 = {{ first_response = 240 }}
-targets.P2 = {{ first_response = 480 }}
-targets.P3 = {{ first_response = 960 }}
-targets.P4 = {{ first_response = 1920 }}
-""".replace("'", '"')
-
-
 def simulate(n: int, seed: int = 7) -> dict[str, pa.Table]:
     """Tickets and status histories shaped like the simulator's, for ``n`` tickets."""
     from tenure.simulate import _business as sim
@@ -120,11 +66,21 @@ def simulate(n: int, seed: int = 7) -> dict[str, pa.Table]:
     return {"tickets": tickets, "ticket_status": status, "memberships": memberships}
 
 
+def set_section(path: Path, section: str) -> None:
+    """Replace the [sla] section of the workspace's tenure.toml."""
+    config = path / "tenure.toml"
+    text = config.read_text(encoding="utf-8")
+    if "\n[sla]" in text:
+        text = text[: text.index("\n[sla]")]
+    config.write_text(text.rstrip() + "\n" + section, encoding="utf-8")
+
+
 def build(n: int) -> Path:
     from tenure.workspace import Workspace
 
     path = HERE / ".data" / f"sla_{n}"
     if (path / "tenure.toml").exists():
+        set_section(path, shop_section())  # the data is kept; the policies are current
         return path
     started = time.perf_counter()
     tables = simulate(n)
@@ -136,8 +92,7 @@ def build(n: int) -> Path:
             con.execute(f"INSERT INTO {name} ({columns}) SELECT {columns} FROM _incoming")
             con.unregister("_incoming")
     ws.close()
-    with open(path / "tenure.toml", "a", encoding="utf-8") as config:
-        config.write(sla_section())
+    set_section(path, shop_section())
     print(f"built {path} in {time.perf_counter() - started:.1f} s: {n:,} tickets, "
           f"{tables['ticket_status'].num_rows:,} status changes")
     return path
@@ -164,7 +119,7 @@ def measure(path: str, memory: str) -> None:
 
 
 def pandas_peer(path: Path, sample: int) -> tuple[float, float, int]:
-    """First-response deadlines of ``sample`` P3 tickets of the standard policy, with pandas'
+    """First-response deadlines of ``sample`` P3 tickets of the silver policy, with pandas'
     CustomBusinessHour (no make-up days), against tenure's on the same calendar."""
     import warnings
 
@@ -176,15 +131,13 @@ def pandas_peer(path: Path, sample: int) -> tuple[float, float, int]:
     path_peer = path.with_name(path.name + "_peer")
     if not path_peer.exists():
         subprocess.run(["cp", "-r", str(path), str(path_peer)], check=True)
-        text = (path_peer / "tenure.toml").read_text(encoding="utf-8")
-        (path_peer / "tenure.toml").write_text(
-            text[: text.index("\n[sla]")] + sla_section(workdays=False), encoding="utf-8")
+    set_section(path_peer, shop_section(workdays=False))
     ws = Workspace(path_peer)
     started = time.perf_counter()
     tenure.sla.evaluate(ws)
     tenure_seconds = time.perf_counter() - started
     rows = ws.connection.execute(
-        "SELECT r.opened_at, r.due_at FROM sla_results r WHERE r.policy = 'standard' "
+        "SELECT r.opened_at, r.due_at FROM sla_results r WHERE r.policy = 'silver' "
         "AND r.priority = 'P3' AND r.metric = 'first_response' AND r.due_at IS NOT NULL "
         "AND r.opened_at >= '2023-03-01' AND r.due_at < '2025-12-01' "
         "ORDER BY r.ticket_id LIMIT $n", {"n": sample}).df()
