@@ -111,3 +111,20 @@ def test_local_times_around_clock_changes():
     back = london.to_local(np.array([stamp("2026-10-25T00:30"), stamp("2026-10-25T01:30")]))
     # Both UTC instants show 01:30 on the wall.
     assert (back == stamp("2026-10-25T01:30")).all()
+
+
+def test_the_demo_shop_section_is_valid_and_added_once(tmp_path):
+    import tomllib
+
+    from tenure.sla._demo import add_shop_section, shop_section
+    from tenure.workspace import Workspace
+
+    config = SlaConfig.from_section(tomllib.loads(shop_section())["sla"])
+    assert set(config.policies) == {"gold", "silver", "standard"}
+    # 2023-2025: 20 make-up working days (调休) in the Shanghai calendar.
+    assert len(config.calendars["shanghai"].workdays) == 20
+    Workspace.init(tmp_path / "shop").close()
+    assert add_shop_section(tmp_path / "shop") is True
+    assert add_shop_section(tmp_path / "shop") is False
+    with Workspace(tmp_path / "shop") as ws:
+        assert ws.config.section("sla")["default_policy"] == "standard"
