@@ -85,8 +85,10 @@ def _show_table(frame, title: str | None = None) -> None:
 
 def _missing(value) -> bool:
     try:
-        return value is None or value != value  # NaN and NaT are not equal to themselves
-    except (TypeError, ValueError):
+        return bool(value is None or value != value)  # NaN and NaT are not equal to themselves
+    except TypeError:  # pandas' NA is neither equal nor unequal to itself
+        return True
+    except ValueError:  # an array, which is a value
         return False
 
 
@@ -332,6 +334,7 @@ from tenure.models import _cli as _models_cli  # noqa: E402
 
 app.command()(friendly(_models_cli.fit))
 app.command()(friendly(_models_cli.score))
+import tenure.sla._cli  # noqa: E402, F401 - adds `tenure sla`, using the helpers above
 
 
 def main() -> None:

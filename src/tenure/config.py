@@ -151,6 +151,7 @@ _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
 # Top-level tables holding structured settings, validated by the capability that owns them.
 STRUCTURED_SECTIONS: set[str] = set()
+STRUCTURED_SECTIONS.add("sla")  # calendars and policies, validated by tenure.sla
 
 
 class Config(Mapping[str, Any]):

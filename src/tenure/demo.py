@@ -16,6 +16,7 @@ from tenure._ingest import IngestReport
 from tenure.contract import LOAD_ORDER
 from tenure.datasets import load_cdnow
 from tenure.simulate import simulate_business, write_business
+from tenure.sla._demo import add_shop_section
 from tenure.workspace import Workspace
 
 __all__ = ["DemoResult", "build_demo"]
@@ -49,12 +50,14 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
             step(f"ingesting {name}")
             result.reports.append(shop.ingest(name, data / f"{name}.parquet"))
         _fit_and_score(shop, step, result)
+    add_shop_section(shop_path)  # SLA calendars and policies, for `tenure sla`
     with Workspace.init(cdnow_path, timezone="UTC", currency="USD", exist_ok=True) as cdnow:
         step("ingesting CDNOW")
         result.reports.append(cdnow.ingest("orders", load_cdnow(kind="master")))
     result.next_steps = [
         f"tenure status --workspace {shop_path}",
         f"tenure quarantine --workspace {shop_path}",
+        f"tenure sla report --workspace {shop_path}",
         f"python -c \"import tenure; print(tenure.Workspace('{shop_path}')"
         ".table('orders').count().execute())\"",
         f"the simulator's ground truth: {data / 'truth.json'} and {data / 'latent.parquet'}",
