@@ -142,3 +142,14 @@ def test_quarantine_filters(workspace, write):
     assert len(workspace.quarantine("orders", reason="unparseable")) == 2
     assert len(workspace.quarantine(limit=1)) == 1
     assert workspace.quarantine("customers").empty
+
+
+def test_the_connection_is_free_for_other_work_after_an_ingest(workspace):
+    # DuckDB refuses register() and sql() while a fetched result is still open.
+    import pandas as pd
+
+    workspace.ingest("orders", _orders())
+    assert workspace.status().quarantined == 0  # its last query reads a single row
+    con = workspace.connection
+    con.register("extra", pd.DataFrame({"x": [1]}))
+    assert con.sql("SELECT count(*) FROM extra").fetchall() == [(1,)]

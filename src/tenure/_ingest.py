@@ -320,14 +320,14 @@ def _land(workspace, spec, src, chosen, ignored, raw_columns, allowed, defaults,
     con.execute("BEGIN TRANSACTION")
     try:
         ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
-                                ).fetchone()[0]
+                                ).fetchall()[0][0]
         counts = _upsert(con, spec, chosen, defaults, ingest_id, runner)
         _record(con, ingest_id, spec, src, source_name)
         rejected = len({r.row for r in src.rejects})
         quarantined = con.execute(
-            f"SELECT count(DISTINCT {row}) FROM {ident(_PROBLEMS)}").fetchone()[0] + rejected
+            f"SELECT count(DISTINCT {row}) FROM {ident(_PROBLEMS)}").fetchall()[0][0] + rejected
         rows_read, blank_rows = con.execute(
-            f"SELECT count(*), count(*) FILTER (__blank) FROM {stage}").fetchone()
+            f"SELECT count(*), count(*) FILTER (__blank) FROM {stage}").fetchall()[0]
         rows_read += rejected
         problems = dict(con.execute(
             "SELECT reason, count(*) FROM quarantine WHERE ingest_id = $id GROUP BY reason "
@@ -377,7 +377,7 @@ def _resolve_duplicates(con, spec: Table, chosen: dict[str, str], runner) -> int
     runner.run(f"CREATE TEMP TABLE {repeated} AS SELECT {key} FROM {stage} "
                "WHERE NOT __blank GROUP BY ALL HAVING count(*) > 1", {}, "finding duplicates")
     try:
-        if not con.execute(f"SELECT count(*) FROM {repeated}").fetchone()[0]:
+        if not con.execute(f"SELECT count(*) FROM {repeated}").fetchall()[0][0]:
             return 0
         stored = [ident(c) for c in chosen if c not in spec.key]
         variant = f"hash({', '.join(stored)})" if stored else "0"
@@ -401,7 +401,7 @@ def _resolve_duplicates(con, spec: Table, chosen: dict[str, str], runner) -> int
             f"INSERT INTO {ident(_FATE)} SELECT {row} FROM ({copies}) "
             f"QUALIFY row_number() OVER (PARTITION BY {key} ORDER BY {row}) > 1"
         )
-        return con.execute(f"SELECT count(*) FROM {ident(_FATE)}").fetchone()[0]
+        return con.execute(f"SELECT count(*) FROM {ident(_FATE)}").fetchall()[0][0]
     finally:
         con.execute(f"DROP TABLE IF EXISTS {repeated}")
 
@@ -418,10 +418,10 @@ def _upsert(con, spec: Table, chosen: dict[str, str], defaults: dict, ingest_id:
     values = [f"i.{ident(c)}" for c in chosen] + [q(v) for v in fill.values()] + [q(ingest_id)]
     insert = (f"INSERT INTO {target} ({', '.join(ident(c) for c in columns)}) "
               f"SELECT {', '.join(values)} FROM {incoming} i")
-    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)").fetchone()[0]:
+    if not con.execute(f"SELECT count(*) FROM (SELECT 1 FROM {target} LIMIT 1)").fetchall()[0][0]:
         # An empty table: every row is new, no key to match.
         runner.run(insert, q.values, "writing rows")
-        landed = con.execute(f"SELECT count(*) FROM {target}").fetchone()[0]
+        landed = con.execute(f"SELECT count(*) FROM {target}").fetchall()[0][0]
         return {"new": landed, "changed": 0, "same": 0}
     changed = " OR ".join(f"t.{ident(c)} IS DISTINCT FROM i.{ident(c)}" for c in stored)
     matched = ident("_tenure_matched")
@@ -430,9 +430,9 @@ def _upsert(con, spec: Table, chosen: dict[str, str], defaults: dict, ingest_id:
         f"CREATE TEMP TABLE {matched} AS SELECT i.{row}, ({changed or 'false'}) AS changed "
         f"FROM {incoming} i JOIN {target} t ON {match}", {}, "matching keys")
     try:
-        total = con.execute(f"SELECT count(*) FROM {incoming}").fetchone()[0]
+        total = con.execute(f"SELECT count(*) FROM {incoming}").fetchall()[0][0]
         found, n_changed = con.execute(
-            f"SELECT count(*), count(*) FILTER (changed) FROM {matched}").fetchone()
+            f"SELECT count(*), count(*) FILTER (changed) FROM {matched}").fetchall()[0]
         if n_changed:
             changed_rows = (f"(SELECT * FROM {incoming} WHERE {row} IN "
                             f"(SELECT {row} FROM {matched} WHERE changed))")

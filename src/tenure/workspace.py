@@ -293,6 +293,6 @@ class Workspace:
             "unchanged, quarantined FROM ingest_log ORDER BY ingest_id DESC LIMIT 10"
         ).df()
         quarantined = con.execute("SELECT count(DISTINCT (table_name, source, \"row\")) "
-                                  "FROM quarantine").fetchone()[0]
+                                  "FROM quarantine").fetchall()[0][0]
         return WorkspaceStatus(self.path, SCHEMA_VERSION, self.config["workspace.timezone"],
                                tables, ingests, quarantined)

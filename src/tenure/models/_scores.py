@@ -229,7 +229,7 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
                 "AND s.monetary_value = p.monetary_value",
                 {"as_of": day, "model": purchases.name, "version": version, "days": days})
             written = tx.execute("SELECT count(*) FROM scores WHERE as_of = $as_of",
-                                 {"as_of": day}).fetchone()[0]
+                                 {"as_of": day}).fetchall()[0][0]
     finally:
         con.unregister("_tenure_score_stats")
         con.execute("DROP TABLE IF EXISTS _tenure_summary")
