@@ -1,0 +1,218 @@
+"""Cohort retention: customers grouped by the period of their first purchase, followed
+period by period.
+
+A purchase is an order row with an amount of zero or more; a negative amount is a refund,
+which lowers revenue in the period it is dated but is not activity. For each cohort and each
+age (periods since the first purchase) the table gives the customers active in exactly that
+period, those active then or later ("unbounded" retention), and the net revenue, also as a
+share of the cohort's first-period revenue.
+
+>>> import tenure
+>>> from tenure.analytics import cohort_retention
+>>> orders = tenure.datasets.load_cdnow(kind="sample")
+>>> result = cohort_retention(orders, period="quarter")
+>>> result.frame[["cohort", "age", "customers", "active"]].head(3).to_string(index=False)
+'    cohort  age  customers  active\\n1997-01-01    0       2357    2357\\n1997-01-01    1       2357     626\\n1997-01-01    2       2357     422'
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+import ibis
+import numpy as np
+import pandas as pd
+
+from tenure.analytics import _charts
+from tenure.analytics._common import (
+    GROUP,
+    Result,
+    Window,
+    check_window,
+    customer_groups,
+    name_group,
+    observation_end,
+    orders,
+    safe_ratio,
+    until,
+    with_group,
+)
+from tenure.analytics._periods import Period, index, index_of, starts
+from tenure.analytics._source import open_tables
+
+__all__ = ["CohortRetention", "cohort_retention"]
+
+
+@dataclass(frozen=True)
+class CohortRetention(Result):
+    """Retention of each first-purchase cohort by age.
+
+    ``frame``: [by], cohort (first day of the cohort's period), age (periods since the first
+    purchase), complete (the period has ended by ``as_of``), customers (cohort size), active,
+    retention (active / customers), active_or_later, retention_unbounded, revenue (net of
+    refunds) and revenue_retention (revenue / the cohort's first-period revenue).
+
+    ``average``: the curve over cohorts weighted by their size, from complete periods only.
+    """
+
+    frame: pd.DataFrame
+    average: pd.DataFrame
+    period: Period
+    by: str | None
+    as_of: dt.date
+    refund_only_customers: int
+
+    def chart(self, metric: str = "retention"):
+        """A heatmap of ``metric`` (retention, retention_unbounded or revenue_retention)."""
+        return _charts.cohort_heatmap(self, metric)
+
+    def curve_chart(self):
+        """The average retention curve, exact and unbounded."""
+        return _charts.retention_curve(self)
+
+    def headline(self) -> list[str]:
+        lines = []
+        for group, curve in _by_group(self.average, self.by):
+            sizes = self.frame.loc[self.frame["age"] == 0]
+            if self.by:
+                sizes = sizes[sizes[self.by] == group]
+            head = f"{group}: " if self.by else ""
+            parts = [f"{int(sizes['customers'].sum()):,} customers in {len(sizes)} cohorts"]
+            for age in (1, 3, 12):
+                row = curve[curve["age"] == age]
+                if len(row) and not np.isnan(row["retention"].iloc[0]):
+                    parts.append(f"{row['retention'].iloc[0]:.1%} active {age} {self.period}"
+                                 f"{'s' if age > 1 else ''} on "
+                                 f"({row['retention_unbounded'].iloc[0]:.1%} then or later)")
+            lines.append(head + "; ".join(parts))
+        if self.refund_only_customers:
+            lines.append(f"{self.refund_only_customers:,} customers have refunds but no "
+                         "purchase and belong to no cohort")
+        return lines
+
+    def view(self, metric: str = "retention", ages: int = 13) -> pd.DataFrame:
+        """Cohorts down, ages across (the first ``ages``), ``metric`` as percentages."""
+        shown = self.frame[self.frame["age"] < ages]
+        index = [*([self.by] if self.by else []), "cohort", "customers"]
+        table = shown.pivot_table(index=index, columns="age", values=metric, aggfunc="first")
+        table = table.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
+        table.columns = [str(c) for c in table.columns]
+        table = table.reset_index()
+        table["cohort"] = table["cohort"].dt.strftime("%Y-%m-%d")
+        return table
+
+
+def cohort_retention(
+    data: Any,
+    *,
+    period: Period = "month",
+    by: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    timezone: str | None = None,
+) -> CohortRetention:
+    """Retention of first-purchase cohorts, by period.
+
+    ``data`` is a Workspace, an orders table (DataFrame, Arrow or Ibis) or a mapping of
+    contract tables. ``start`` keeps the cohorts whose first purchase is on or after it;
+    ``end`` is the last day looked at (default: the day of the latest order). ``by`` splits
+    by a customer attribute (segment, region, acquisition_channel or tier). ``timezone``
+    is the zone whose calendar defines the periods for zone-aware times handed in directly.
+    """
+    window = check_window(period, by, start, end)
+    tables = open_tables(data, "orders", timezone=timezone)
+    table = orders(tables, "cohort retention")
+    as_of = observation_end(tables, table, "ordered_at", window)
+    groups = customer_groups(tables, window.by, as_of, primary=_given_orders(tables))
+    query, refunds_only = _query(table, groups, window, as_of)
+    counts = tables.run(query)
+    frame, average = _shape(counts, window, as_of)
+    return CohortRetention(frame, average, window.period, window.by, as_of,
+                           int(tables.scalar(refunds_only)))
+
+
+def _given_orders(tables):
+    return tables.given.get("orders")
+
+
+def _query(table, groups, window: Window, as_of: dt.date):
+    period = window.period
+    rows = until(table, "ordered_at", as_of)
+    day = rows.ordered_at.date()
+    rows = rows.mutate(day=day, number=index(day, period))
+    bought = rows.filter(rows.amount >= 0)
+    first = bought.group_by("customer_id").agg(first_day=bought.day.min(),
+                                               cohort=bought.number.min())
+    if window.start is not None:
+        first = first.filter(first.first_day >= window.start)
+    first = with_group(first.drop("first_day"), groups, window.by)
+
+    last_number = index_of(as_of, period)
+    sizes = first.group_by(GROUP, "cohort").agg(customers=first.count())
+    grid = sizes.mutate(age=ibis.range(0, last_number - sizes.cohort + 1).unnest())
+
+    active = bought.select("customer_id", "number").distinct()
+    active = active.join(first, "customer_id").mutate(age=lambda t: t.number - t.cohort)
+    last_seen = active.group_by("customer_id", GROUP, "cohort").agg(age=active.age.max())
+    ended = last_seen.group_by(GROUP, "cohort", "age").agg(ended=last_seen.count())
+    active = active.group_by(GROUP, "cohort", "age").agg(active=active.count())
+    money = rows.join(first, "customer_id").mutate(age=lambda t: t.number - t.cohort)
+    money = money.group_by(GROUP, "cohort", "age").agg(revenue=money.amount.sum())
+
+    keys = [GROUP, "cohort", "age"]
+    out = grid
+    for part in (active, ended, money):
+        out = out.left_join(part, keys).drop(*(f"{k}_right" for k in keys))
+    out = out.mutate(active=out.active.fill_null(0), ended=out.ended.fill_null(0),
+                     revenue=out.revenue.fill_null(0.0))
+    per_customer = rows.group_by("customer_id").agg(bought=(rows.amount >= 0).any())
+    refunds_only = per_customer.filter(~per_customer.bought).count()
+    return out.order_by(keys), refunds_only
+
+
+def _shape(counts: pd.DataFrame, window: Window, as_of: dt.date):
+    period = window.period
+    counts = counts.sort_values([GROUP, "cohort", "age"], kind="stable").reset_index(drop=True)
+    keys = [GROUP, "cohort"]
+    # Customers whose last active age is below this one are the ones lost before it.
+    ended_before = counts.groupby(keys)["ended"].cumsum() - counts["ended"]
+    counts["active_or_later"] = counts["customers"] - ended_before
+    counts["retention"] = safe_ratio(counts["active"], counts["customers"])
+    counts["retention_unbounded"] = safe_ratio(counts["active_or_later"], counts["customers"])
+    first_revenue = counts.groupby(keys)["revenue"].transform("first")
+    counts["revenue_retention"] = safe_ratio(counts["revenue"], first_revenue)
+    # A period is complete when the day after as_of lies in a later one.
+    finished = index_of(as_of + dt.timedelta(days=1), period)
+    counts["complete"] = (counts["cohort"] + counts["age"]) < finished
+    counts["cohort_start"] = starts(counts["cohort"], period)
+
+    done = counts[counts["complete"]]
+    average = done.groupby([GROUP, "age"], as_index=False).agg(
+        cohorts=("cohort", "size"), customers=("customers", "sum"), active=("active", "sum"),
+        active_or_later=("active_or_later", "sum"))
+    first_rev = done.assign(first=first_revenue[done.index]).groupby(
+        [GROUP, "age"], as_index=False).agg(revenue=("revenue", "sum"),
+                                            first_revenue=("first", "sum"))
+    average = average.merge(first_rev, on=[GROUP, "age"])
+    average["retention"] = safe_ratio(average["active"], average["customers"])
+    average["retention_unbounded"] = safe_ratio(average["active_or_later"], average["customers"])
+    average["revenue_retention"] = safe_ratio(average["revenue"], average["first_revenue"])
+    average = average.drop(columns=["first_revenue"])
+
+    frame = counts.drop(columns=["cohort", "ended"]).rename(columns={"cohort_start": "cohort"})
+    frame = frame[[GROUP, "cohort", "age", "complete", "customers", "active", "retention",
+                   "active_or_later", "retention_unbounded", "revenue", "revenue_retention"]]
+    for name in ("customers", "active", "active_or_later", "age"):
+        frame[name] = frame[name].astype("int64")
+    return (name_group(frame, window.by).reset_index(drop=True),
+            name_group(average, window.by).reset_index(drop=True))
+
+
+def _by_group(frame: pd.DataFrame, by: str | None):
+    if by is None:
+        yield None, frame
+        return
+    for group, part in frame.groupby(by, sort=True):
+        yield group, part
