@@ -98,18 +98,18 @@ def _state_rank_expr() -> str:
 
 def growth_bars(result) -> Any:
     alt = altair()
-    keys = [result.by] if result.by else []
-    data = result.frame.melt(id_vars=[*keys, "period"], value_vars=["new", "won_back", "lost"],
-                             var_name="flow", value_name="customers")
-    data.loc[data["flow"] == "lost", "customers"] *= -1
-    bars = alt.Chart(data).mark_bar().encode(
-        x=alt.X("period:T", title=None), y=alt.Y("customers:Q"),
+    data = result.frame
+    flows = alt.Chart().transform_fold(["new", "won_back", "lost"], as_=["flow", "customers"]
+                                       ).transform_calculate(
+        signed="datum.flow == 'lost' ? -datum.customers : datum.customers",
+    ).mark_bar().encode(
+        x=alt.X("period:T", title=None), y=alt.Y("signed:Q", title="customers"),
         color=alt.Color("flow:N", scale=alt.Scale(domain=["new", "won_back", "lost"],
                                                   range=["#2ca02c", "#17becf", "#d62728"])),
         tooltip=["period:T", "flow:N", "customers:Q"])
-    net = alt.Chart(result.frame).mark_line(color="black", point=True).encode(
+    net = alt.Chart().mark_line(color="black", point=True).encode(
         x="period:T", y="net_change:Q", tooltip=["period:T", "net_change:Q", "quick_ratio:Q"])
-    layered = alt.layer(bars, net)
+    layered = alt.layer(flows, net, data=data)
     if result.by:
         layered = layered.facet(facet=f"{result.by}:N", columns=3)
     return layered.properties(title="Net growth of the active base")
@@ -153,14 +153,12 @@ def ladder(frame: pd.DataFrame) -> Any:
 def funnel(frame: pd.DataFrame, by: str | None) -> Any:
     alt = altair()
     stages = list(dict.fromkeys(frame["stage"]))
-    chart = alt.Chart(frame).mark_bar().encode(
-        y=alt.Y("stage:N", sort=stages, title=None),
-        x=alt.X("reached:Q", title="leads"),
-        tooltip=list(frame.columns))
-    text = alt.Chart(frame).mark_text(align="left", dx=3).encode(
-        y=alt.Y("stage:N", sort=stages), x="reached:Q",
-        text=alt.Text("share_of_leads:Q", format=".1%"))
-    layered = alt.layer(chart, text)
+    y = alt.Y("stage:N", sort=stages, title=None)
+    reached = alt.Chart().mark_bar().encode(y=y, x=alt.X("reached:Q", title="leads"),
+                                            tooltip=list(frame.columns))
+    text = alt.Chart().mark_text(align="left", dx=3).encode(
+        y=y, x="reached:Q", text=alt.Text("share_of_leads:Q", format=".1%"))
+    layered = alt.layer(reached, text, data=frame)
     if by:
         layered = layered.facet(facet=f"{by}:N", columns=3)
     return layered.properties(title="Lead funnel")

@@ -15,6 +15,7 @@ from scipy import stats
 
 from tenure.analytics._periods import Period, check_dates, check_period
 from tenure.analytics._source import Tables
+from tenure.contract import TABLES
 from tenure.errors import InputError
 
 __all__ = ["CUSTOMER_ATTRIBUTES", "Window", "check_window", "customer_groups", "wilson"]
@@ -118,7 +119,8 @@ def customer_groups(tables: Tables, by: str | None, as_of: dt.date,
         members = until(members, "started_at", as_of)
         return members.group_by("customer_id").agg(
             **{GROUP: members.tier.argmax(members.started_at)})
-    if not tables.has_column("customers", by) or by in ("customer_id", "referrer_id"):
+    known = TABLES["customers"].has(by) or tables.has_column("customers", by)
+    if not known or by in ("customer_id", "referrer_id"):
         raise InputError(f"by='{by}' is not a customer attribute; use one of "
                          f"{', '.join(CUSTOMER_ATTRIBUTES)}")
     customers = tables.table("customers", ("customer_id", by), why=f"splitting by {by}")
