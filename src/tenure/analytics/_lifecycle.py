@@ -212,9 +212,11 @@ def lifecycle(
     >>> result.counts().iloc[-1][["new", "active", "churned", "dormant"]].tolist()
     [0, 239, 109, 1836]
     """
-    tables, plan, segments = _prepare(data, period, by, start, end, timezone, at_risk_days,
-                                      churned_days, at_risk_multiple, churned_multiple,
-                                      prior_gaps, alive_from, model)
+    tables, plan, segments = prepare(
+        data, period=period, by=by, start=start, end=end, timezone=timezone,
+        at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
+        churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
+        model=model)
     raw = tables.run(_counting_query(segments, plan))
     frame, transitions = _shape(raw, plan)
     return Lifecycle(frame, transitions, plan.window.period, plan.window.by, plan.as_of,
@@ -238,26 +240,35 @@ def customer_states(
 ) -> CustomerStates:
     """Each customer's lifecycle state as of ``end`` (default: the latest order's day),
     judged exactly as :func:`lifecycle` judges the last period."""
-    tables, plan, segments = _prepare(data, period, by, None, end, timezone, at_risk_days,
-                                      churned_days, at_risk_multiple, churned_multiple,
-                                      prior_gaps, alive_from, model)
-    current = segments.filter(segments.following == plan.last + 1)
-    state = _state_at(current, ibis.literal(plan.last), plan.last)
-    shown = current.select(
-        "customer_id", GROUP, state=state, last_purchase=current.last_day,
-        days_since=days_between(ibis.literal(plan.as_of), current.last_day),
-        at_risk_after=current.at_risk_after, churned_after=current.churned_after,
-        p_alive=current.p_alive)
-    frame = tables.run(shown.order_by("customer_id"))
+    tables, plan, segments = prepare(
+        data, period=period, by=by, start=None, end=end, timezone=timezone,
+        at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
+        churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
+        model=model)
+    frame = tables.run(current_states(segments, plan).order_by("customer_id"))
     if plan.thresholds.alive_from != "scores":
         frame = frame.drop(columns="p_alive")
     return CustomerStates(name_group(frame, plan.window.by), plan.window.period,
                           plan.window.by, plan.as_of, plan.thresholds)
 
 
+def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
+    """Each customer's state in the last period, with what it was judged from."""
+    current = segments.filter(segments.following == plan.last + 1)
+    return current.select(
+        "customer_id", GROUP, state=_state_at(current, ibis.literal(plan.last), plan.last),
+        last_purchase=current.last_day,
+        days_since=days_between(ibis.literal(plan.as_of), current.last_day),
+        at_risk_after=current.at_risk_after, churned_after=current.churned_after,
+        p_alive=current.p_alive)
+
+
 # -- options --------------------------------------------------------------------------------
-def _prepare(data, period, by, start, end, timezone, at_risk_days, churned_days,
-             at_risk_multiple, churned_multiple, prior_gaps, alive_from, model):
+def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
+            timezone: str | None, at_risk_days: Any = None, churned_days: Any = None,
+            at_risk_multiple: Any = None, churned_multiple: Any = None, prior_gaps: Any = None,
+            alive_from: str = "auto", model: str | None = None):
+    """The tables, the plan and the segments expression of a lifecycle run."""
     window = check_window(period, by, start, end)
     if alive_from not in ("auto", "rhythm", "scores"):
         raise InputError(f"alive_from='{alive_from}' is not known; use auto, rhythm or scores")

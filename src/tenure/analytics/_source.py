@@ -142,6 +142,8 @@ class Tables:
 def open_tables(data: Any, primary: str, *, timezone: str | None = None) -> Tables:
     """:class:`Tables` over ``data``: a Workspace, one table standing for ``primary``, or a
     mapping from contract table names to tables."""
+    if isinstance(data, Tables):
+        return data
     if isinstance(data, Workspace):
         zone = data.config["workspace.timezone"]
         if timezone is not None and timezone != zone:
