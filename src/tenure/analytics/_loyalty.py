@@ -13,10 +13,12 @@ are not purchases). For each rung k (the k-th purchase, up to ``loyalty.max_purc
   business's **loyal_after** ("does the fifth purchase make a loyal customer?").
 
 The **early-repeat effect** compares the later churn (churned or dormant as of the last
-day; with value-model scores, the expected share gone, 1 - P(alive)) of customers who bought again within ``loyalty.early_repeat_days`` of their first
-purchase with those who did not, among customers first seen at least early_repeat_days +
-repeat_window_days before the last day; with Wilson intervals per group and a Newcombe
-interval for the difference.
+day; with value-model scores, the expected share gone, 1 - P(alive)) of customers who
+bought again within ``loyalty.early_repeat_days`` of their first purchase with those who
+did not, among customers first seen at least early_repeat_days + repeat_window_days before
+the last day; with Wilson intervals per group and a Newcombe interval for the difference.
+Where one-time buyers are common, their long silences make the rhythm-based states
+overstate their churn; value-model scores give a calibrated comparison.
 
 >>> import tenure
 >>> from tenure.analytics import loyalty_ladder

@@ -26,8 +26,9 @@ generation by generation, each generation one join in the engine.
 ...                           "referrer_id": [None, "a", "b"],
 ...                           "first_seen": pd.to_datetime(["2024-01-01", "2024-02-01",
 ...                                                         "2024-03-01"])})
->>> referral_reach(customers).frame.set_index("acquisition_channel")["max_depth"].to_dict()
-{'referral': 0, 'store': 2}
+>>> reach = referral_reach(customers).frame.set_index("acquisition_channel")
+>>> [int(reach.loc["store", c]) for c in ("referrals", "descendants", "max_depth")]
+[1, 2, 2]
 """
 
 from __future__ import annotations

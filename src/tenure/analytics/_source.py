@@ -183,9 +183,7 @@ def _frame(value: Any, name: str, zone: str) -> pd.DataFrame:
     and text times read as ISO 8601."""
     if isinstance(value, pd.DataFrame):
         frame = value
-    elif isinstance(value, pa.Table):
-        frame = value.to_pandas()
-    elif hasattr(value, "to_pandas"):
+    elif isinstance(value, pa.Table) or hasattr(value, "to_pandas"):
         frame = value.to_pandas()
     else:
         raise InputError(f"the {name} table is a {type(value).__name__}; give a pandas or "
