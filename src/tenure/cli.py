@@ -323,6 +323,11 @@ def demo(
         out.print(f"  {line}", highlight=False)
 
 
+from tenure.analytics._cli import app as _analyze  # noqa: E402
+
+app.add_typer(_analyze, name="analyze")
+
+
 def main() -> None:
     """Entry point of the `tenure` script."""
     sys.exit(app())

@@ -110,9 +110,10 @@ class Tables:
 
     def _scores_table(self) -> ir.Table | None:
         if self.workspace is not None:
+            # fetchall: DuckDB refuses new work while a result is only partly fetched.
             exists = self.workspace.connection.execute(
                 "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'scores' "
-                "AND database_name = current_database()").fetchone()[0]
+                "AND database_name = current_database()").fetchall()[0][0]
             if not exists:
                 return None
             table = self.workspace.ibis.table("scores")
