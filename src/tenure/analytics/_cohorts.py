@@ -126,54 +126,62 @@ def cohort_retention(
     table = orders(tables, "cohort retention")
     as_of = observation_end(tables, table, "ordered_at", window)
     groups = customer_groups(tables, window.by, as_of, primary=_given_orders(tables))
-    query, refunds_only = _query(table, groups, window, as_of)
-    counts = tables.run(query)
-    frame, average = _shape(counts, window, as_of)
-    return CohortRetention(frame, average, window.period, window.by, as_of,
-                           int(tables.scalar(refunds_only)))
+    counts = tables.run(_query(tables, table, groups, window, as_of))
+    refunds_only = int(counts.loc[counts["cohort"].isna(), "refunds_only"].sum())
+    frame, average = _shape(counts[counts["cohort"].notna()], window, as_of)
+    return CohortRetention(frame, average, window.period, window.by, as_of, refunds_only)
 
 
 def _given_orders(tables):
     return tables.given.get("orders")
 
 
-def _query(table, groups, window: Window, as_of: dt.date):
-    period = window.period
+def _query(tables, table, groups, window: Window, as_of: dt.date):
+    """Counts per cohort and age, from one pass over the orders: each customer's activity
+    and revenue per period, then their first and last active periods over that."""
     rows = until(table, "ordered_at", as_of)
-    day = rows.ordered_at.date()
-    rows = rows.mutate(day=day, number=index(day, period))
-    bought = rows.filter(rows.amount >= 0)
-    first = bought.group_by("customer_id").agg(first_day=bought.day.min(),
-                                               cohort=bought.number.min())
+    rows = rows.mutate(number=index(rows.ordered_at.date(), window.period),
+                       bought=rows.amount >= 0)
+    periods = tables.keep(rows.group_by("customer_id", "number").agg(
+        active=rows.bought.any(), revenue=rows.amount.sum(),
+        first_day=rows.ordered_at.min(where=rows.bought)))
+    customers = periods.group_by("customer_id").agg(
+        cohort=periods.number.min(where=periods.active),
+        last=periods.number.max(where=periods.active),
+        first=periods.first_day.min(),
+        earliest=periods.number.min())
+    customers = with_group(customers, groups, window.by)
+    periods = periods.join(customers, "customer_id")
+    # Refunds before a customer's first purchase have no age in their cohort.
+    counted = periods.filter(periods.cohort.isnull() | (periods.number >= periods.cohort))
+    counted = counted.mutate(age=counted.number - counted.cohort)
     if window.start is not None:
-        first = first.filter(first.first_day >= window.start)
-    first = with_group(first.drop("first_day"), groups, window.by)
-
-    last_number = index_of(as_of, period)
-    sizes = first.group_by(GROUP, "cohort").agg(customers=first.count())
-    grid = sizes.mutate(age=ibis.range(0, last_number - sizes.cohort + 1).unnest())
-
-    active = bought.select("customer_id", "number").distinct()
-    active = active.join(first, "customer_id").mutate(age=lambda t: t.number - t.cohort)
-    last_seen = active.group_by("customer_id", GROUP, "cohort").agg(age=active.age.max())
-    ended = last_seen.group_by(GROUP, "cohort", "age").agg(ended=last_seen.count())
-    active = active.group_by(GROUP, "cohort", "age").agg(active=active.count())
-    money = rows.join(first, "customer_id").mutate(age=lambda t: t.number - t.cohort)
-    money = money.group_by(GROUP, "cohort", "age").agg(revenue=money.amount.sum())
-
-    keys = [GROUP, "cohort", "age"]
-    out = grid
-    for part in (active, ended, money):
-        out = out.left_join(part, keys).drop(*(f"{k}_right" for k in keys))
-    out = out.mutate(active=out.active.fill_null(0), ended=out.ended.fill_null(0),
-                     revenue=out.revenue.fill_null(0.0))
-    per_customer = rows.group_by("customer_id").agg(bought=(rows.amount >= 0).any())
-    refunds_only = per_customer.filter(~per_customer.bought).count()
-    return out.order_by(keys), refunds_only
+        kept = counted.first.isnull() | (counted.first >= ibis.timestamp(window.start))
+        counted = counted.filter(kept)
+    return counted.group_by(GROUP, "cohort", "age").agg(
+        active=counted.active.sum(),
+        ended=(counted.active & (counted.number == counted["last"])).sum(),
+        revenue=counted.revenue.sum(),
+        # Customers with refunds only have no cohort; count each of them once.
+        refunds_only=(counted.cohort.isnull() & (counted.number == counted.earliest)).sum(),
+    )
 
 
 def _shape(counts: pd.DataFrame, window: Window, as_of: dt.date):
     period = window.period
+    counts = counts.astype({"cohort": "int64", "age": "int64"})
+    # Every age from 0 to the last period for every cohort, empty periods included; the
+    # cohort's size is its activity at age 0 (everyone buys in their first period).
+    last = index_of(as_of, period)
+    sizes = counts[counts["age"] == 0][[GROUP, "cohort", "active"]].reset_index(drop=True)
+    lengths = (last - sizes["cohort"] + 1).to_numpy()
+    starts_at = np.repeat(np.cumsum(lengths) - lengths, lengths)
+    grid = sizes.loc[np.repeat(sizes.index, lengths)].reset_index(drop=True)
+    grid = grid.rename(columns={"active": "customers"})
+    grid["age"] = np.arange(lengths.sum()) - starts_at
+    counts = grid.merge(counts.drop(columns="refunds_only"), how="left",
+                        on=[GROUP, "cohort", "age"]).fillna(
+        {"active": 0, "ended": 0, "revenue": 0.0})
     counts = counts.sort_values([GROUP, "cohort", "age"], kind="stable").reset_index(drop=True)
     keys = [GROUP, "cohort"]
     # Customers whose last active age is below this one are the ones lost before it.

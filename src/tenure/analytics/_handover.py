@@ -133,7 +133,8 @@ def handover_impact(
     events, no_history = _events(tables, owners, sales, window.start, last_date, as_of)
     groups = customer_groups(tables, window.by, as_of, primary=None)
     described = _describe(events, sales, as_of, days, window.period)
-    described = with_group(described, groups, window.by)
+    # Read by the comparison and by the periods: computed once.
+    described = tables.keep(with_group(described, groups, window.by))
     strata = tables.run(_strata_query(described))
     frame, unmatched = _effects(strata, confidence)
     periods = tables.run(_period_query(described))

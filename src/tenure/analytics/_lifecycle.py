@@ -218,7 +218,9 @@ def lifecycle(
         at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
         churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
         model=model)
-    raw = tables.run(_counting_query(segments, plan))
+    # The counting reads the kinds of segment once per run of state: computed once.
+    kinds = tables.keep(segment_kinds(segments))
+    raw = tables.run(_counting_query(kinds, plan))
     frame, transitions = _shape(raw, plan)
     return Lifecycle(frame, transitions, plan.window.period, plan.window.by, plan.as_of,
                      plan.thresholds)
@@ -295,6 +297,9 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
     days = bought.select("customer_id", day=bought.ordered_at.date()).distinct()
     typical = None
     if not (options["at_risk_days"] and options["churned_days"]):
+        # Read twice, for the typical gap and the segments: computed once.
+        days = tables.keep(days)
+    if not (options["at_risk_days"] and options["churned_days"]):
         typical = _typical_gap(tables, days)
     thresholds = Thresholds(
         **options, alive_from="scores" if scores else "rhythm",
@@ -359,41 +364,30 @@ def _segments(days: ir.Table, groups: ir.Table | None, plan: _Plan,
     days = days.mutate(number=index(days.day, period))
     per = days.group_by("customer_id", "number").agg(
         last_day=days.day.max(), first_in=days.day.min(), bought_days=days.count())
-    history = ibis.window(group_by="customer_id", order_by="number")
-    so_far = ibis.window(group_by="customer_id", order_by="number", rows=(None, 0))
+    # One pass over each customer's purchase periods: everything below is read from this
+    # row and the one before, so the engine sorts the segments only once.
+    history = ibis.window(group_by="customer_id", order_by="number", rows=(None, 0))
     per = per.mutate(
         first_day=per.first_in.min().over(history),
-        days_so_far=per.bought_days.sum().over(so_far),
+        days_so_far=per.bought_days.sum().over(history),
         following=per.number.lead().over(history).fill_null(last + 1),
+        previous=per.number.lag().over(history),
+        previous_day=per.last_day.lag().over(history),
     )
-    gaps = (per.days_so_far - 1).cast("float64")
-    span = days_between(per.last_day, per.first_day).cast("float64")
-    if th.typical_gap_days is not None:
-        prior = th.prior_gaps
-        typical = th.typical_gap_days
-        rhythm = ibis.ifelse(gaps + prior > 0,
-                             (span + prior * typical) / (gaps + prior), typical)
-    else:
-        rhythm = ibis.literal(1.0)
-    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else th.at_risk_multiple * rhythm
-    churned = ibis.literal(th.churned_days) if th.churned_days else th.churned_multiple * rhythm
-    per = per.mutate(at_risk_after=at_risk, churned_after=churned)
-
-    def first_period(after: ir.FloatingValue) -> ir.IntegerValue:
-        # The first day past the threshold, and its period if it comes by as_of.
-        day = per.last_day + (after.floor().cast("int64") + 1).as_interval("D")
-        return ibis.ifelse(day <= plan.as_of, index(day, period), last + 1)
-
-    per = per.mutate(at_risk_from=ibis.greatest(first_period(per.at_risk_after),
-                                                per.number + 1),
-                     churned_at=ibis.greatest(first_period(per.churned_after), per.number + 1))
-    per = per.mutate(churned_from=ibis.greatest(per.churned_at, per.at_risk_from))
-    earlier_churn = per.churned_from.lag().over(history)
+    now = _thresholds(per, per.last_day, per.days_so_far, per.number, plan)
+    per = per.mutate(**now)
+    before = _thresholds(per, per.previous_day, per.days_so_far - per.bought_days,
+                         per.previous, plan)
     per = per.mutate(buy_state=ibis.cases(
-        (per.days_so_far == per.bought_days, "new"),
-        (earlier_churn <= per.number - 1, "resurrected"),
+        (per.previous.isnull(), "new"),
+        (before["churned_from"] <= per.number - 1, "resurrected"),
         else_="active"))
-    per = per.mutate(next_buy_state=per.buy_state.lead().over(history))
+    # The next purchase period is never a first one: a win-back if this segment got as far
+    # as churned before it.
+    per = per.mutate(next_buy_state=ibis.cases(
+        (per.following > last, ibis.null("string")),
+        (per.churned_from <= per.following - 1, "resurrected"),
+        else_="active"))
     per = with_group(per, groups, plan.window.by)
     if scores is None:
         return per.mutate(end_state=ibis.null("string"), p_alive=ibis.null("float64"))
@@ -411,6 +405,35 @@ def _segments(days: ir.Table, groups: ir.Table | None, plan: _Plan,
     return per.mutate(end_state=ibis.ifelse(override, judged, ibis.null("string")))
 
 
+def _thresholds(per: ir.Table, last_day: ir.DateValue, bought: ir.IntegerValue,
+                number: ir.IntegerValue, plan: _Plan) -> dict[str, ir.Value]:
+    """The thresholds (days) of a customer whose last purchase was on ``last_day``, their
+    ``bought``-th purchase day, in period ``number``, and the first periods in which they
+    are at risk and churned (clipped to after that period; after the last one when the day
+    comes after as_of)."""
+    period, last, th = plan.window.period, plan.last, plan.thresholds
+    gaps = (bought - 1).cast("float64")
+    span = days_between(last_day, per.first_day).cast("float64")
+    if th.typical_gap_days is not None:
+        prior, typical = th.prior_gaps, th.typical_gap_days
+        rhythm = ibis.ifelse(gaps + prior > 0, (span + prior * typical) / (gaps + prior),
+                             typical)
+    else:
+        rhythm = ibis.literal(1.0)
+    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else th.at_risk_multiple * rhythm
+    churned = ibis.literal(th.churned_days) if th.churned_days else th.churned_multiple * rhythm
+
+    def first_period(after: ir.FloatingValue) -> ir.IntegerValue:
+        # The first day past the threshold, and its period if it comes by as_of.
+        day = last_day + (after.floor().cast("int64") + 1).as_interval("D")
+        return ibis.ifelse(day <= plan.as_of, index(day, period), last + 1)
+
+    at_risk_from = ibis.greatest(first_period(at_risk), number + 1)
+    churned_from = ibis.greatest(first_period(churned), number + 1, at_risk_from)
+    return {"at_risk_after": at_risk, "churned_after": churned, "at_risk_from": at_risk_from,
+            "churned_from": churned_from}
+
+
 def _state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:
     """The state of a segment's customer in period ``x`` (number <= x < following); in
     period ``judged`` (the last), P(alive) decides where it was used."""
@@ -426,13 +449,17 @@ def _state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.Strin
     return ibis.cases(*cases, else_="dormant")
 
 
-def _counting_query(segments: ir.Table, plan: _Plan) -> ir.Table:
+def segment_kinds(segments: ir.Table) -> ir.Table:
+    """Segments that run alike, counted: all the counting needs, and far fewer rows."""
+    return segments.group_by(
+        GROUP, "number", "at_risk_from", "churned_from", "following", "buy_state",
+        "next_buy_state", "end_state").agg(weight=segments.count())
+
+
+def _counting_query(kinds: ir.Table, plan: _Plan) -> ir.Table:
     """Runs of constant state and runs of constant moves, as (first, last) period ranges
     weighted by how many customers share them; :func:`_shape` turns them into counts."""
     last = plan.last
-    kinds = segments.group_by(
-        GROUP, "number", "at_risk_from", "churned_from", "following", "buy_state",
-        "next_buy_state", "end_state").agg(weight=segments.count())
     judged = kinds.end_state.notnull()
     # The last period of a segment judged by P(alive) belongs to its own run.
     until_ = ibis.ifelse(judged, ibis.literal(last - 1), ibis.literal(last))

@@ -158,8 +158,10 @@ def loyalty_ladder(
     tables, plan, segments = prepare(tables, period=period, by=by, start=None, end=end,
                                      timezone=timezone, **lifecycle_options)
     window = plan.window
-    states = current_states(segments, plan).select("customer_id", GROUP, "state", "p_alive")
-    purchases = _purchase_days(states, tables, plan.as_of)
+    # Both read by the ladder and by the early-repeat comparison: computed once each.
+    states = tables.keep(current_states(segments, plan).select("customer_id", GROUP, "state",
+                                                               "p_alive"))
+    purchases = tables.keep(_purchase_days(states, tables, plan.as_of))
     if start is not None:
         first = check_date(start, "start")
         firsts = purchases.filter(purchases.k == 1).filter(purchases.day >= first)

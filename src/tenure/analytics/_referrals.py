@@ -41,7 +41,6 @@ import ibis
 import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
-import pyarrow as pa
 
 from tenure.analytics import _charts
 from tenure.analytics._common import (
@@ -137,7 +136,7 @@ def referral_reach(
                              time_column="first_seen")
     people = known.select("customer_id", "referrer_id", "first_seen")
     people = people.left_join(groups, "customer_id").drop("customer_id_right")
-    people = people.mutate(**{GROUP: people[GROUP].fill_null("unknown")})
+    people = tables.keep(people.mutate(**{GROUP: people[GROUP].fill_null("unknown")}))
     trees, unknown, unplaced = _trees(tables, people)
     acquired = people
     if window.start is not None:
@@ -158,32 +157,33 @@ def referral_reach(
 
 def _trees(tables: Tables, people: ir.Table) -> tuple[ir.Table, int, int]:
     """Every customer's root (id and group) and depth, generation by generation; each
-    generation is one join in the engine, handed back as Arrow for the next."""
+    generation is one join in the engine, kept there for the next."""
     ids = people.select(parent_id=people.customer_id)
     dangling = people.filter(people.referrer_id.notnull()).anti_join(
         ids, people.referrer_id == ids.parent_id)
     unknown = int(tables.scalar(dangling.count()))
     roots = people.filter(people.referrer_id.isnull()).union(dangling, distinct=False)
-    first = roots.select("customer_id", root_id=roots.customer_id, root_group=roots[GROUP],
-                         depth=ibis.literal(0, "int64"))
-    levels = [tables.backend.to_pyarrow(first)]
-    referred = people.filter(people.referrer_id.notnull()).select("customer_id", "referrer_id")
+    level = tables.keep(roots.select("customer_id", root_id=roots.customer_id,
+                                     root_group=roots[GROUP], depth=ibis.literal(0, "int64")))
+    levels = [level]
+    referred = tables.keep(people.filter(people.referrer_id.notnull()).select(
+        "customer_id", "referrer_id"))
     while True:
-        level = ibis.memtable(levels[-1])
         step = referred.join(level, referred.referrer_id == level.customer_id).select(
             customer_id=referred.customer_id, root_id=level.root_id,
             root_group=level.root_group, depth=level.depth + 1)
-        found = tables.backend.to_pyarrow(step)
-        if not found.num_rows:
+        level = tables.keep(step)
+        if not tables.scalar(level.count()):
             break
-        levels.append(found)
+        levels.append(level)
         if len(levels) > MAX_DEPTH:
             raise InputError(f"referral chains run deeper than {MAX_DEPTH} generations; "
                              "check referrer_id for loops")
-    placed = pa.concat_tables(levels)
+    trees = tables.keep(ibis.union(*levels, distinct=False)) if len(levels) > 1 else levels[0]
+    placed = int(tables.scalar(trees.count()))
     total = int(tables.scalar(people.count()))
     # Customers in a referral loop (a refers b refers a) have no root and are not placed.
-    return ibis.memtable(placed), unknown, total - placed.num_rows
+    return trees, unknown, total - placed
 
 
 def _channel_query(people: ir.Table, acquired: ir.Table, trees: ir.Table) -> ir.Table:

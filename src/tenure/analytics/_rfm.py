@@ -78,6 +78,9 @@ __all__ = ["RFM_SEGMENTS", "RfmSegments", "rfm_segments"]
 RFM_SEGMENTS = ("champions", "loyal", "promising", "need_attention", "cannot_lose", "at_risk",
                 "hibernating", "lost")
 PROFILE_ATTRIBUTES = ("segment", "acquisition_channel", "region")
+# Few distinct values: handed to pandas as categories, which is much lighter than text.
+CATEGORY_COLUMNS = ("rfm", "rfm_segment", "frequency_class", "relationship_class",
+                    "value_class", "breadth_class", GROUP, *PROFILE_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
@@ -186,22 +189,25 @@ def rfm_segments(
     table = orders(tables, "RFM")
     as_of = observation_end(tables, table, "ordered_at", window)
     scores = tables.scores(model)
-    query, refunds_only = _query(tables, table, window, as_of, scores, options)
-    frame = tables.run(query)
-    if frame.empty:
+    per = tables.keep(_per_customer(tables, table, window, as_of, scores))
+    counts = tables.run(per.group_by(bought=per.purchases > 0).agg(n=per.count()))
+    counts = dict(zip(counts["bought"], counts["n"], strict=True))
+    customers, refunds_only = int(counts.get(True, 0)), int(counts.get(False, 0))
+    if not customers:
         raise InputError(f"no customer bought between {window.start or 'the first order'} "
                          f"and {as_of}; widen start and end")
-    value_from = "clv" if scores is not None else "revenue"
-    frame = _classify(frame, options)
+    per = per.filter(per.purchases > 0)
+    frame = tables.run(_scored(per, customers, options).order_by("customer_id"),
+                       categories=CATEGORY_COLUMNS)
     frame = name_group(frame, window.by)
     super_users, profile = _super_users(frame, options)
     lorenz, gini, top = _concentration(frame["revenue"].to_numpy(), options.top_share)
     return RfmSegments(
         frame=frame, segments=_segment_summary(frame, window.by),
         classes=_class_summary(frame), lorenz=lorenz, gini=gini, top_share=top,
-        super_users=super_users, super_user_profile=profile, value_from=value_from,
-        options=options, by=window.by, as_of=as_of,
-        refund_only_customers=int(tables.scalar(refunds_only)), period=window.period)
+        super_users=super_users, super_user_profile=profile,
+        value_from="clv" if scores is not None else "revenue", options=options,
+        by=window.by, as_of=as_of, refund_only_customers=refunds_only, period=window.period)
 
 
 def _options(tables: Tables, bins, top_share, super_user_share) -> RfmOptions:
@@ -221,21 +227,20 @@ def _options(tables: Tables, bins, top_share, super_user_share) -> RfmOptions:
     )
 
 
-def _query(tables: Tables, table: ir.Table, window: Window, as_of: dt.date, scores,
-           options: RfmOptions):
+def _per_customer(tables: Tables, table: ir.Table, window: Window, as_of: dt.date,
+                  scores) -> ir.Table:
+    """One row per customer with an order in the window: purchase days, orders, net
+    revenue, first and last purchase, categories, CLV, the split and the attributes."""
     rows = until(table, "ordered_at", as_of)
     if window.start is not None:
         rows = rows.filter(rows.ordered_at >= ibis.timestamp(window.start))
     rows = rows.mutate(day=rows.ordered_at.date(), bought=rows.amount >= 0)
-    per = rows.group_by("customer_id").agg(
-        first_purchase=rows.day.min(where=rows.bought),
-        last_purchase=rows.day.max(where=rows.bought),
-        purchases=rows.day.nunique(where=rows.bought),
-        orders=rows.bought.sum(),
-        revenue=rows.amount.sum(),
-    )
-    refunds_only = per.filter(per.purchases == 0).count()
-    per = per.filter(per.purchases > 0)
+    days = rows.group_by("customer_id", "day").agg(
+        bought=rows.bought.any(), orders=rows.bought.sum(), revenue=rows.amount.sum())
+    per = days.group_by("customer_id").agg(
+        first_purchase=days.day.min(where=days.bought),
+        last_purchase=days.day.max(where=days.bought),
+        purchases=days.bought.sum(), orders=days.orders.sum(), revenue=days.revenue.sum())
     per = per.mutate(recency_days=days_between(ibis.literal(as_of), per.last_purchase),
                      tenure_days=days_between(per.last_purchase, per.first_purchase))
     categories = _categories(tables, window, as_of)
@@ -246,24 +251,68 @@ def _query(tables: Tables, table: ir.Table, window: Window, as_of: dt.date, scor
     if scores is not None:
         clv = scores[0].select("customer_id", "clv")
         per = per.left_join(clv, "customer_id").drop("customer_id_right")
+        per = per.mutate(value=per.clv.fill_null(0.0))
     else:
-        per = per.mutate(clv=ibis.null("float64"))
+        per = per.mutate(clv=ibis.null("float64"), value=per.revenue)
     groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
     per = with_group(per, groups, window.by)
     attributes = _attributes(tables, window.by)
     if attributes is not None:
         per = per.left_join(attributes, "customer_id").drop("customer_id_right")
-    value = per.clv.fill_null(0.0) if scores is not None else per.revenue
-    per = per.mutate(value=value)
+    return per
+
+
+def _percent_rank(table: ir.Table, column: str, customers: int, *,
+                  descending: bool = False) -> ir.Table:
+    """(column, rank): the percent rank of each value, (customers below it) / (n - 1), so
+    equal values share a rank. Ranked over the distinct values, a narrow table, rather
+    than by sorting the customers' wide rows."""
+    values = table.group_by(column).agg(n=table.count())
+    key = ibis.desc(column) if descending else values[column]
+    below = ibis.window(order_by=key, rows=(None, -1))
+    values = values.mutate(below=values.n.sum().over(below).fill_null(0))
+    return values.select(column, rank=values.below.cast("float64") / max(customers - 1, 1))
+
+
+def _scored(per: ir.Table, customers: int, options: RfmOptions) -> ir.Table:
     bins = options.bins
+    for column, name, descending in (("recency_days", "r", True), ("purchases", "f", False),
+                                     ("revenue", "m", False), ("value", "value_rank", False)):
+        ranks = _percent_rank(per, column, customers, descending=descending).rename(
+            {name: "rank"})
+        per = per.join(ranks, column)
+        if name != "value_rank":
+            per = per.mutate(**{name: ibis.least((per[name] * bins).floor().cast("int64") + 1,
+                                                 bins)})
 
-    def score(key) -> ir.IntegerValue:
-        rank = ibis.percent_rank().over(order_by=key)
-        return ibis.least((rank * bins).floor().cast("int64") + 1, bins)
+    def five(score: ir.IntegerValue) -> ir.FloatingValue:
+        # Scores on a 1-5 scale, whatever the number of bins.
+        return 1 + (score - 1) * 4.0 / (bins - 1) if bins > 1 else score * 0 + 3.0
 
-    per = per.mutate(r=score(-per.recency_days), f=score(per.purchases), m=score(per.revenue),
-                     value_rank=ibis.percent_rank().over(order_by=per.value))
-    return per.order_by("customer_id"), refunds_only
+    r, fm = five(per.r), (five(per.f) + five(per.m)) / 2
+    segment = ibis.cases(
+        ((r >= 4) & (fm >= 4), "champions"), ((r >= 3) & (fm >= 3), "loyal"),
+        (r >= 4, "promising"), (r >= 3, "need_attention"), (fm >= 4, "cannot_lose"),
+        (fm >= 3, "at_risk"), (r >= 2, "hibernating"), else_="lost")
+    breadth = ibis.cases((per.categories.isnull(), "unknown"),
+                         (per.categories >= options.core_min_categories, "core"),
+                         else_="loose")
+    scored = per.mutate(
+        rfm=per.r.cast("string") + per.f.cast("string") + per.m.cast("string"),
+        rfm_segment=segment,
+        frequency_class=ibis.ifelse(per.purchases >= options.regular_min_purchases,
+                                    "regular", "one_off"),
+        relationship_class=ibis.ifelse(per.tenure_days >= options.relationship_min_days,
+                                       "relationship", "transactional"),
+        value_class=ibis.ifelse(per.value_rank >= options.valuable_percentile, "valuable",
+                                "low_value"),
+        breadth_class=breadth)
+    front = ["customer_id", GROUP, "first_purchase", "last_purchase", "recency_days",
+             "purchases", "orders", "revenue", "tenure_days", "categories", "clv", "value", "r",
+             "f", "m", "rfm", "rfm_segment", "frequency_class", "relationship_class",
+             "value_class", "breadth_class"]
+    rest = [c for c in scored.columns if c not in front and c != "value_rank"]
+    return scored.select(*front, *rest)
 
 
 def _categories(tables: Tables, window: Window, as_of: dt.date) -> ir.Table | None:
@@ -294,44 +343,14 @@ def _attributes(tables: Tables, by: str | None) -> ir.Table | None:
     return customers.select("customer_id", *[customers[a].cast("string") for a in present])
 
 
-def _classify(frame: pd.DataFrame, options: RfmOptions) -> pd.DataFrame:
-    bins = options.bins
-    scale = (lambda s: 1 + (s - 1) * 4 / (bins - 1)) if bins > 1 else (lambda s: s * 0 + 3)
-    r = scale(frame["r"].astype(float))
-    fm = (scale(frame["f"].astype(float)) + scale(frame["m"].astype(float))) / 2
-    frame["rfm"] = frame["r"].astype(str) + frame["f"].astype(str) + frame["m"].astype(str)
-    frame["rfm_segment"] = np.select(
-        [(r >= 4) & (fm >= 4), (r >= 3) & (fm >= 3), r >= 4, r >= 3, fm >= 4, fm >= 3, r >= 2],
-        ["champions", "loyal", "promising", "need_attention", "cannot_lose", "at_risk",
-         "hibernating"],
-        default="lost")
-    frame["frequency_class"] = np.where(frame["purchases"] >= options.regular_min_purchases,
-                                        "regular", "one_off")
-    frame["relationship_class"] = np.where(
-        frame["tenure_days"] >= options.relationship_min_days, "relationship", "transactional")
-    frame["value_class"] = np.where(frame["value_rank"] >= options.valuable_percentile,
-                                    "valuable", "low_value")
-    breadth = np.where(frame["categories"] >= options.core_min_categories, "core", "loose")
-    frame["breadth_class"] = np.where(frame["categories"].isna(), "unknown", breadth)
-    frame = frame.drop(columns=["value_rank"])
-    front = ["customer_id", GROUP, "first_purchase", "last_purchase", "recency_days",
-             "purchases", "orders", "revenue", "tenure_days", "categories", "clv", "value", "r",
-             "f", "m", "rfm", "rfm_segment", "frequency_class", "relationship_class",
-             "value_class", "breadth_class"]
-    rest = [c for c in frame.columns if c not in front]
-    for column in ("purchases", "orders", "recency_days", "tenure_days", "r", "f", "m"):
-        frame[column] = frame[column].astype("int64")
-    return frame[front + rest]
-
-
 def _segment_summary(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
     keys = [*([by] if by else []), "rfm_segment"]
-    summary = frame.groupby(keys, as_index=False).agg(
+    summary = frame.groupby(keys, as_index=False, observed=True).agg(
         customers=("customer_id", "size"), revenue=("revenue", "sum"),
         recency_days=("recency_days", "median"), purchases=("purchases", "mean"))
-    total = summary.groupby(by)["customers"].transform("sum") if by else \
+    total = summary.groupby(by, observed=True)["customers"].transform("sum") if by else \
         summary["customers"].sum()
-    revenue = summary.groupby(by)["revenue"].transform("sum") if by else \
+    revenue = summary.groupby(by, observed=True)["revenue"].transform("sum") if by else \
         summary["revenue"].sum()
     summary["share"] = summary["customers"] / total
     summary["revenue_share"] = safe_ratio(summary["revenue"], revenue)
@@ -346,8 +365,8 @@ def _class_summary(frame: pd.DataFrame) -> pd.DataFrame:
     parts = []
     total_revenue = frame["revenue"].sum()
     for column in ("frequency_class", "relationship_class", "value_class", "breadth_class"):
-        part = frame.groupby(column, as_index=False).agg(customers=("customer_id", "size"),
-                                                         revenue=("revenue", "sum"))
+        part = frame.groupby(column, as_index=False, observed=True).agg(
+            customers=("customer_id", "size"), revenue=("revenue", "sum"))
         part = part.rename(columns={column: "level"}).assign(**{"class": column[:-6]})
         parts.append(part)
     out = pd.concat(parts, ignore_index=True)
@@ -375,14 +394,13 @@ def _concentration(revenue: np.ndarray, top_share: float) -> tuple[pd.DataFrame,
 
 
 def _super_users(frame: pd.DataFrame, options: RfmOptions) -> tuple[pd.DataFrame, pd.DataFrame]:
-    if frame.empty:
-        return frame.head(0), pd.DataFrame(columns=["measure", "super_users", "others",
-                                                    "ratio"])
+    """The customers whose value reaches that of the n-th best (ties included), n being
+    ``super_user_share`` of the customers, and how they differ from everyone else."""
     count = int(np.ceil(options.super_user_share * len(frame)))
-    ranked = frame.sort_values(["value", "customer_id"], ascending=[False, True],
-                               kind="stable")
-    top = ranked.head(count)
-    rest = ranked.iloc[count:]
+    values = frame["value"].to_numpy()
+    threshold = np.partition(values, len(values) - count)[len(values) - count]
+    chosen = values >= threshold
+    top, rest = frame[chosen], frame[~chosen]
     total = frame["revenue"].sum()
     rows = [("customers", len(top), len(rest)),
             ("revenue_share", top["revenue"].sum() / total if total else np.nan,
@@ -393,9 +411,8 @@ def _super_users(frame: pd.DataFrame, options: RfmOptions) -> tuple[pd.DataFrame
             ("median_recency_days", "recency_days", "median"),
             ("mean_categories", "categories", "mean")):
         rows.append((name, getattr(top[column], how)(), getattr(rest[column], how)()))
-    aov_top = top["revenue"].sum() / top["orders"].sum() if top["orders"].sum() else np.nan
-    aov_rest = rest["revenue"].sum() / rest["orders"].sum() if rest["orders"].sum() else np.nan
-    rows.append(("average_order_value", aov_top, aov_rest))
+    rows.append(("average_order_value", _ratio(top["revenue"].sum(), top["orders"].sum()),
+                 _ratio(rest["revenue"].sum(), rest["orders"].sum())))
     rows.append(("share_regular", (top["frequency_class"] == "regular").mean(),
                  (rest["frequency_class"] == "regular").mean()))
     for attribute in PROFILE_ATTRIBUTES:
@@ -410,4 +427,9 @@ def _super_users(frame: pd.DataFrame, options: RfmOptions) -> tuple[pd.DataFrame
     profile["super_users"] = profile["super_users"].astype(float)
     profile["others"] = profile["others"].astype(float)
     profile["ratio"] = safe_ratio(profile["super_users"], profile["others"])
+    top = top.sort_values(["value", "customer_id"], ascending=[False, True], kind="stable")
     return top.reset_index(drop=True), profile
+
+
+def _ratio(numerator: float, denominator: float) -> float:
+    return numerator / denominator if denominator else float("nan")

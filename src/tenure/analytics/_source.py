@@ -8,7 +8,10 @@ hands out typed Ibis tables and runs expressions on one backend.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import uuid
+import weakref
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -45,6 +48,7 @@ class Tables:
     workspace: Workspace | None = None
     given: dict[str, ir.Table] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
+    _scratch: list[str] = field(default_factory=list)
 
     # -- tables -----------------------------------------------------------------------------
     def table(self, name: str, needs: tuple[str, ...], *, why: str) -> ir.Table:
@@ -132,12 +136,36 @@ class Tables:
                             clv=table.clv.cast("float64"))
 
     # -- running ----------------------------------------------------------------------------
-    def run(self, expr: ir.Table) -> pd.DataFrame:
-        """Run ``expr`` and return its rows as pandas (dates as datetime64)."""
-        return self.backend.to_pyarrow(expr).to_pandas(date_as_object=False)
+    def keep(self, expr: ir.Table) -> ir.Table:
+        """``expr`` computed once into a temporary table of the engine, for a result that
+        later steps read more than once (the engine would otherwise compute it for each
+        reader). The table is dropped when this object is."""
+        name = f"tenure_scratch_{uuid.uuid4().hex[:12]}"
+        kept = self.backend.create_table(name, expr, temp=True)
+        if not self._scratch:
+            weakref.finalize(self, _drop_all, self.backend, self._scratch)
+        self._scratch.append(name)
+        return kept
+
+    def run(self, expr: ir.Table, categories: tuple[str, ...] = ()) -> pd.DataFrame:
+        """Run ``expr`` and return its rows as pandas (dates as datetime64); the text
+        columns named in ``categories`` come as pandas categoricals."""
+        table = self.backend.to_pyarrow(expr)
+        for name in categories:
+            if name in table.column_names:
+                position = table.schema.get_field_index(name)
+                table = table.set_column(position, name, table[name].dictionary_encode())
+        return table.to_pandas(date_as_object=False)
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.backend.execute(expr)
+
+
+def _drop_all(backend: Any, names: list[str]) -> None:
+    for name in names:
+        # The connection may be closed already, taking its temporary tables with it.
+        with contextlib.suppress(Exception):
+            backend.drop_table(name, force=True)
 
 
 def open_tables(data: Any, primary: str, *, timezone: str | None = None) -> Tables:
