@@ -318,6 +318,8 @@ def demo(
             info = ws.status()
         shown = info.tables[info.tables["rows"] > 0].rename(columns={"table_name": "table"})
         _show_table(shown.drop(columns=["last_ingest"]), f"Workspace {ws_path}")
+    for line in result.headlines:
+        out.print(line, highlight=False)
     out.print("Where to look next:")
     for line in result.next_steps:
         out.print(f"  {line}", highlight=False)

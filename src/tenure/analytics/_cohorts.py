@@ -79,7 +79,8 @@ class CohortRetention(Result):
             if self.by:
                 sizes = sizes[sizes[self.by] == group]
             head = f"{group}: " if self.by else ""
-            parts = [f"{int(sizes['customers'].sum()):,} customers in {len(sizes)} cohorts"]
+            parts = [f"{int(sizes['customers'].sum()):,} customers in {len(sizes)} "
+                     f"cohort{'s' if len(sizes) != 1 else ''}"]
             for age in (1, 3, 12):
                 row = curve[curve["age"] == age]
                 if len(row) and not np.isnan(row["retention"].iloc[0]):
