@@ -12,6 +12,7 @@ import contextlib
 import datetime as dt
 import uuid
 import weakref
+import zoneinfo
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
@@ -181,7 +182,11 @@ def open_tables(data: Any, primary: str, *, timezone: str | None = None) -> Tabl
                 "stores local times in its own zone, so leave timezone out")
         return Tables(data.ibis, data.config, zone, workspace=data)
     zone = timezone or "UTC"
-    Config({"workspace.timezone": zone})  # checks the name
+    try:
+        zoneinfo.ZoneInfo(zone)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise InputError(f"timezone '{zone}' is not a time zone name; use an IANA name such "
+                         "as 'Asia/Shanghai' or 'UTC'") from None
     if isinstance(data, Mapping):
         unknown = [k for k in data if k not in TABLES and k != "scores"]
         if unknown:
