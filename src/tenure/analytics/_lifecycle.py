@@ -295,12 +295,14 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
     rows = until(table, "ordered_at", as_of)
     bought = rows.filter(rows.amount >= 0)
     days = bought.select("customer_id", day=bought.ordered_at.date()).distinct()
+    days = days.mutate(number=index(days.day, window.period))
+    # Each customer's purchase periods: read for the typical gap and for the segments,
+    # so computed once.
+    periods = tables.keep(days.group_by("customer_id", "number").agg(
+        last_day=days.day.max(), first_in=days.day.min(), bought_days=days.count()))
     typical = None
     if not (options["at_risk_days"] and options["churned_days"]):
-        # Read twice, for the typical gap and the segments: computed once.
-        days = tables.keep(days)
-    if not (options["at_risk_days"] and options["churned_days"]):
-        typical = _typical_gap(tables, days)
+        typical = _typical_gap(tables, periods)
     thresholds = Thresholds(
         **options, alive_from="scores" if scores else "rhythm",
         at_risk_p_alive=tables.config["lifecycle.at_risk_p_alive"],
@@ -308,7 +310,7 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
         typical_gap_days=typical, scores_as_of=scores[1] if scores else None)
     plan = _Plan(window, as_of, last, thresholds)
     groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
-    segments = _segments(days, groups, plan, scores[0] if scores else None)
+    segments = _segments(periods, groups, plan, scores[0] if scores else None)
     return tables, plan, segments
 
 
@@ -336,10 +338,11 @@ def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churn
     return out
 
 
-def _typical_gap(tables: Tables, days: ir.Table) -> float:
+def _typical_gap(tables: Tables, periods: ir.Table) -> float:
     """The median, over customers who bought on two days or more, of their mean gap."""
-    per = days.group_by("customer_id").agg(first=days.day.min(), last=days.day.max(),
-                                           n=days.count())
+    per = periods.group_by("customer_id").agg(first=periods.first_in.min(),
+                                              last=periods.last_day.max(),
+                                              n=periods.bought_days.sum())
     per = per.filter(per.n >= 2)
     gap = (days_between(per["last"], per["first"]).cast("float64") / (per.n - 1)).median()
     value = tables.scalar(gap)
@@ -351,7 +354,7 @@ def _typical_gap(tables: Tables, days: ir.Table) -> float:
 
 
 # -- the query ------------------------------------------------------------------------------
-def _segments(days: ir.Table, groups: ir.Table | None, plan: _Plan,
+def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
               scores: ir.Table | None) -> ir.Table:
     """One row per customer and purchase period: the runs of state until the next one.
 
@@ -360,10 +363,7 @@ def _segments(days: ir.Table, groups: ir.Table | None, plan: _Plan,
     (the next purchase period, or the one after the last), buy_state, next_buy_state,
     end_state (a state set by P(alive) for the last period).
     """
-    period, last, th = plan.window.period, plan.last, plan.thresholds
-    days = days.mutate(number=index(days.day, period))
-    per = days.group_by("customer_id", "number").agg(
-        last_day=days.day.max(), first_in=days.day.min(), bought_days=days.count())
+    last, th = plan.last, plan.thresholds
     # One pass over each customer's purchase periods: everything below is read from this
     # row and the one before, so the engine sorts the segments only once.
     history = ibis.window(group_by="customer_id", order_by="number", rows=(None, 0))
