@@ -325,6 +325,8 @@ def demo(
     if result.models is not None:
         _models_cli.show_model_table(result.models, "Value models on the shop "
                                      "(weeks, calibration to 2025-06-30)")
+    for line in result.headlines:
+        out.print(line, highlight=False)
     out.print("Where to look next:")
     for line in result.next_steps:
         out.print(f"  {line}", highlight=False)
@@ -335,6 +337,9 @@ from tenure.models import _cli as _models_cli  # noqa: E402
 app.command()(friendly(_models_cli.fit))
 app.command()(friendly(_models_cli.score))
 import tenure.sla._cli  # noqa: E402, F401 - adds `tenure sla`, using the helpers above
+from tenure.analytics._cli import app as _analyze  # noqa: E402
+
+app.add_typer(_analyze, name="analyze")
 
 
 def main() -> None:

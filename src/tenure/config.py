@@ -43,9 +43,24 @@ def _check_memory(value: str) -> None:
         raise ConfigError(f"'{value}' is not a memory size; write it like '2GB' or '512MB'")
 
 
+def _check_positive(value: int) -> None:
+    if value <= 0:
+        raise ConfigError(f"{value} must be a positive whole number")
+
+
 def _check_non_negative(value: int) -> None:
     if value < 0:
         raise ConfigError(f"{value} must be zero or a positive whole number")
+
+
+def _check_positive_number(value: float) -> None:
+    if value <= 0:
+        raise ConfigError(f"{value} must be a number above 0")
+
+
+def _check_fraction(value: float) -> None:
+    if not 0 < value < 1:
+        raise ConfigError(f"{value} must be a share between 0 and 1, such as 0.2")
 
 
 def _check_stage_names(value: list[str]) -> None:
@@ -144,6 +159,148 @@ SETTINGS: tuple[Setting, ...] = (
         "funnel.lost_stage",
         "lost",
         "Stage value that marks a lead as lost.",
+    ),
+    # -- retention analytics (tenure.analytics) --------------------------------------------
+    Setting(
+        "lifecycle.at_risk_days",
+        0.0,
+        "Days without a purchase after which a customer is at risk. 0 learns it for each "
+        "customer from their own rhythm: at_risk_multiple times their typical gap between "
+        "purchases.",
+        _check_non_negative,
+    ),
+    Setting(
+        "lifecycle.churned_days",
+        0.0,
+        "Days without a purchase after which a customer counts as churned. 0 learns it for "
+        "each customer: churned_multiple times their typical gap between purchases.",
+        _check_non_negative,
+    ),
+    Setting(
+        "lifecycle.at_risk_multiple",
+        2.0,
+        "A customer is at risk once the days since their last purchase pass this many of "
+        "their typical gaps between purchases.",
+        _check_positive_number,
+    ),
+    Setting(
+        "lifecycle.churned_multiple",
+        4.0,
+        "A customer has churned once the days since their last purchase pass this many of "
+        "their typical gaps between purchases.",
+        _check_positive_number,
+    ),
+    Setting(
+        "lifecycle.prior_gaps",
+        1.0,
+        "Weight, in gaps, of the business's typical gap in each customer's rhythm: a "
+        "customer with few purchases leans on the business, one with many on their own.",
+        _check_non_negative,
+    ),
+    Setting(
+        "lifecycle.at_risk_p_alive",
+        0.5,
+        "With value-model scores: a customer whose P(alive) is below this is at risk.",
+        _check_fraction,
+    ),
+    Setting(
+        "lifecycle.churned_p_alive",
+        0.2,
+        "With value-model scores: a customer whose P(alive) is below this has churned.",
+        _check_fraction,
+    ),
+    Setting(
+        "rfm.bins",
+        5,
+        "Quantile bins of the recency, frequency and monetary scores (5 gives scores 1 to 5).",
+        _check_positive,
+    ),
+    Setting(
+        "rfm.top_share",
+        0.2,
+        "Share of customers whose part of the revenue is reported (the top 20%).",
+        _check_fraction,
+    ),
+    Setting(
+        "rfm.super_user_share",
+        0.01,
+        "Share of customers, by CLV or spend, reported as super users.",
+        _check_fraction,
+    ),
+    Setting(
+        "rfm.regular_min_purchases",
+        2,
+        "Purchases (on distinct days) that make a customer regular rather than one-off.",
+        _check_positive,
+    ),
+    Setting(
+        "rfm.relationship_min_days",
+        180,
+        "Days from first to last purchase that make a relationship rather than a "
+        "transactional customer.",
+        _check_non_negative,
+    ),
+    Setting(
+        "rfm.valuable_percentile",
+        0.8,
+        "CLV (or spend) percentile from which a customer is valuable rather than low-value.",
+        _check_fraction,
+    ),
+    Setting(
+        "rfm.core_min_categories",
+        2,
+        "Product categories bought that make a core rather than a loose customer.",
+        _check_positive,
+    ),
+    Setting(
+        "loyalty.early_repeat_days",
+        60,
+        "A customer who buys again within this many days of their first purchase is an "
+        "early repeater.",
+        _check_positive,
+    ),
+    Setting(
+        "loyalty.repeat_window_days",
+        365,
+        "Window in which a next purchase counts on the loyalty ladder; only purchases at "
+        "least this old are judged, so recent customers do not look disloyal.",
+        _check_positive,
+    ),
+    Setting(
+        "loyalty.max_purchases",
+        10,
+        "Rungs of the loyalty ladder; customers with more purchases share the top rung.",
+        _check_positive,
+    ),
+    Setting(
+        "loyalty.loyal_probability",
+        0.8,
+        "Chance of a next purchase from which a rung of the ladder counts as loyal.",
+        _check_fraction,
+    ),
+    Setting(
+        "handover.window_days",
+        90,
+        "Days after an owner change (or the matched date) in which churn and spend are "
+        "measured.",
+        _check_positive,
+    ),
+    Setting(
+        "analytics.confidence",
+        0.95,
+        "Confidence level of the intervals the analyses report.",
+        _check_fraction,
+    ),
+    Setting(
+        "churn_reasons.customer_side",
+        ["closed", "acquired", "moved"],
+        "Reason codes on the customer's side, used when a reason has no side recorded.",
+    ),
+    Setting(
+        "churn_reasons.product_side",
+        ["missing_feature", "poor_onboarding", "setup_problems", "not_adopted", "bugs",
+         "service"],
+        "Reason codes on the product's side, used when a reason has no side recorded.",
     ),
 )
 

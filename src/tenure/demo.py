@@ -30,6 +30,8 @@ class DemoResult:
     reports: list[IngestReport] = field(default_factory=list)
     next_steps: list[str] = field(default_factory=list)
     models: pd.DataFrame | None = None
+    headlines: list[str] = field(default_factory=list)
+    charts: list[Path] = field(default_factory=list)
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000,
@@ -54,6 +56,10 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
     with Workspace.init(cdnow_path, timezone="UTC", currency="USD", exist_ok=True) as cdnow:
         step("ingesting CDNOW")
         result.reports.append(cdnow.ingest("orders", load_cdnow(kind="master")))
+    from tenure.analytics._demo import demo_analytics
+
+    result.headlines, result.charts = demo_analytics(shop_path, cdnow_path, business,
+                                                     root / "charts", step)
     result.next_steps = [
         f"tenure status --workspace {shop_path}",
         f"tenure quarantine --workspace {shop_path}",
@@ -62,6 +68,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         ".table('orders').count().execute())\"",
         f"the simulator's ground truth: {data / 'truth.json'} and {data / 'latent.parquet'}",
         f"tenure fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
+        f"tenure analyze cohorts --workspace {shop_path} --by segment",
+        f"the charts: {root / 'charts'}",
     ]
     return result
 

@@ -1,0 +1,182 @@
+"""Vega-Lite charts of the analyses, built with Altair (imported only when a chart is asked
+for, so the analyses themselves do not load a charting stack)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pandas as pd
+
+from tenure.errors import TenureError
+
+STATE_ORDER = ["new", "active", "resurrected", "at_risk", "churned", "dormant"]
+STATE_COLORS = ["#2ca02c", "#1f77b4", "#17becf", "#ff7f0e", "#d62728", "#7f7f7f"]
+
+
+def altair() -> Any:
+    try:
+        import altair as alt
+    except ImportError:  # pragma: no cover - altair is a dependency
+        raise TenureError("charts need Altair; install it with `pip install altair`") from None
+    return alt
+
+
+def _facet(chart, by: str | None, columns: int = 3):
+    return chart.facet(facet=f"{by}:N", columns=columns) if by else chart
+
+
+def cohort_heatmap(result, metric: str) -> Any:
+    allowed = ("retention", "retention_unbounded", "revenue_retention")
+    if metric not in allowed:
+        raise TenureError(f"metric '{metric}' is not a cohort measure; use one of "
+                          f"{', '.join(allowed)}")
+    alt = altair()
+    data = result.frame.assign(cohort=result.frame["cohort"].dt.strftime("%Y-%m-%d"))
+    base = alt.Chart(data).mark_rect().encode(
+        x=alt.X("age:O", title=f"{result.period}s since first purchase"),
+        y=alt.Y("cohort:O", title="cohort"),
+        color=alt.Color(f"{metric}:Q", title=metric.replace("_", " "),
+                        scale=alt.Scale(scheme="blues"), legend=alt.Legend(format=".0%")),
+        tooltip=["cohort:O", "age:O", "customers:Q", "active:Q",
+                 alt.Tooltip(f"{metric}:Q", format=".1%")],
+    ).properties(title=f"Cohort {metric.replace('_', ' ')} by {result.period}")
+    return _facet(base, result.by)
+
+
+def retention_curve(result) -> Any:
+    alt = altair()
+    keys = [result.by] if result.by else []
+    data = result.average.melt(id_vars=[*keys, "age"],
+                               value_vars=["retention", "retention_unbounded"],
+                               var_name="measure", value_name="share")
+    color = alt.Color(f"{result.by}:N") if result.by else alt.Color("measure:N")
+    chart = alt.Chart(data).mark_line(point=True).encode(
+        x=alt.X("age:Q", title=f"{result.period}s since first purchase"),
+        y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="customers active"),
+        color=color,
+        strokeDash="measure:N",
+        tooltip=[*keys, "age", "measure", alt.Tooltip("share:Q", format=".1%")],
+    )
+    return chart.properties(title="Average retention, weighted by cohort size")
+
+
+def lifecycle_flow(result) -> Any:
+    """Gains above the axis, losses below: the lifecycle of the base, period by period."""
+    alt = altair()
+    data = result.frame.copy()
+    losing = data["state"].isin(["churned", "dormant"])
+    data["signed"] = data["customers"].where(~losing, -data["customers"])
+    chart = alt.Chart(data).mark_bar().encode(
+        x=alt.X("period:T", title=None),
+        y=alt.Y("sum(signed):Q", title="customers"),
+        color=alt.Color("state:N", scale=alt.Scale(domain=STATE_ORDER, range=STATE_COLORS)),
+        order=alt.Order("order:Q"),
+        tooltip=["period:T", "state:N", "customers:Q"],
+    ).transform_calculate(order=_state_rank_expr())
+    return _facet(chart.properties(title=f"Lifecycle states by {result.period}"), result.by)
+
+
+def transition_heatmap(result) -> Any:
+    alt = altair()
+    data = result.matrix(long=True)
+    base = alt.Chart(data).encode(
+        x=alt.X("to_state:N", sort=STATE_ORDER, title="to"),
+        y=alt.Y("from_state:N", sort=STATE_ORDER, title="from"),
+    )
+    cells = base.mark_rect().encode(
+        color=alt.Color("share:Q", scale=alt.Scale(scheme="greens"),
+                        legend=alt.Legend(format=".0%")),
+        tooltip=["from_state", "to_state", "customers", alt.Tooltip("share:Q", format=".1%")])
+    text = base.mark_text().encode(text=alt.Text("share:Q", format=".0%"))
+    return (cells + text).properties(title="Transitions between consecutive periods")
+
+
+def _state_rank_expr() -> str:
+    cases = " : ".join(f"datum.state == '{s}' ? {i}" for i, s in enumerate(STATE_ORDER))
+    return f"{cases} : 99"
+
+
+def growth_bars(result) -> Any:
+    alt = altair()
+    data = result.frame
+    flows = alt.Chart().transform_fold(["new", "won_back", "lost"], as_=["flow", "customers"]
+                                       ).transform_calculate(
+        signed="datum.flow == 'lost' ? -datum.customers : datum.customers",
+    ).mark_bar().encode(
+        x=alt.X("period:T", title=None), y=alt.Y("signed:Q", title="customers"),
+        color=alt.Color("flow:N", scale=alt.Scale(domain=["new", "won_back", "lost"],
+                                                  range=["#2ca02c", "#17becf", "#d62728"])),
+        tooltip=["period:T", "flow:N", "customers:Q"])
+    net = alt.Chart().mark_line(color="black", point=True).encode(
+        x="period:T", y="net_change:Q", tooltip=["period:T", "net_change:Q", "quick_ratio:Q"])
+    layered = alt.layer(flows, net, data=data)
+    if result.by:
+        layered = layered.facet(facet=f"{result.by}:N", columns=3)
+    return layered.properties(title="Net growth of the active base")
+
+
+def bars(frame: pd.DataFrame, x: str, y: str, *, title: str, color: str | None = None,
+         sort: Any = "-x", x_format: str | None = None) -> Any:
+    alt = altair()
+    encode = {
+        "x": alt.X(f"{x}:Q", axis=alt.Axis(format=x_format) if x_format else alt.Undefined),
+        "y": alt.Y(f"{y}:N", sort=sort, title=None),
+        "tooltip": list(frame.columns),
+    }
+    if color:
+        encode["color"] = alt.Color(f"{color}:N")
+    return alt.Chart(frame).mark_bar().encode(**encode).properties(title=title)
+
+
+def lorenz(frame: pd.DataFrame) -> Any:
+    alt = altair()
+    curve = alt.Chart(frame).mark_line().encode(
+        x=alt.X("customer_share:Q", axis=alt.Axis(format="%"), title="customers (lowest first)"),
+        y=alt.Y("revenue_share:Q", axis=alt.Axis(format="%"), title="revenue"))
+    diagonal = alt.Chart(pd.DataFrame({"customer_share": [0, 1], "revenue_share": [0, 1]})
+                         ).mark_line(strokeDash=[4, 4], color="gray").encode(
+        x="customer_share:Q", y="revenue_share:Q")
+    return (curve + diagonal).properties(title="Revenue concentration (Lorenz curve)")
+
+
+def ladder(frame: pd.DataFrame) -> Any:
+    alt = altair()
+    base = alt.Chart(frame).encode(x=alt.X("purchases:O", title="purchases made"))
+    probability = base.mark_line(point=True).encode(
+        y=alt.Y("repeat_probability:Q", axis=alt.Axis(format="%"),
+                title="chance of one more purchase"),
+        tooltip=list(frame.columns))
+    band = base.mark_area(opacity=0.2).encode(y="repeat_low:Q", y2="repeat_high:Q")
+    return (band + probability).properties(title="Loyalty ladder")
+
+
+def funnel(frame: pd.DataFrame, by: str | None) -> Any:
+    alt = altair()
+    stages = list(dict.fromkeys(frame["stage"]))
+    y = alt.Y("stage:N", sort=stages, title=None)
+    reached = alt.Chart().mark_bar().encode(y=y, x=alt.X("reached:Q", title="leads"),
+                                            tooltip=list(frame.columns))
+    text = alt.Chart().mark_text(align="left", dx=3).encode(
+        y=y, x="reached:Q", text=alt.Text("share_of_leads:Q", format=".1%"))
+    layered = alt.layer(reached, text, data=frame)
+    if by:
+        layered = layered.facet(facet=f"{by}:N", columns=3)
+    return layered.properties(title="Lead funnel")
+
+
+def trend(frame: pd.DataFrame, value: str, color: str, *, title: str) -> Any:
+    alt = altair()
+    return alt.Chart(frame).mark_bar().encode(
+        x=alt.X("period:T", title=None), y=alt.Y(f"{value}:Q"), color=f"{color}:N",
+        tooltip=list(frame.columns)).properties(title=title)
+
+
+def effect(frame: pd.DataFrame, *, title: str, label: str) -> Any:
+    """Point estimates with their confidence intervals, one row per comparison."""
+    alt = altair()
+    base = alt.Chart(frame).encode(y=alt.Y(f"{label}:N", title=None))
+    rule = base.mark_rule().encode(x=alt.X("low:Q", title="difference"), x2="high:Q")
+    point = base.mark_point(filled=True, size=60).encode(x="estimate:Q",
+                                                         tooltip=list(frame.columns))
+    zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
+    return (rule + point + zero).properties(title=title)

@@ -1,0 +1,559 @@
+"""Lifecycle states: where each customer stands in each period.
+
+In every period from their first purchase on, a customer is in exactly one state:
+
+- **new**: made their first purchase in the period;
+- **resurrected**: bought in the period after having been churned or dormant (a win-back);
+- **active**: bought in the period, or has not bought but is still within their rhythm;
+- **at_risk**: has not bought for longer than their at-risk threshold;
+- **churned**: passed their churned threshold in this period (they are lost now);
+- **dormant**: churned in an earlier period and has not come back.
+
+States are judged at the end of each period (at ``as_of`` for the last one) from the days
+since the customer's last purchase. The thresholds are ``lifecycle.at_risk_days`` and
+``lifecycle.churned_days`` when set; otherwise they are learned per customer: a multiple of
+the customer's rhythm, their mean gap between purchase days blended with the business's
+typical gap (the median of the customers' own mean gaps) weighted as ``prior_gaps`` gaps.
+So a customer with one purchase is judged by the business's rhythm, one with twenty by
+their own. The rhythm is known only from purchases made up to each period: no state reads
+the future. With value-model scores, ``alive_from="scores"`` judges the latest period by
+P(alive) instead.
+
+The work runs as one query: each customer's history is cut into segments between purchase
+periods, each segment into runs of constant state, and the runs are counted per period.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any, Literal
+
+import ibis
+import ibis.expr.types as ir
+import numpy as np
+import pandas as pd
+
+from tenure.analytics import _charts
+from tenure.analytics._common import (
+    GROUP,
+    Result,
+    Window,
+    check_number,
+    check_window,
+    customer_groups,
+    days_between,
+    name_group,
+    observation_end,
+    orders,
+    setting,
+    until,
+    with_group,
+)
+from tenure.analytics._periods import Period, index, index_of, starts
+from tenure.analytics._source import Tables, open_tables
+from tenure.errors import InputError
+
+__all__ = ["STATES", "CustomerStates", "Lifecycle", "customer_states", "lifecycle"]
+
+STATES = ("new", "active", "resurrected", "at_risk", "churned", "dormant")
+BASE_STATES = ("new", "active", "resurrected", "at_risk")  # the active base
+GONE_STATES = ("churned", "dormant")
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """How states are judged (the checked options of one run)."""
+
+    at_risk_days: float  # 0: learned from each customer's rhythm
+    churned_days: float
+    at_risk_multiple: float
+    churned_multiple: float
+    prior_gaps: float
+    alive_from: Literal["rhythm", "scores"]
+    at_risk_p_alive: float
+    churned_p_alive: float
+    typical_gap_days: float | None  # the business's rhythm, when learned
+    scores_as_of: dt.date | None = None
+
+    def describe(self) -> str:
+        if self.at_risk_days and self.churned_days:
+            text = (f"at risk after {self.at_risk_days:g} days without a purchase, churned "
+                    f"after {self.churned_days:g}")
+        else:
+            text = (f"at risk after {self.at_risk_multiple:g}x and churned after "
+                    f"{self.churned_multiple:g}x each customer's rhythm (the business's "
+                    f"typical gap is {self.typical_gap_days:.0f} days)")
+        if self.alive_from == "scores":
+            text += (f"; the latest period judged by P(alive) as of {self.scores_as_of} "
+                     f"(at risk below {self.at_risk_p_alive:g}, churned below "
+                     f"{self.churned_p_alive:g})")
+        return text
+
+
+@dataclass(frozen=True)
+class Lifecycle(Result):
+    """Customers per state per period, and the moves between consecutive periods.
+
+    ``frame``: period (first day), [by], state, customers; every period from the first
+    purchase (or ``start``) to ``as_of`` and every state appear, zeros included.
+    ``transitions``: period (the later of the two), [by], from_state, to_state, customers.
+    """
+
+    frame: pd.DataFrame
+    transitions: pd.DataFrame
+    period: Period
+    by: str | None
+    as_of: dt.date
+    thresholds: Thresholds
+
+    def counts(self) -> pd.DataFrame:
+        """Periods down, states across."""
+        keys = ["period", *([self.by] if self.by else [])]
+        table = self.frame.pivot_table(index=keys, columns="state", values="customers",
+                                       aggfunc="sum", fill_value=0)
+        return table.reindex(columns=list(STATES), fill_value=0).reset_index()
+
+    def matrix(self, long: bool = False) -> pd.DataFrame:
+        """Moves between consecutive periods summed over the periods shown: counts and the
+        share of each from-state going to each to-state."""
+        moves = self.transitions.groupby(["from_state", "to_state"], as_index=False)[
+            "customers"].sum()
+        moves["share"] = moves["customers"] / moves.groupby("from_state")[
+            "customers"].transform("sum")
+        if long:
+            return moves
+        table = moves.pivot(index="from_state", columns="to_state", values="share")
+        order = [s for s in STATES if s in table.index]
+        return table.reindex(index=order, columns=list(STATES)).fillna(0.0)
+
+    def chart(self):
+        """Gains above and losses below the axis, per period (the lifecycle flow)."""
+        return _charts.lifecycle_flow(self)
+
+    def transition_chart(self):
+        return _charts.transition_heatmap(self)
+
+    def headline(self) -> list[str]:
+        last = self.frame[self.frame["period"] == self.frame["period"].max()]
+        total = last.groupby("state")["customers"].sum()
+        parts = [f"{total.get(s, 0):,} {s.replace('_', ' ')}" for s in STATES]
+        return [f"As of {self.as_of}: " + ", ".join(parts),
+                "Thresholds: " + self.thresholds.describe()]
+
+    def view(self) -> pd.DataFrame:
+        table = self.counts()
+        table["period"] = table["period"].dt.strftime("%Y-%m-%d")
+        return table
+
+
+@dataclass(frozen=True)
+class CustomerStates(Result):
+    """Each customer's state in the period holding ``as_of``.
+
+    ``frame``: customer_id, [by], state, last_purchase, days_since, at_risk_after and
+    churned_after (the customer's thresholds in days) and p_alive (with scores).
+    """
+
+    frame: pd.DataFrame
+    period: Period
+    by: str | None
+    as_of: dt.date
+    thresholds: Thresholds
+
+    def chart(self):
+        counts = self.frame.groupby("state", as_index=False).size().rename(
+            columns={"size": "customers"})
+        return _charts.bars(counts, "customers", "state", title=f"States as of {self.as_of}",
+                            sort=list(STATES))
+
+    def headline(self) -> list[str]:
+        counts = self.frame["state"].value_counts()
+        return [f"As of {self.as_of}: " + ", ".join(
+            f"{counts.get(s, 0):,} {s.replace('_', ' ')}" for s in STATES)]
+
+
+@dataclass(frozen=True)
+class _Plan:
+    """What one lifecycle query needs: options, window and the numbers of the periods."""
+
+    window: Window
+    as_of: dt.date
+    last: int  # number of the period holding as_of
+    thresholds: Thresholds
+
+
+def lifecycle(
+    data: Any,
+    *,
+    period: Period = "month",
+    by: str | None = None,
+    start: Any = None,
+    end: Any = None,
+    timezone: str | None = None,
+    at_risk_days: float | None = None,
+    churned_days: float | None = None,
+    at_risk_multiple: float | None = None,
+    churned_multiple: float | None = None,
+    prior_gaps: float | None = None,
+    alive_from: Literal["auto", "rhythm", "scores"] = "auto",
+    model: str | None = None,
+) -> Lifecycle:
+    """Customers per lifecycle state per period, and the transition counts.
+
+    ``start`` and ``end`` bound the periods shown (history before ``start`` still decides
+    the states); ``end`` defaults to the day of the latest order. Threshold options left
+    out come from the workspace settings (``lifecycle.*``). ``alive_from="auto"`` uses the
+    value-model scores when they exist and were made in the latest period.
+
+    >>> import tenure
+    >>> from tenure.analytics import lifecycle
+    >>> result = lifecycle(tenure.datasets.load_cdnow(kind="sample"), period="quarter")
+    >>> last = result.counts().iloc[-1]
+    >>> [int(last[state]) for state in ("new", "active", "churned", "dormant")]
+    [0, 497, 74, 1524]
+    """
+    tables, plan, segments = prepare(
+        data, period=period, by=by, start=start, end=end, timezone=timezone,
+        at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
+        churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
+        model=model)
+    # The counting reads the kinds of segment once per run of state: computed once.
+    kinds = tables.keep(segment_kinds(segments))
+    raw = tables.run(_counting_query(kinds, plan))
+    frame, transitions = _shape(raw, plan)
+    return Lifecycle(frame, transitions, plan.window.period, plan.window.by, plan.as_of,
+                     plan.thresholds)
+
+
+def customer_states(
+    data: Any,
+    *,
+    period: Period = "month",
+    by: str | None = None,
+    end: Any = None,
+    timezone: str | None = None,
+    at_risk_days: float | None = None,
+    churned_days: float | None = None,
+    at_risk_multiple: float | None = None,
+    churned_multiple: float | None = None,
+    prior_gaps: float | None = None,
+    alive_from: Literal["auto", "rhythm", "scores"] = "auto",
+    model: str | None = None,
+) -> CustomerStates:
+    """Each customer's lifecycle state as of ``end`` (default: the latest order's day),
+    judged exactly as :func:`lifecycle` judges the last period."""
+    tables, plan, segments = prepare(
+        data, period=period, by=by, start=None, end=end, timezone=timezone,
+        at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
+        churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
+        model=model)
+    frame = tables.run(current_states(segments, plan).order_by("customer_id"))
+    if plan.thresholds.alive_from != "scores":
+        frame = frame.drop(columns="p_alive")
+    return CustomerStates(name_group(frame, plan.window.by), plan.window.period,
+                          plan.window.by, plan.as_of, plan.thresholds)
+
+
+def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
+    """Each customer's state in the last period, with what it was judged from."""
+    current = segments.filter(segments.following == plan.last + 1)
+    return current.select(
+        "customer_id", GROUP, state=_state_at(current, ibis.literal(plan.last), plan.last),
+        last_purchase=current.last_day,
+        days_since=days_between(ibis.literal(plan.as_of), current.last_day),
+        at_risk_after=current.at_risk_after, churned_after=current.churned_after,
+        p_alive=current.p_alive)
+
+
+# -- options --------------------------------------------------------------------------------
+def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
+            timezone: str | None, at_risk_days: Any = None, churned_days: Any = None,
+            at_risk_multiple: Any = None, churned_multiple: Any = None, prior_gaps: Any = None,
+            alive_from: str = "auto", model: str | None = None):
+    """The tables, the plan and the segments expression of a lifecycle run."""
+    window = check_window(period, by, start, end)
+    if alive_from not in ("auto", "rhythm", "scores"):
+        raise InputError(f"alive_from='{alive_from}' is not known; use auto, rhythm or scores")
+    tables = open_tables(data, "orders", timezone=timezone)
+    table = orders(tables, "the lifecycle")
+    as_of = observation_end(tables, table, "ordered_at", window)
+    last = index_of(as_of, window.period)
+    options = _options(tables, at_risk_days, churned_days, at_risk_multiple,
+                       churned_multiple, prior_gaps)
+    scores = None
+    if alive_from != "rhythm":
+        found = tables.scores(model)
+        usable = found is not None and index_of(found[1], window.period) == last \
+            and found[1] <= as_of
+        if alive_from == "scores" and not usable:
+            when = f"are as of {found[1]}" if found else "do not exist"
+            raise InputError(f"alive_from='scores' needs value-model scores made in the "
+                             f"period holding {as_of}; the scores {when}; score the "
+                             "customers first or use alive_from='rhythm'")
+        scores = found if usable else None
+    rows = until(table, "ordered_at", as_of)
+    bought = rows.filter(rows.amount >= 0)
+    days = bought.select("customer_id", day=bought.ordered_at.date()).distinct()
+    days = days.mutate(number=index(days.day, window.period))
+    # Each customer's purchase periods: read for the typical gap and for the segments,
+    # so computed once.
+    periods = tables.keep(days.group_by("customer_id", "number").agg(
+        last_day=days.day.max(), first_in=days.day.min(), bought_days=days.count()))
+    typical = None
+    if not (options["at_risk_days"] and options["churned_days"]):
+        typical = _typical_gap(tables, periods)
+    thresholds = Thresholds(
+        **options, alive_from="scores" if scores else "rhythm",
+        at_risk_p_alive=tables.config["lifecycle.at_risk_p_alive"],
+        churned_p_alive=tables.config["lifecycle.churned_p_alive"],
+        typical_gap_days=typical, scores_as_of=scores[1] if scores else None)
+    plan = _Plan(window, as_of, last, thresholds)
+    groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
+    segments = _segments(periods, groups, plan, scores[0] if scores else None)
+    return tables, plan, segments
+
+
+def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churned_multiple,
+             prior_gaps) -> dict[str, float]:
+    out = {
+        "at_risk_days": check_number(setting(tables, at_risk_days, "lifecycle.at_risk_days"),
+                                     "at_risk_days", strict=False),
+        "churned_days": check_number(setting(tables, churned_days, "lifecycle.churned_days"),
+                                     "churned_days", strict=False),
+        "at_risk_multiple": check_number(
+            setting(tables, at_risk_multiple, "lifecycle.at_risk_multiple"), "at_risk_multiple"),
+        "churned_multiple": check_number(
+            setting(tables, churned_multiple, "lifecycle.churned_multiple"), "churned_multiple"),
+        "prior_gaps": check_number(setting(tables, prior_gaps, "lifecycle.prior_gaps"),
+                                   "prior_gaps", strict=False),
+    }
+    fixed = out["at_risk_days"] and out["churned_days"]
+    if fixed and out["at_risk_days"] >= out["churned_days"]:
+        raise InputError(f"at_risk_days={out['at_risk_days']:g} must be below churned_days="
+                         f"{out['churned_days']:g}: a customer is at risk before churning")
+    if out["at_risk_multiple"] >= out["churned_multiple"]:
+        raise InputError(f"at_risk_multiple={out['at_risk_multiple']:g} must be below "
+                         f"churned_multiple={out['churned_multiple']:g}")
+    return out
+
+
+def _typical_gap(tables: Tables, periods: ir.Table) -> float:
+    """The median, over customers who bought on two days or more, of their mean gap."""
+    per = periods.group_by("customer_id").agg(first=periods.first_in.min(),
+                                              last=periods.last_day.max(),
+                                              n=periods.bought_days.sum())
+    per = per.filter(per.n >= 2)
+    gap = (days_between(per["last"], per["first"]).cast("float64") / (per.n - 1)).median()
+    value = tables.scalar(gap)
+    if value is None or pd.isna(value):
+        raise InputError("no customer bought on two different days, so no rhythm can be "
+                         "learned; set lifecycle.at_risk_days and lifecycle.churned_days "
+                         "(or pass at_risk_days= and churned_days=)")
+    return float(value)
+
+
+# -- the query ------------------------------------------------------------------------------
+def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
+              scores: ir.Table | None) -> ir.Table:
+    """One row per customer and purchase period: the runs of state until the next one.
+
+    Columns: number (the purchase period), last_day, at_risk_from and churned_from (the
+    first periods at risk and churned, clipped to after the purchase period), following
+    (the next purchase period, or the one after the last), buy_state, next_buy_state,
+    end_state (a state set by P(alive) for the last period).
+    """
+    last, th = plan.last, plan.thresholds
+    # One pass over each customer's purchase periods: everything below is read from this
+    # row and the one before, so the engine sorts the segments only once.
+    history = ibis.window(group_by="customer_id", order_by="number", rows=(None, 0))
+    per = per.mutate(
+        first_day=per.first_in.min().over(history),
+        days_so_far=per.bought_days.sum().over(history),
+        following=per.number.lead().over(history).fill_null(last + 1),
+        previous=per.number.lag().over(history),
+        previous_day=per.last_day.lag().over(history),
+    )
+    now = _thresholds(per, per.last_day, per.days_so_far, per.number, plan)
+    per = per.mutate(**now)
+    before = _thresholds(per, per.previous_day, per.days_so_far - per.bought_days,
+                         per.previous, plan)
+    per = per.mutate(buy_state=ibis.cases(
+        (per.previous.isnull(), "new"),
+        (before["churned_from"] <= per.number - 1, "resurrected"),
+        else_="active"))
+    # The next purchase period is never a first one: a win-back if this segment got as far
+    # as churned before it.
+    per = per.mutate(next_buy_state=ibis.cases(
+        (per.following > last, ibis.null("string")),
+        (per.churned_from <= per.following - 1, "resurrected"),
+        else_="active"))
+    per = with_group(per, groups, plan.window.by)
+    if scores is None:
+        return per.mutate(end_state=ibis.null("string"), p_alive=ibis.null("float64"))
+    per = per.left_join(scores, per.customer_id == scores.customer_id).drop(
+        "customer_id_right", "clv")
+    before = _state_at(per, ibis.literal(last - 1), None)
+    gone = before.isin(GONE_STATES)
+    judged = ibis.cases(
+        (per.p_alive >= th.at_risk_p_alive, "active"),
+        (per.p_alive >= th.churned_p_alive, "at_risk"),
+        (gone, "dormant"),
+        else_="churned")
+    # Only customers who did not buy in the last period are judged by P(alive).
+    override = (per.following == last + 1) & (per.number < last) & per.p_alive.notnull()
+    return per.mutate(end_state=ibis.ifelse(override, judged, ibis.null("string")))
+
+
+def _thresholds(per: ir.Table, last_day: ir.DateValue, bought: ir.IntegerValue,
+                number: ir.IntegerValue, plan: _Plan) -> dict[str, ir.Value]:
+    """The thresholds (days) of a customer whose last purchase was on ``last_day``, their
+    ``bought``-th purchase day, in period ``number``, and the first periods in which they
+    are at risk and churned (clipped to after that period; after the last one when the day
+    comes after as_of)."""
+    period, last, th = plan.window.period, plan.last, plan.thresholds
+    gaps = (bought - 1).cast("float64")
+    span = days_between(last_day, per.first_day).cast("float64")
+    if th.typical_gap_days is not None:
+        prior, typical = th.prior_gaps, th.typical_gap_days
+        rhythm = ibis.ifelse(gaps + prior > 0, (span + prior * typical) / (gaps + prior),
+                             typical)
+    else:
+        rhythm = ibis.literal(1.0)
+    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else th.at_risk_multiple * rhythm
+    churned = ibis.literal(th.churned_days) if th.churned_days else th.churned_multiple * rhythm
+
+    def first_period(after: ir.FloatingValue) -> ir.IntegerValue:
+        # The first day past the threshold, and its period if it comes by as_of.
+        day = last_day + (after.floor().cast("int64") + 1).as_interval("D")
+        return ibis.ifelse(day <= plan.as_of, index(day, period), last + 1)
+
+    at_risk_from = ibis.greatest(first_period(at_risk), number + 1)
+    churned_from = ibis.greatest(first_period(churned), number + 1, at_risk_from)
+    return {"at_risk_after": at_risk, "churned_after": churned, "at_risk_from": at_risk_from,
+            "churned_from": churned_from}
+
+
+def _state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:
+    """The state of a segment's customer in period ``x`` (number <= x < following); in
+    period ``judged`` (the last), P(alive) decides where it was used."""
+    cases = []
+    if judged is not None and "end_state" in seg.columns:
+        cases.append(((x == judged) & seg.end_state.notnull(), seg.end_state))
+    cases += [
+        (x == seg.number, seg.buy_state),
+        (x < seg.at_risk_from, "active"),
+        (x < seg.churned_from, "at_risk"),
+        (x == seg.churned_from, "churned"),
+    ]
+    return ibis.cases(*cases, else_="dormant")
+
+
+def segment_kinds(segments: ir.Table) -> ir.Table:
+    """Segments that run alike, counted: all the counting needs, and far fewer rows."""
+    return segments.group_by(
+        GROUP, "number", "at_risk_from", "churned_from", "following", "buy_state",
+        "next_buy_state", "end_state").agg(weight=segments.count())
+
+
+def _counting_query(kinds: ir.Table, plan: _Plan) -> ir.Table:
+    """Runs of constant state and runs of constant moves, as (first, last) period ranges
+    weighted by how many customers share them; :func:`_shape` turns them into counts."""
+    last = plan.last
+    judged = kinds.end_state.notnull()
+    # The last period of a segment judged by P(alive) belongs to its own run.
+    until_ = ibis.ifelse(judged, ibis.literal(last - 1), ibis.literal(last))
+    end = ibis.least(kinds.following - 1, until_)
+    runs = [
+        ("buy", kinds.buy_state, kinds.number, kinds.number),
+        ("active", ibis.literal("active"), kinds.number + 1, kinds.at_risk_from - 1),
+        ("at_risk", ibis.literal("at_risk"), kinds.at_risk_from, kinds.churned_from - 1),
+        ("churned", ibis.literal("churned"), kinds.churned_from, kinds.churned_from),
+        ("dormant", ibis.literal("dormant"), kinds.churned_from + 1, kinds.following - 1),
+    ]
+    parts = []
+    for name, state, first, stop in runs:
+        stop = ibis.least(stop, end) if name != "buy" else stop
+        parts.append(_run(kinds, state, first, stop, name == "buy"))
+    scored = kinds.filter(judged)
+    parts.append(_run(scored, scored.end_state, ibis.literal(last), ibis.literal(last), False))
+    # Moves into the next segment's purchase period.
+    moving = kinds.filter(kinds.following <= last)
+    parts.append(moving.select(
+        GROUP, kind=ibis.literal("move"),
+        from_state=_state_at(moving, moving.following - 1, None),
+        state=moving.next_buy_state, first=moving.following.cast("int64"),
+        stop=moving.following.cast("int64"),
+        weight=moving.weight))
+    return ibis.union(*parts, distinct=False).group_by(
+        "kind", GROUP, "from_state", "state", "first", "stop").agg(
+        weight=ibis._.weight.sum())
+
+
+def _run(kinds: ir.Table, state, first, stop, is_buy: bool) -> ir.Table:
+    """A run of ``state`` over periods first..stop: its count, the move into it and the
+    moves within it (customers staying in the state)."""
+    table = kinds.mutate(_state=state, _first=first.cast("int64"), _stop=stop.cast("int64"))
+    table = table.filter(table._first <= table._stop)
+    counted = table.select(GROUP, kind=ibis.literal("count"), from_state=ibis.null("string"),
+                           state=table._state, first=table._first, stop=table._stop,
+                           weight=table.weight)
+    if is_buy:
+        # Moves into a purchase period are counted from the segment before it.
+        return counted
+    entering = table.select(GROUP, kind=ibis.literal("move"),
+                            from_state=_state_at(table, table._first - 1, None),
+                            state=table._state, first=table._first, stop=table._first,
+                            weight=table.weight)
+    staying = table.filter(table._stop > table._first).select(
+        GROUP, kind=ibis.literal("move"), from_state=table._state, state=table._state,
+        first=table._first + 1, stop=table._stop, weight=table.weight)
+    return ibis.union(counted, entering, staying, distinct=False)
+
+
+# -- shaping the result ---------------------------------------------------------------------
+def _shape(raw: pd.DataFrame, plan: _Plan) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Counts per period from the weighted runs (a run adds its weight from its first
+    period to its last), over every period and state, zeros included."""
+    window = plan.window
+    first = int(raw["first"].min()) if len(raw) else plan.last
+    shown_from = first if window.start is None else index_of(window.start, window.period)
+    numbers = np.arange(first, plan.last + 1)
+    groups = sorted(raw[GROUP].unique()) if len(raw) else []
+
+    def spread(part: pd.DataFrame, keys: list[str]) -> pd.DataFrame:
+        # +weight at the first period and -weight after the last, then a running sum.
+        starts_ = part.groupby([*keys, "first"])["weight"].sum().rename("delta")
+        stops = part.assign(first=part["stop"] + 1).groupby([*keys, "first"])["weight"].sum()
+        delta = starts_.sub(stops, fill_value=0).rename("delta").reset_index()
+        delta = delta.rename(columns={"first": "number"})
+        return delta
+
+    counted = raw[raw["kind"] == "count"]
+    delta = spread(counted, [GROUP, "state"])
+    grid = pd.MultiIndex.from_product([groups, list(STATES), numbers],
+                                      names=[GROUP, "state", "number"]).to_frame(index=False)
+    frame = grid.merge(delta, how="left", on=[GROUP, "state", "number"])
+    frame["delta"] = frame["delta"].fillna(0)
+    frame["customers"] = frame.groupby([GROUP, "state"])["delta"].cumsum().round().astype(
+        "int64")
+    frame = frame[frame["number"] >= shown_from]
+    frame["period"] = starts(frame["number"], window.period)
+    frame = frame[["period", GROUP, "state", "customers"]].sort_values(
+        ["period", GROUP], kind="stable").reset_index(drop=True)
+
+    moves = raw[raw["kind"] == "move"]
+    delta = spread(moves, [GROUP, "from_state", "state"])
+    keys = [GROUP, "from_state", "state"]
+    pairs = delta[keys].drop_duplicates()
+    grid = pairs.merge(pd.DataFrame({"number": numbers}), how="cross")
+    moved = grid.merge(delta, how="left", on=[*keys, "number"])
+    moved["delta"] = moved["delta"].fillna(0)
+    moved["customers"] = moved.groupby(keys)["delta"].cumsum().round().astype("int64")
+    # A move into period n needs period n - 1 shown too.
+    moved = moved[(moved["customers"] > 0) & (moved["number"] > shown_from)]
+    moved["period"] = starts(moved["number"], window.period)
+    moved = moved.rename(columns={"state": "to_state"})
+    transitions = moved[["period", GROUP, "from_state", "to_state", "customers"]].sort_values(
+        ["period", GROUP, "from_state", "to_state"], kind="stable").reset_index(drop=True)
+    return name_group(frame, window.by), name_group(transitions, window.by)
