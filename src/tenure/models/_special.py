@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["distinct_rows", "gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
+__all__ = ["distinct_rows", "dot", "gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
 
 MAX_TERMS = 5000
 
@@ -64,6 +64,13 @@ def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = Fa
         return log_total
     return (log_total, (d_b / total).reshape(shape), (d_c / total).reshape(shape),
             (d_z / total).reshape(shape))
+
+
+def dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Sum of u * v over long vectors in one pass, on the calling thread: a BLAS dot
+    product may start threads of its own, which on a busy machine cost more than they
+    save."""
+    return float(np.einsum("i,i->", u, v))
 
 
 def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
