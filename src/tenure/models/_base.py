@@ -40,11 +40,13 @@ def _sample(d: Mapping[str, Any], w: np.ndarray) -> tuple[dict[str, Any], np.nda
     chance so that every total stays unbiased."""
     if len(w) <= SCOUT_ROWS:
         return dict(d), w
-    # The scale c that makes the chances min(1, c w) add up to SCOUT_ROWS.
-    c = SCOUT_ROWS / w.sum()
-    for _ in range(20):
-        sure = c * w >= 1
-        c = (SCOUT_ROWS - sure.sum()) / max(w[~sure].sum(), 1e-300)
+    # The scale c that makes the chances min(1, c w) add up to SCOUT_ROWS: rows whose chance
+    # would pass 1 are taken surely and c is spread over the others, until none is left.
+    c, sure = SCOUT_ROWS / w.sum(), 0
+    heavy = np.sort(w)[::-1]
+    while sure < SCOUT_ROWS and c * heavy[sure] >= 1:
+        sure = int(np.searchsorted(-heavy, -1.0 / c, side="right"))
+        c = (SCOUT_ROWS - sure) / max(heavy[sure:].sum(), 1e-300)
     chance = np.minimum(1.0, c * w)
     rows = np.flatnonzero(np.random.default_rng(0).random(len(w)) < chance)
     sampled = {k: v[rows] for k, v in d.items() if not k.startswith("_")}
@@ -55,8 +57,9 @@ def _ll(result, scale: float) -> float:
     return -result.fun * scale if result.fun < 1e299 else -np.inf
 
 
-# Newton steps on all rows stop once no parameter moves by more than this (on the log scale).
-NEWTON_STEP = 1e-8
+# Newton steps on all rows end with a step no longer than this (on the log scale), which
+# leaves the parameters within about its square of the optimum.
+NEWTON_LAST_STEP = 1e-5
 NEWTON_STEPS = 30
 
 
@@ -92,6 +95,8 @@ class _Evaluator:
                 p = np.exp(theta)
                 ll, g, h = self.totals(dict(zip(self.model.param_names, p, strict=True)),
                                        order)
+                if order < 1:
+                    return (float(ll) if np.isfinite(ll) else -np.inf), np.zeros_like(theta), None
                 grad = p * g  # d/d log(param)
                 hess = None if h is None else h * np.outer(p, p) + np.diag(grad)
             else:
@@ -148,10 +153,16 @@ def _newton(ev: _Evaluator, start, bounds):
         except linalg.LinAlgError:
             return start, None
         step = linalg.cho_solve(factor, grad)
-        if np.max(np.abs(step)) <= NEWTON_STEP:
+        if np.max(np.abs(step)) <= NEWTON_LAST_STEP:
+            # So short a step is taken without a new Hessian: the quadratic model is exact
+            # to its square. The Hessian of the point before stands for the covariance.
+            last = np.clip(theta + step, lo, hi)
+            last_ll = ev(last, order=0)[0]
+            if last_ll >= ll - 1e-13 * abs(ll):
+                theta, ll = last, last_ll
             result = optimize.OptimizeResult(
-                x=theta, fun=-ll / ev.scale, jac=-grad / ev.scale, success=True,
-                nit=start.nit + step_no - 1, message="Newton steps converged")
+                x=theta, fun=-ll / ev.scale, success=True, nit=start.nit + step_no,
+                message="Newton steps converged")
             return result, hess
         size = 1.0
         while True:

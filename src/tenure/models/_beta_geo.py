@@ -12,7 +12,7 @@ import numpy as np
 import pandas as pd
 from scipy import special
 
-from tenure.models._special import dbetaln, distinct_rows, dot, rank_within, simulate_events
+from tenure.models._special import dbetaln, dot, rank_within, simulate_events
 from tenure.models._transactions import TransactionModel, history_from_events
 
 __all__ = ["BetaGeo", "BetaGeoTotals", "bg_loglik"]
@@ -187,19 +187,8 @@ class BetaGeo(TransactionModel):
     def _p_alive(self, p, x, tx, T, t):
         return bg_p_alive(p, x, tx, T, t, modified=self.modified)
 
-    def _conditional_expectation(self, p, x, tx, T, t):
-        return self._expectations(p, x, tx, T, [t])[0]
-
-    def _expectations(self, p, x, tx, T, times):
-        alive = bg_p_alive(p, x, tx, T, 0.0, modified=self.modified)
-        if any(np.ndim(v) for v in p.values()):
-            return np.stack([bg_expected_if_alive(p, x, T, t, modified=self.modified) * alive
-                             for t in times])
-        # The hypergeometric factor depends on (x, T) alone: compute it once per pair.
-        codes, first = distinct_rows(x, T)
-        return np.stack([bg_expected_if_alive(p, x[first], T[first], t,
-                                              modified=self.modified)[codes] * alive
-                         for t in times])
+    def _expected_if_alive(self, p, x, T, t):
+        return bg_expected_if_alive(p, x, T, t, modified=self.modified)
 
     def _unconditional_expectation(self, p, t):
         return bg_unconditional_expectation(p, t, modified=self.modified)
@@ -257,8 +246,10 @@ class BetaGeoTotals:
         self.w_T = np.bincount(T_codes, weights=w, minlength=len(self.Tu))
         self.wx_T = np.bincount(T_codes, weights=w * x, minlength=len(self.Tu))
         rows = np.ones(len(x), bool) if modified else x > 0
-        self.tx_codes, self.txu = pd.factorize(tx[rows])
-        self.T_codes, self.x_codes = T_codes[rows], x_codes[rows]
+        tx_codes, self.txu = pd.factorize(tx[rows])
+        # Narrow codes make the lookups of each evaluation cheaper.
+        self.tx_codes = tx_codes.astype(np.int32)
+        self.T_codes, self.x_codes = T_codes[rows].astype(np.int32), x_codes[rows].astype(np.int32)
         self.x, self.w = x[rows], w[rows]
 
     def __call__(self, params, order):
@@ -275,11 +266,11 @@ class BetaGeoTotals:
         delta_log = take(np.log(alpha + self.txu), self.tx_codes) - take(log_T, self.T_codes)
         rx = r + self.x
         d = take(np.log(a) - np.log(denom), self.x_codes) - rx * delta_log
-        e = np.exp(-np.abs(d))
-        ll += dot(w, np.maximum(d, 0.0) + np.log1p(e))
+        softplus = np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))
+        ll += dot(w, softplus)
         if order < 1:
             return ll, None, None
-        s = np.where(d >= 0, 1.0, e) / (1.0 + e)  # 1 / (1 + exp(-d))
+        s = np.exp(d - softplus)  # 1 / (1 + exp(-d))
         ws = w * s
         inv_T, inv_tx = 1.0 / (alpha + self.Tu), 1.0 / (alpha + self.txu)
         delta_inv = take(inv_tx, self.tx_codes) - take(inv_T, self.T_codes)

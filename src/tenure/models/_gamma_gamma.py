@@ -12,6 +12,7 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -170,16 +171,18 @@ class GammaGamma(ValueModel):
         period. ``horizon=360, steps=12, discount_rate=0.01`` is 12 months of 30 days at 1%
         a month.
         """
-        if horizon <= 0 or steps < 1:
-            raise ModelError(f"horizon={horizon} must be positive and steps={steps} at least 1")
-        if discount_rate <= -1:
-            raise ModelError(f"discount_rate={discount_rate} must be above -1")
         spend = self.expected_spend(data)
-        times = [horizon * k / steps for k in range(1, steps + 1)]
-        cumulative = model.expected_purchases_at(data, times)
-        per_period = np.diff(cumulative, axis=0, prepend=0.0)
-        discount = (1.0 + discount_rate) ** -np.arange(1, steps + 1)
-        return margin * spend * (discount @ per_period)
+        return margin * spend * model.discounted_purchases(
+            data, horizon=horizon, steps=steps, discount_rate=discount_rate)
+
+    def expected_spend_expression(self, frequency: ibis.Value,
+                                  monetary_value: ibis.Value) -> ibis.Value:
+        """``expected_spend`` as an engine expression of the two columns (Ibis), so that
+        it is computed where the customers are."""
+        self._check_fitted()
+        p, q, gamma = self.params_["p"], self.params_["q"], self.params_["gamma"]
+        m = ibis.ifelse(frequency > 0, monetary_value, 0.0)
+        return p * (gamma + m * frequency) / (p * frequency + q - 1)
 
     def predict(self, data: Any) -> pd.DataFrame:
         """Expected spend per purchase, per row."""

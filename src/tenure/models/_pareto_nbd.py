@@ -154,13 +154,12 @@ class ParetoNBD(TransactionModel):
         alive = np.exp(self._log_alive_share(p, x, tx, T))
         return alive * ((p["beta"] + T) / (p["beta"] + T + t)) ** p["s"]
 
-    def _conditional_expectation(self, p, x, tx, T, t):
-        """Schmittlein et al. (1987), eq. 22, with the s = 1 limit taken smoothly."""
+    def _expected_if_alive(self, p, x, T, t):
+        """Schmittlein et al. (1987), eq. 22, without its P(alive) factor; the s = 1 limit
+        taken smoothly."""
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
         log_q = np.log(beta + T) - np.log(beta + T + t)
-        factor = _one_minus_power_over(log_q, s - 1.0)
-        expected = (r + x) * (beta + T) / (alpha + T) * factor
-        return expected * np.exp(self._log_alive_share(p, x, tx, T))
+        return (r + x) * (beta + T) / (alpha + T) * _one_minus_power_over(log_q, s - 1.0)
 
     def _unconditional_expectation(self, p, t):
         r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]

@@ -78,8 +78,10 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     per group: ``f(col[first])[codes]`` equals ``f(col)`` for a row-wise ``f``."""
     import pandas as pd
 
-    frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
-    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        column_codes, uniques = pd.factorize(column)
+        codes, _groups = pd.factorize(codes * len(uniques) + column_codes)
     first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     return codes, first
