@@ -34,19 +34,20 @@ SCOUT_ITERATIONS = 8
 SCOUT_ROWS = 20_000
 
 
-def _sample(d: Mapping[str, Any], w: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
-    """About SCOUT_ROWS rows, drawn with a fixed seed with chances proportional to their
+def _sample(d: Mapping[str, Any], w: np.ndarray,
+            size: int = SCOUT_ROWS) -> tuple[dict[str, Any], np.ndarray]:
+    """About ``size`` rows, drawn with a fixed seed with chances proportional to their
     weights (a row shared by many customers is always in), each reweighted by one over its
     chance so that every total stays unbiased."""
-    if len(w) <= SCOUT_ROWS:
+    if len(w) <= size:
         return dict(d), w
-    # The scale c that makes the chances min(1, c w) add up to SCOUT_ROWS: rows whose chance
+    # The scale c that makes the chances min(1, c w) add up to size: rows whose chance
     # would pass 1 are taken surely and c is spread over the others, until none is left.
-    c, sure = SCOUT_ROWS / w.sum(), 0
+    c, sure = size / w.sum(), 0
     heavy = np.sort(w)[::-1]
-    while sure < SCOUT_ROWS and c * heavy[sure] >= 1:
+    while sure < size and c * heavy[sure] >= 1:
         sure = int(np.searchsorted(-heavy, -1.0 / c, side="right"))
-        c = (SCOUT_ROWS - sure) / max(heavy[sure:].sum(), 1e-300)
+        c = (size - sure) / max(heavy[sure:].sum(), 1e-300)
     chance = np.minimum(1.0, c * w)
     rows = np.flatnonzero(np.random.default_rng(0).random(len(w)) < chance)
     sampled = {k: v[rows] for k, v in d.items() if not k.startswith("_")}
@@ -68,10 +69,12 @@ class Totals(Protocol):
 
     ``totals(params, order)`` returns ``(ll, gradient, hessian)``: ``ll`` the weighted sum
     over the rows, ``gradient`` its derivatives with respect to the parameters in the
-    order of ``param_names``, and with ``order=2`` ``hessian`` their second derivatives
-    (None below that). A model builds one per data set, so that everything that depends on
-    the data alone is computed once per fit.
+    order of ``param_names`` (None with ``order=0``), and with ``order=2`` ``hessian``
+    their second derivatives when ``has_hessian`` (None otherwise). A model builds one per
+    data set, so that everything that depends on the data alone is computed once per fit.
     """
+
+    has_hessian: bool
 
     def __call__(self, params: Mapping[str, float], order: int
                  ) -> tuple[float, np.ndarray, np.ndarray | None]: ...
@@ -84,6 +87,7 @@ class _Evaluator:
 
     def __init__(self, model: ValueModel, d, w, totals: Totals | None):
         self.model, self.d, self.w, self.totals = model, d, w, totals
+        self.exact = totals is not None and totals.has_hessian
         self.layout = model._layout()
         self.scale = float(w.sum())
 
@@ -139,14 +143,21 @@ def _minimize(ev: _Evaluator, theta0, bounds, max_iter: int, tolerance: str):
 
 
 def _newton(ev: _Evaluator, start, bounds):
-    """Newton steps with the exact Hessian from ``start`` (an optimiser result), halving a
-    step that does not raise the likelihood. Returns (result, Hessian at result.x), or
-    (start, None) when the Hessian is not negative definite or no step helps."""
+    """Newton steps from ``start`` (an optimiser result), a step that lowers the likelihood
+    cut to a quarter until it does not. With the model's totals the Hessian is exact and
+    new at every step; otherwise it comes from differences of the gradient at the start and
+    is then updated from the gradients of the steps (BFGS), so that each step costs one
+    gradient, and again from differences at the end for the covariance. Returns (result,
+    Hessian at result.x), or (start, None) when the Hessian is not negative definite or
+    the steps do not converge."""
+    exact = ev.exact
     lo, hi = (np.array(b, float) for b in zip(*bounds, strict=True))
     theta = np.clip(start.x, lo, hi)
-    ll, grad, hess = ev(theta, order=2)
+    ll, grad, hess = ev(theta, order=2 if exact else 1)
+    if not exact and np.isfinite(ll):
+        hess = _difference_hessian(ev, theta, grad)
     for step_no in range(1, NEWTON_STEPS + 1):
-        if hess is None:
+        if hess is None or not np.isfinite(ll):
             return start, None
         try:
             factor = linalg.cho_factor(-hess)
@@ -157,9 +168,11 @@ def _newton(ev: _Evaluator, start, bounds):
             # So short a step is taken without a new Hessian: the quadratic model is exact
             # to its square. The Hessian of the point before stands for the covariance.
             last = np.clip(theta + step, lo, hi)
-            last_ll = ev(last, order=0)[0]
+            last_ll, last_grad, _h = ev(last, order=0 if exact else 1)
             if last_ll >= ll - 1e-13 * abs(ll):
-                theta, ll = last, last_ll
+                theta, ll, grad = last, last_ll, last_grad
+            if not exact:
+                hess = _difference_hessian(ev, theta, grad)
             result = optimize.OptimizeResult(
                 x=theta, fun=-ll / ev.scale, success=True, nit=start.nit + step_no,
                 message="Newton steps converged")
@@ -167,25 +180,44 @@ def _newton(ev: _Evaluator, start, bounds):
         size = 1.0
         while True:
             trial = np.clip(theta + size * step, lo, hi)
-            t_ll, t_grad, t_hess = ev(trial, order=2)
+            t_ll, t_grad, t_hess = ev(trial, order=2 if exact else 1)
             # Near the optimum a step changes the total by less than its rounding error.
             if t_ll >= ll - 1e-13 * abs(ll):
                 break
             size /= 4
             if size < 1e-6:
                 return start, None
-        theta, ll, grad, hess = trial, t_ll, t_grad, t_hess
+        hess = t_hess if exact else _bfgs_update(hess, trial - theta, t_grad - grad)
+        theta, ll, grad = trial, t_ll, t_grad
     return start, None
 
 
-def _difference_hessian(ev: _Evaluator, theta: np.ndarray) -> np.ndarray:
-    """Hessian of the log-likelihood by central differences of its gradient."""
+def _bfgs_update(hess: np.ndarray, step: np.ndarray, change: np.ndarray) -> np.ndarray:
+    """The Hessian of the log-likelihood after a step, from how the gradient changed
+    (the BFGS update, applied to minus the Hessian); unchanged when the change says
+    nothing about the curvature."""
+    b, y = -hess, -change
+    curvature = y @ step
+    if curvature <= 1e-12 * np.linalg.norm(y) * np.linalg.norm(step):
+        return hess
+    bs = b @ step
+    return -(b + np.outer(y, y) / curvature - np.outer(bs, bs) / (step @ bs))
+
+
+def _difference_hessian(ev: _Evaluator, theta: np.ndarray,
+                        grad: np.ndarray | None = None) -> np.ndarray:
+    """Hessian of the log-likelihood by differences of its gradient: forward ones from
+    ``grad`` (the gradient at ``theta``) when given, central ones otherwise."""
     k = len(theta)
     hessian = np.empty((k, k))
     for i in range(k):
         h = 1e-5 * max(1.0, abs(theta[i]))
-        up, down = theta.copy(), theta.copy()
+        up = theta.copy()
         up[i] += h
+        if grad is not None:
+            hessian[i] = (ev(up)[1] - grad) / h
+            continue
+        down = theta.copy()
         down[i] -= h
         hessian[i] = (ev(up)[1] - ev(down)[1]) / (2 * h)
     return (hessian + hessian.T) / 2
@@ -242,6 +274,8 @@ class ValueModel:
     # Covariate kinds this model accepts: kind -> (parameter whose log they shift, sign).
     covariate_links: ClassVar[dict[str, tuple[str, int]]] = {}
     example_params: ClassVar[dict[str, float]] = {}
+    # Rows of the sample a fit with many rows starts on (see ``_fit_arrays``).
+    scout_rows: ClassVar[int] = SCOUT_ROWS
 
     def __init__(self, *, n_starts: int = 3, max_iter: int = 500, **covariates: Sequence[str]):
         if n_starts < 1:
@@ -387,11 +421,10 @@ class ValueModel:
                   for _p, c, _s in layout]
         full = self._evaluator(d, w)
         # With many rows, the optimum is found on a sample and then polished on all of them:
-        # a sample of 20,000 rows puts the parameters within a few standard errors of the
-        # full optimum, where a few Newton steps (or a short quasi-Newton run, for a model
-        # without a Hessian) converge.
-        sampled = len(w) > SCOUT_ROWS
-        near = self._evaluator(*_sample(d, w)) if sampled else full
+        # a sample of some thousands of rows puts the parameters within a few standard
+        # errors of the full optimum, where a few Newton steps converge.
+        sampled = len(w) > self.scout_rows
+        near = self._evaluator(*_sample(d, w, self.scout_rows)) if sampled else full
         tolerance = "loose" if sampled or full.totals is not None else "tight"
         rows, scouts = [], []
         # Every start gets a few iterations; the most promising is run to convergence. This
@@ -414,11 +447,11 @@ class ValueModel:
         if len(starts) > 1:
             result = _minimize(near, result.x, bounds, self.max_iter, tolerance)
         hessian = None
-        if full.totals is not None:
+        if full.totals is not None or sampled:
             result, hessian = _newton(full, result, bounds)
         if hessian is None and (sampled or not result.success):
             result = _minimize(full, result.x, bounds, self.max_iter, "tight")
-            if full.totals is not None:
+            if full.exact:
                 hessian = full(result.x, order=2)[2]
         ll = _ll(result, scale)
         theta = result.x

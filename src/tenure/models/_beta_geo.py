@@ -233,6 +233,8 @@ class BetaGeoTotals:
     BG/NBD) have only A and u3.
     """
 
+    has_hessian = True
+
     def __init__(self, x, tx, T, w, *, modified: bool = False):
         self.k = 1.0 if modified else 0.0
         self.w_total = float(w.sum())

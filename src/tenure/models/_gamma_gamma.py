@@ -211,6 +211,8 @@ class GammaGammaTotals:
     once per fit, so an evaluation takes one logarithm per row, of gamma + m x.
     """
 
+    has_hessian = True
+
     def __init__(self, x, m, w):
         self.w_total = float(w.sum())
         x_codes, self.xu = pd.factorize(x)
