@@ -96,12 +96,17 @@ def rfm_expression(
     cut = to_date(last_day, "last_day") if last_day is not None else end
     window_end = cal or end
 
-    t = _orders_table(orders)
-    # The customer id keeps its own type until the end: hashing integers is cheaper than
-    # hashing their text, and the cast is then done once per customer, not per order.
-    t = t.select(customer_id=t.customer_id, day=t.ordered_at.date(),
-                 amount=t.amount.cast("float64"))
-    t = t.filter(t.day <= ibis.literal(cut), t.amount.notnull(), t.customer_id.notnull())
+    source = _orders_table(orders)
+
+    def read(table: ibis.Table) -> ibis.Table:
+        # The customer id keeps its own type until the end: hashing integers is cheaper
+        # than hashing their text, and the cast is then done once per customer.
+        table = table.select(customer_id=table.customer_id, day=table.ordered_at.date(),
+                             amount=table.amount.cast("float64"))
+        return table.filter(table.day <= ibis.literal(cut), table.amount.notnull(),
+                            table.customer_id.notnull())
+
+    t = read(source)
 
     # One row per customer and day; a day with any order that is not a refund is a purchase.
     cal_lit = ibis.literal(window_end)
@@ -126,10 +131,14 @@ def rfm_expression(
 
     # A refund-only day belongs to the latest purchase day on or before it: to a repeat
     # purchase once the second purchase day has passed, to a holdout purchase once the
-    # first purchase day after the calibration end has. Only the customers with refund-only
-    # days take part, so this is small.
-    refunds = days_.filter(~buys)
-    bought = days_.filter(buys).semi_join(refunds, "customer_id")
+    # first purchase day after the calibration end has. Only the customers with a refund
+    # take part, their days summed again from their orders (few, as a rule) rather than
+    # shared with the pass above, which would make the engine store every customer-day.
+    theirs = read(source.semi_join(source.filter(source.amount < 0), "customer_id"))
+    their_days = theirs.group_by(["customer_id", "day"]).aggregate(
+        buys=(theirs.amount >= 0).any(), spend=theirs.amount.sum())
+    refunds = their_days.filter(~their_days.buys)
+    bought = their_days.filter(their_days.buys)
     marks = bought.group_by("customer_id").aggregate(
         first_day=bought.day.min(), first_holdout=bought.day.min(where=bought.day > cal_lit))
     second = bought.join(marks, "customer_id")
