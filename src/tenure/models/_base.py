@@ -20,6 +20,7 @@ from typing import Any, ClassVar, Protocol
 import numpy as np
 import pandas as pd
 from scipy import linalg, optimize
+from threadpoolctl import threadpool_limits
 
 from tenure.errors import InputError, ModelError, NotFittedError
 
@@ -414,6 +415,12 @@ class ValueModel:
         return self._fit_arrays(d, w)
 
     def _fit_arrays(self, d: dict[str, np.ndarray], w: np.ndarray) -> ValueModel:
+        # The optimiser's linear algebra is on matrices of a few dozen numbers, for which
+        # BLAS threads cost more than they save (much more on a busy machine).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_single_threaded(d, w)
+
+    def _fit_single_threaded(self, d: dict[str, np.ndarray], w: np.ndarray) -> ValueModel:
         layout = self._layout()
         scale = float(w.sum())
         starts = self._starts(d, w)[: self.n_starts]
@@ -482,7 +489,7 @@ class ValueModel:
         self.diagnostics_ = FitDiagnostics(bool(result.success) and not at_bound,
                                            starts_frame, tuple(messages))
         for message in messages:
-            warnings.warn(f"{self.title}: {message}", ModelWarning, stacklevel=3)
+            warnings.warn(f"{self.title}: {message}", ModelWarning, stacklevel=4)
         return self
 
     def _named(self, theta: np.ndarray) -> dict[str, float]:
