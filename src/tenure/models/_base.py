@@ -1,10 +1,11 @@
 """The shared machinery of every value model: maximum likelihood on weighted rows.
 
 A model declares its parameter names, its data columns and its log-likelihood (a pure
-function returning per-row values and gradients); this base does the rest: it validates and
-compresses the data, maximises the weighted log-likelihood over log-parameters from several
-starting points with analytic gradients, takes standard errors from the Hessian, reports
-boundary and failed fits with advice, and prints a summary.
+function returning per-row values and gradients), and may add its weighted totals (``Totals``)
+for speed; this base does the rest: it validates and compresses the data, maximises the
+weighted log-likelihood over log-parameters from several starting points (on a sample when
+there are many rows, then Newton steps on all of them), takes standard errors from the
+Hessian, reports boundary and failed fits with advice, and prints a summary.
 """
 
 from __future__ import annotations
