@@ -288,7 +288,7 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
             {"as_of": day, "model": purchases.name, "version": version, "days": days})
         totals = tx.execute(
             "SELECT count(*), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
-            "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchone()
+            "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
     return ScoreResult(day, days, int(totals[0]), version, spend_version,
                        *(float(v) for v in totals[1:]), distinct)
 
