@@ -457,7 +457,9 @@ class ValueModel:
         hessian = None
         if full.totals is not None or sampled:
             result, hessian = _newton(full, result, bounds)
-        if hessian is None and (sampled or not result.success):
+        if hessian is None and (tolerance == "loose" or not result.success):
+            # No Newton finish (a Hessian that is not negative definite, as at a boundary):
+            # the quasi-Newton run goes on over every row to tight tolerances.
             result = _minimize(full, result.x, bounds, self.max_iter, "tight")
             if full.exact:
                 hessian = full(result.x, order=2)[2]
