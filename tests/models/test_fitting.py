@@ -4,9 +4,10 @@ sample-then-Newton fit against a plain optimiser run to convergence on every row
 from __future__ import annotations
 
 import numpy as np
+import pandas as pd
 import pytest
 
-from tenure.models import BetaGeo, GammaGamma, ModifiedBetaGeo, ParetoNBD
+from tenure.models import BetaGeo, GammaGamma, ModelWarning, ModifiedBetaGeo, ParetoNBD
 from tenure.models._base import _difference_hessian, _Evaluator, _invert, _minimize
 
 MODELS_WITH_TOTALS = [BetaGeo, ModifiedBetaGeo, ParetoNBD, GammaGamma]
@@ -69,3 +70,18 @@ def test_sample_then_newton_reaches_the_optimum_of_all_rows(cls):
     cov = _invert(_difference_hessian(rows, model._theta))
     np.testing.assert_allclose(np.sqrt(np.diag(model.covariance_)), np.sqrt(np.diag(cov)),
                                rtol=1e-4)
+
+
+def test_a_sampled_fit_on_a_boundary_says_so():
+    # 60,000 customers of whom 20 bought again: nothing tells buying from dropping out, so
+    # the fit runs to the edge of the parameter range; the sample-then-Newton path must
+    # still warn, with the advice, and not report convergence.
+    rng = np.random.default_rng(0)
+    T = rng.uniform(20, 52, 60_000)
+    x = np.zeros(60_000)
+    x[:20] = 1
+    data = pd.DataFrame({"frequency": x, "recency": np.where(x > 0, T / 2, 0.0), "T": T})
+    with pytest.warns(ModelWarning, match="edge of the allowed range") as caught:
+        model = BetaGeo().fit(data)
+    assert any("only 20 of 60,000 customers bought again" in str(w.message) for w in caught)
+    assert not model.diagnostics_.converged
