@@ -84,3 +84,13 @@ def test_a_sampled_fit_that_cannot_be_pinned_down_says_so():
     with pytest.warns(ModelWarning, match="only 20 of 60,000 customers bought again"):
         model = BetaGeo().fit(data)
     assert np.isnan(list(model.standard_errors_.values())).all()
+
+
+@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD], ids=lambda c: c.__name__)
+def test_too_few_repeat_buyers_always_warn(cls):
+    # Three customers, none of whom bought again: whatever the optimiser finds (here a
+    # likelihood of 1 on a ridge), the fit says the estimates mean little, and why.
+    data = pd.DataFrame({"frequency": [0, 0, 0], "recency": [0.0, 0.0, 0.0],
+                         "T": [5.0, 6.0, 7.0]})
+    with pytest.warns(ModelWarning, match="estimates say little: only 0 of 3 customers"):
+        cls().fit(data)

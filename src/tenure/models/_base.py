@@ -298,6 +298,10 @@ class ValueModel:
     def _advice(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
         return "check the data, or give more customers"
 
+    def _data_warnings(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> list[str]:
+        """What makes any fit on ``d`` doubtful, whatever the optimiser found."""
+        return []
+
     def predict(self, data: Any, **options: Any) -> pd.DataFrame:
         """The model's main predictions for each row of ``data``."""
         raise NotImplementedError
@@ -465,7 +469,7 @@ class ValueModel:
                 hessian = full(result.x, order=2)[2]
         ll = _ll(result, scale)
         theta = result.x
-        messages = []
+        messages = self._data_warnings(d, w)
         if not result.success:
             messages.append(f"the optimiser stopped before converging ({result.message}); "
                             "try max_iter higher")

@@ -60,13 +60,21 @@ class TransactionModel(ValueModel):
                                  column=column)
 
     def _advice(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
+        return self._few_repeat_buyers(d, w) or (
+            "try a coarser unit (unit='W'), a longer calibration window, or another model")
+
+    def _data_warnings(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> list[str]:
+        few = self._few_repeat_buyers(d, w)
+        return [f"the estimates say little: {few}"] if few else []
+
+    @staticmethod
+    def _few_repeat_buyers(d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
         repeat = float(np.sum(w * (d["frequency"] > 0)))
         total = float(w.sum())
         if repeat < 30 or repeat < 0.02 * total:
             return (f"only {repeat:,.0f} of {total:,.0f} customers bought again, too few to "
                     "tell buying from dropping out; use a longer window or more customers")
-        return ("try a coarser unit (unit='W'), a longer calibration window, or another "
-                "model")
+        return ""
 
     def _starts(self, d, w) -> list[dict[str, float]]:
         x, T = d["frequency"], d["T"]
