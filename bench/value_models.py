@@ -2,15 +2,24 @@
 
     python bench/value_models.py                   # 1M customers, both peers, Pareto/NBD 100k
     python bench/value_models.py --customers 100000 --skip-pymc
+    python bench/value_models.py --repeat 5        # best of 5 runs of each tool (default 3)
     python bench/value_models.py --big             # also 10M customers, tenure alone, peak RSS
     python bench/value_models.py --big-only        # only the 10M run
+    python bench/value_models.py --big-only --memory-limit 2GB   # DuckDB limited to 2 GB
 
 Each peer runs in its own virtualenv under bench/.venvs, created on first use (lifetimes
 needs the old NumPy and pandas it was written for). Every tool starts from the same Parquet
-file of orders and does the same steps: transactions to summary (days), BG/NBD fit,
-Gamma-Gamma fit, P(alive), expected purchases (90 days) and CLV (12 months of 30 days at 1%
-a month) for every customer. The script checks that the peers' fitted parameters reach the
-same log-likelihood as tenure's and that the CLVs agree, then prints times and ratios.
+file of orders, in a process of its own, and does the same steps: transactions to summary
+(days), BG/NBD fit, Gamma-Gamma fit, P(alive), expected purchases (90 days) and CLV (12
+months of 30 days at 1% a month) for every customer. Each tool runs ``--repeat`` times; the
+tables show the best wall-clock time and the best CPU time (all threads of the process) of
+each step, with the load average of the machine around the runs (every tool's clock starts
+after its imports). On a machine shared with
+other work the wall times of a busy moment are longer, which is why the CPU times are shown
+beside them. tenure's Pareto/NBD fit runs compiled loops (Numba, cached on disk): its table
+shows runs with the cache filled, and one more run with an empty cache shows the cost of
+compiling on first use. The script checks that the peers' fitted parameters reach the same
+log-likelihood as tenure's and that the CLVs agree, then prints times and ratios.
 """
 
 from __future__ import annotations
@@ -20,6 +29,7 @@ import json
 import os
 import subprocess
 import sys
+import tempfile
 import textwrap
 import time
 import venv
@@ -83,46 +93,83 @@ def generate(n: int, seed: int, process: str = "bgnbd") -> Path:
 
 
 # -- tenure -----------------------------------------------------------------------------
-def run_tenure(path: Path, model_name: str = "bgnbd") -> dict:
-    """The tenure pipeline, timed step by step."""
+class Clock:
+    """Wall-clock and CPU time (every thread of the process) of consecutive steps."""
+
+    def __init__(self):
+        self.times: dict[str, float] = {}
+        self.cpu: dict[str, float] = {}
+        self._start = self._last = (time.perf_counter(), time.process_time())
+
+    def lap(self, step: str) -> None:
+        now = (time.perf_counter(), time.process_time())
+        self.times[step] = now[0] - self._last[0]
+        self.cpu[step] = now[1] - self._last[1]
+        self._last = now
+
+    def total(self) -> None:
+        self.times["total"] = self._last[0] - self._start[0]
+        self.cpu["total"] = self._last[1] - self._start[1]
+
+
+def run_tenure(path: Path, model_name: str = "bgnbd", memory_limit: str | None = None) -> dict:
+    """The tenure pipeline, timed step by step: the library's summary query, fits on the
+    compressed statistics, and the library's per-customer scores (predictions on the
+    distinct histories, joined back to the customers in DuckDB)."""
+    # Every module is imported before the clock starts, as each peer's are: the DuckDB
+    # backend of Ibis and the compiled loops are otherwise imported on first use.
     import ibis
+    import ibis.backends.duckdb
 
-    from tenure.models import BetaGeo, GammaGamma, ParetoNBD, rfm_expression
+    import tenure.models._compiled  # noqa: F401
+    from tenure.models import BetaGeo, GammaGamma, ParetoNBD, customer_scores, rfm_expression
 
-    times = {}
-    t0 = time.perf_counter()
-    con = ibis.duckdb.connect()
+    clock = Clock()
+    con = ibis.duckdb.connect(**({"memory_limit": memory_limit} if memory_limit else {}))
+    db = con.con
     orders = con.read_parquet(path)
     expr = rfm_expression(orders, observation_end=END, unit="D")
-    db = con.con
     db.execute("CREATE TEMP TABLE summary AS " + ibis.to_sql(expr, dialect="duckdb"))
-    stats = db.execute('SELECT frequency, recency, "T", monetary_value, count(*) AS weights '
-                        "FROM summary GROUP BY ALL").df()
-    times["summary"] = time.perf_counter() - t0
-    counts = stats.groupby(["frequency", "recency", "T"], as_index=False)["weights"].sum()
-    t = time.perf_counter()
-    cls = BetaGeo if model_name == "bgnbd" else ParetoNBD
-    model = cls().fit(counts)
-    times["fit"] = time.perf_counter() - t
-    t = time.perf_counter()
-    spend = GammaGamma().fit(stats)
-    times["gamma_gamma"] = time.perf_counter() - t
-    t = time.perf_counter()
-    preds = stats.assign(p_alive=model.p_alive(stats),
-                         expected_purchases=model.expected_purchases(stats, 90.0),
-                         clv=spend.clv(model, stats, horizon=360.0, discount_rate=0.01,
-                                       steps=12))
-    db.register("preds", pa.Table.from_pandas(preds, preserve_index=False))
-    per_customer = db.sql(
-        "SELECT s.customer_id, p.p_alive, p.expected_purchases, p.clv FROM summary s JOIN "
-        'preds p USING (frequency, recency, "T", monetary_value)').to_arrow_table()
-    times["predict"] = time.perf_counter() - t
-    times["total"] = time.perf_counter() - t0
-    out = DATA / f"tenure_{path.stem}.parquet"
-    pq.write_table(per_customer, out)
-    return {"times": times, "params": model.params_, "gg": spend.params_,
-            "log_likelihood": model.log_likelihood_, "customers": per_customer.num_rows,
-            "distinct_rows": len(counts), "clv_file": str(out)}
+    counts = db.execute('SELECT frequency, recency, "T", count(*) AS weights FROM summary '
+                        "GROUP BY ALL").df()
+    clock.lap("summary")
+    model = (BetaGeo if model_name == "bgnbd" else ParetoNBD)().fit(counts)
+    clock.lap("fit")
+    result = {"params": model.params_, "log_likelihood": model.log_likelihood_,
+              "customers": int(counts.weights.sum()), "distinct_rows": len(counts)}
+    if model_name == "bgnbd":
+        buyers = db.execute("SELECT frequency, monetary_value, 1.0 AS weights FROM summary "
+                            "WHERE frequency > 0").df()
+        spend = GammaGamma().fit(buyers)
+        clock.lap("gamma_gamma")
+        query, _distinct = customer_scores(con.table("summary"), model, spend, horizon=90.0,
+                                           clv_horizon=360.0, steps=12, discount_rate=0.01,
+                                           histories=counts)
+        per_customer = con.to_pyarrow(query)
+        clock.lap("predict")
+        out = DATA / f"tenure_{path.stem}.parquet"
+        pq.write_table(per_customer.select(["customer_id", "clv"]), out)
+        result.update(gg=spend.params_, clv_file=str(out))
+    clock.total()
+    return {**result, "times": clock.times, "cpu": clock.cpu}
+
+
+def tenure_process(path: Path, model_name: str, memory_limit: str | None = None,
+                   cold: bool = False) -> dict:
+    """``run_tenure`` in a fresh process, with its peak resident memory. ``cold`` gives it an
+    empty cache of compiled code, so that it compiles what it uses (as on first use)."""
+    code = (f"import json, resource, sys; sys.path.insert(0, {str(HERE)!r}); "
+            "from value_models import run_tenure, Path; "
+            f"r = run_tenure(Path({str(path)!r}), {model_name!r}, {memory_limit!r}); "
+            "r['peak_rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20; "
+            "print(json.dumps(r, default=float))")
+    with tempfile.TemporaryDirectory() as empty:
+        env = {**os.environ, **({"NUMBA_CACHE_DIR": empty} if cold else {})}
+        done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                              env=env)
+    if done.returncode:
+        raise RuntimeError(done.stderr[-3000:])
+    return json.loads(done.stdout.strip().splitlines()[-1])
 
 
 # -- peers ------------------------------------------------------------------------------
@@ -132,37 +179,42 @@ LIFETIMES = textwrap.dedent("""
     from lifetimes import BetaGeoFitter, GammaGammaFitter, ParetoNBDFitter
     from lifetimes.utils import summary_data_from_transaction_data
     path, out, model_name = sys.argv[1], sys.argv[2], sys.argv[3]
-    times = {}
-    t0 = time.perf_counter()
+    times, cpu = {}, {}
+    last = start = (time.perf_counter(), time.process_time())
+
+    def lap(step):
+        global last
+        now = (time.perf_counter(), time.process_time())
+        times[step], cpu[step] = now[0] - last[0], now[1] - last[1]
+        last = now
+
     orders = pd.read_parquet(path)
     s = summary_data_from_transaction_data(orders, "customer_id", "ordered_at",
                                            monetary_value_col="amount",
                                            observation_period_end="%(end)s", freq="D")
-    times["summary"] = time.perf_counter() - t0
-    t = time.perf_counter()
+    lap("summary")
     if model_name == "bgnbd":
         model = BetaGeoFitter().fit(s.frequency, s.recency, s["T"])
     else:
         model = ParetoNBDFitter().fit(s.frequency, s.recency, s["T"])
-    times["fit"] = time.perf_counter() - t
+    lap("fit")
     result = {"params": {k: float(v) for k, v in model.params_.items()}}
     if model_name == "bgnbd":
-        t = time.perf_counter()
         buyers = s[s.frequency > 0]
         gg = GammaGammaFitter().fit(buyers.frequency, buyers.monetary_value)
-        times["gamma_gamma"] = time.perf_counter() - t
-        t = time.perf_counter()
+        lap("gamma_gamma")
         p_alive = model.conditional_probability_alive(s.frequency, s.recency, s["T"])
         expected = model.conditional_expected_number_of_purchases_up_to_time(
             90, s.frequency, s.recency, s["T"])
         clv = gg.customer_lifetime_value(model, s.frequency, s.recency, s["T"],
                                          s.monetary_value, time=12, discount_rate=0.01,
                                          freq="D")
-        times["predict"] = time.perf_counter() - t
+        lap("predict")
         pd.DataFrame({"customer_id": s.index, "clv": clv.values}).to_parquet(out)
         result["gg"] = {k: float(v) for k, v in gg.params_.items()}
-    times["total"] = time.perf_counter() - t0
-    result["times"] = times
+    times["total"] = last[0] - start[0]
+    cpu["total"] = last[1] - start[1]
+    result["times"], result["cpu"] = times, cpu
     print(json.dumps(result))
 """) % {"end": END}
 
@@ -174,21 +226,25 @@ PYMC = textwrap.dedent("""
     path, out, model_name = sys.argv[1], sys.argv[2], sys.argv[3]
 
     def run(orders):
-        times = {}
-        t0 = time.perf_counter()
+        times, cpu = {}, {}
+        last = [(time.perf_counter(), time.process_time())]
+        start = last[0]
+
+        def lap(step):
+            now = (time.perf_counter(), time.process_time())
+            times[step], cpu[step] = now[0] - last[0][0], now[1] - last[0][1]
+            last[0] = now
+
         s = clv.utils.rfm_summary(orders, "customer_id", "ordered_at", "amount",
                                   observation_period_end="%(end)s", time_unit="D")
-        times["summary"] = time.perf_counter() - t0
-        t = time.perf_counter()
+        lap("summary")
         model = clv.BetaGeoModel(data=s[["customer_id", "frequency", "recency", "T"]])
         model.fit(method="map")
-        times["fit"] = time.perf_counter() - t
-        t = time.perf_counter()
+        lap("fit")
         buyers = s[s.frequency > 0]
         gg = clv.GammaGammaModel(data=buyers[["customer_id", "frequency", "monetary_value"]])
         gg.fit(method="map")
-        times["gamma_gamma"] = time.perf_counter() - t
-        t = time.perf_counter()
+        lap("gamma_gamma")
         data = s[["customer_id", "frequency", "recency", "T"]]
         alive = model.expected_probability_alive(data)
         expected = model.expected_purchases(data, future_t=90)
@@ -196,15 +252,15 @@ PYMC = textwrap.dedent("""
             transaction_model=model, data=s[["customer_id", "frequency", "recency", "T",
                                              "monetary_value"]],
             future_t=12, discount_rate=0.01, time_unit="D")
-        times["predict"] = time.perf_counter() - t
-        times["total"] = time.perf_counter() - t0
-        return s, model, gg, value, times
+        lap("predict")
+        times["total"], cpu["total"] = last[0][0] - start[0], last[0][1] - start[1]
+        return s, model, gg, value, times, cpu
 
     orders = pd.read_parquet(path)
     t = time.perf_counter()
     run(orders.head(20000))  # warm PyTensor's compile cache
     cold = time.perf_counter() - t
-    s, model, gg, value, times = run(orders)
+    s, model, gg, value, times, cpu = run(orders)
     times["warm_up"] = cold
 
     def point(m):
@@ -214,7 +270,7 @@ PYMC = textwrap.dedent("""
 
     clv_values = value.values.ravel() if hasattr(value, "values") else value
     pd.DataFrame({"customer_id": s.customer_id.values, "clv": clv_values}).to_parquet(out)
-    print(json.dumps({"times": times, "params": point(model), "gg": point(gg)}))
+    print(json.dumps({"times": times, "cpu": cpu, "params": point(model), "gg": point(gg)}))
 """) % {"end": END}
 
 
@@ -273,23 +329,51 @@ def clv_difference(ours: str, theirs: str) -> float:
     return float(np.max(np.abs(a - b) / np.maximum(np.abs(b), 1e-9)))
 
 
+def best_of(runs: list[dict]) -> dict:
+    """The last run's results with, for every step, the best wall and CPU time of all runs,
+    and the load average seen around them."""
+    best = dict(runs[-1])
+    best["times"] = {k: min(r["times"][k] for r in runs) for k in runs[0]["times"]}
+    best["cpu"] = {k: min(r["cpu"][k] for r in runs) for k in runs[0]["cpu"]}
+    best["runs"] = len(runs)
+    return best
+
+
+def repeated(run, repeat: int) -> dict:
+    """``run()`` ``repeat`` times; the best times, and the 1-minute load average before and
+    after."""
+    load_before = os.getloadavg()[0]
+    runs = [run() for _ in range(repeat)]
+    result = best_of(runs)
+    result["load"] = (load_before, os.getloadavg()[0])
+    if "peak_rss_gib" in runs[0]:
+        result["peak_rss_gib"] = max(r["peak_rss_gib"] for r in runs)
+    return result
+
+
 def report(title: str, ours: dict, peers: dict[str, dict], path: Path, model_name: str) -> None:
-    print(f"\n{title}")
+    print(f"\n{title}: best of {ours['runs']} runs each; wall-clock seconds, CPU seconds "
+          "(all threads) and the ratio of each to tenure's")
     steps = ["summary", "fit", "gamma_gamma", "predict", "total"]
-    header = f"{'step':<12}{'tenure':>10}" + "".join(f"{n:>16}{'ratio':>8}" for n in peers)
+    header = f"{'step':<12}{'tenure wall':>12}{'cpu':>8}" + "".join(
+        f"{n + ' wall':>22}{'cpu':>8}{'ratio':>8}{'cpu ratio':>10}" for n in peers)
     print(header)
     for step in steps:
         if step not in ours["times"]:
             continue
-        line = f"{step:<12}{ours['times'][step]:>10.3f}"
+        wall, cpu = ours["times"][step], ours["cpu"][step]
+        line = f"{step:<12}{wall:>12.3f}{cpu:>8.3f}"
         for result in peers.values():
-            theirs = result["times"].get(step)
-            line += (f"{theirs:>16.3f}{theirs / ours['times'][step]:>7.1f}x"
-                     if theirs is not None else " " * 24)
+            theirs, their_cpu = result["times"].get(step), result["cpu"].get(step)
+            line += (f"{theirs:>22.3f}{their_cpu:>8.3f}{theirs / wall:>7.1f}x"
+                     f"{their_cpu / cpu:>9.1f}x" if theirs is not None else " " * 48)
         print(line)
+    loads = "; ".join(f"{name} {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
+                      for name, r in {"tenure": ours, **peers}.items())
+    print(f"load average (1 min) before -> after each tool's runs: {loads}")
     ll = ours["log_likelihood"]
     print(f"tenure: {ours['customers']:,} customers, {ours['distinct_rows']:,} distinct "
-          f"(x, t_x, T) rows, LL {ll:.6f}, params "
+          f"(x, t_x, T) rows, LL {ll:.6f}, peak RSS {ours['peak_rss_gib']:.2f} GiB, params "
           + ", ".join(f"{k}={v:.6g}" for k, v in ours["params"].items()))
     for name, result in peers.items():
         theirs = log_likelihood_at(result["params"], path, model_name)
@@ -304,55 +388,60 @@ def report(title: str, ours: dict, peers: dict[str, dict], path: Path, model_nam
                   f"{clv_difference(ours['clv_file'], result['clv_file']):.2e}")
 
 
-def big_run(n: int) -> None:
+def big_run(n: int, repeat: int, memory_limit: str | None) -> None:
     path = generate(n, seed=3)
-    code = (f"import json, resource, sys; sys.path.insert(0, {str(HERE)!r}); "
-            "from value_models import run_tenure, Path; "
-            f"r = run_tenure(Path({str(path)!r})); "
-            "r['peak_rss_gib'] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 2**20; "
-            "print(json.dumps(r, default=float))")
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
-    if done.returncode:
-        raise RuntimeError(done.stderr[-3000:])
-    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result = repeated(lambda: tenure_process(path, "bgnbd", memory_limit), repeat)
     print(f"\n{n:,} customers ({pq.ParquetFile(path).metadata.num_rows:,} orders), tenure "
-          "end to end: " + ", ".join(f"{k} {v:.2f} s" for k, v in result["times"].items())
-          + f"; peak RSS {result['peak_rss_gib']:.2f} GiB")
+          f"end to end, best of {repeat}: "
+          + ", ".join(f"{k} {v:.2f} s (cpu {result['cpu'][k]:.2f})"
+                      for k, v in result["times"].items())
+          + f"; peak RSS {result['peak_rss_gib']:.2f} GiB; DuckDB memory limit "
+          f"{memory_limit or 'its default'}; load average "
+          f"{result['load'][0]:.1f} -> {result['load'][1]:.1f}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
     parser.add_argument("--pnbd-customers", type=int, default=100_000)
+    parser.add_argument("--repeat", type=int, default=3, help="runs of each tool; best kept")
     parser.add_argument("--skip-lifetimes", action="store_true")
     parser.add_argument("--skip-pymc", action="store_true")
     parser.add_argument("--big", action="store_true", help="also 10M customers, tenure alone")
     parser.add_argument("--big-only", action="store_true", help="only the 10M run")
+    parser.add_argument("--memory-limit", help="DuckDB memory limit for tenure's runs, e.g. "
+                        "2GB (default: DuckDB's own, 80%% of the machine's memory)")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; numbers vary with whatever else runs on it")
     if args.big_only:
-        big_run(10_000_000)
+        big_run(10_000_000, args.repeat, args.memory_limit)
         return
 
     path = generate(args.customers, seed=1)
     print(f"data: {path.name}, {pq.ParquetFile(path).metadata.num_rows:,} orders")
-    ours = run_tenure(path)
+    ours = repeated(lambda: tenure_process(path, "bgnbd", args.memory_limit), args.repeat)
     peers = {}
     if not args.skip_lifetimes:
-        peers["lifetimes"] = run_peer("lifetimes", LIFETIMES, path)
+        peers["lifetimes"] = repeated(lambda: run_peer("lifetimes", LIFETIMES, path),
+                                      args.repeat)
     if not args.skip_pymc:
-        peers["pymc_marketing"] = run_peer("pymc_marketing", PYMC, path)
-    report(f"BG/NBD + Gamma-Gamma, {args.customers:,} customers (seconds)", ours, peers,
-           path, "bgnbd")
+        peers["pymc_marketing"] = repeated(
+            lambda: run_peer("pymc_marketing", PYMC, path), args.repeat)
+    report(f"BG/NBD + Gamma-Gamma, {args.customers:,} customers", ours, peers, path, "bgnbd")
 
     if not args.skip_lifetimes and args.pnbd_customers:
         path = generate(args.pnbd_customers, seed=2, process="pnbd")
-        ours = run_tenure(path, "pnbd")
-        theirs = {"lifetimes": run_peer("lifetimes", LIFETIMES, path, "pnbd")}
-        report(f"Pareto/NBD, {args.pnbd_customers:,} customers (seconds)", ours, theirs,
-               path, "pnbd")
+        cold = tenure_process(path, "pnbd", args.memory_limit, cold=True)
+        ours = repeated(lambda: tenure_process(path, "pnbd", args.memory_limit), args.repeat)
+        theirs = {"lifetimes": repeated(
+            lambda: run_peer("lifetimes", LIFETIMES, path, "pnbd"), args.repeat)}
+        report(f"Pareto/NBD, {args.pnbd_customers:,} customers (summary and fit)", ours,
+               theirs, path, "pnbd")
+        print("tenure's Pareto/NBD fit compiles its loops on first use (then cached): with an "
+              f"empty cache, fit {cold['times']['fit']:.2f} s (cpu {cold['cpu']['fit']:.2f}), "
+              f"total {cold['times']['total']:.2f} s (cpu {cold['cpu']['total']:.2f})")
     if args.big:
-        big_run(10_000_000)
+        big_run(10_000_000, args.repeat, args.memory_limit)
 
 
 if __name__ == "__main__":

@@ -74,3 +74,40 @@ def test_cli_fit_and_score(cdnow_ws):
     bad = runner.invoke(app, ["fit", "--model", "nope", "--workspace", path])
     assert bad.exit_code == 2
     assert "model 'nope' is not known" in bad.output
+
+
+@pytest.mark.parametrize("model_cls", ["BetaGeo", "ParetoNBD"])
+def test_customer_scores_match_the_models_customer_by_customer(model_cls):
+    import ibis
+    import numpy as np
+
+    from tenure.models import BetaGeo, GammaGamma, ParetoNBD, customer_scores, rfm_expression
+
+    con = ibis.duckdb.connect()
+    orders = con.create_table("orders", tenure.datasets.load_cdnow(kind="sample"))
+    expr = rfm_expression(orders, observation_end="1997-09-30", unit="W")
+    summary = con.create_table("summary", expr, temp=True)
+    frame = summary.to_pandas().set_index("customer_id")
+    purchases = {"BetaGeo": BetaGeo, "ParetoNBD": ParetoNBD}[model_cls]().fit(frame)
+    spend = GammaGamma().fit(frame)
+    query, histories = customer_scores(summary, purchases, spend, horizon=13.0,
+                                       clv_horizon=52.0, steps=12, discount_rate=0.01,
+                                       margin=0.3)
+    scores = query.to_pandas().set_index("customer_id").loc[frame.index]
+    # The 2,357 customers share 1,016 distinct histories (frequency, recency, T in weeks).
+    assert len(scores) == 2357 and histories.weights.sum() == 2357
+    assert len(histories) == 1016
+    # The engine's join gives every customer what the models give row by row.
+    np.testing.assert_allclose(scores.p_alive, purchases.p_alive(frame), rtol=1e-12)
+    np.testing.assert_allclose(scores.expected_purchases,
+                               purchases.expected_purchases(frame, 13.0), rtol=1e-12)
+    np.testing.assert_allclose(scores.spend_per_purchase, spend.expected_spend(frame),
+                               rtol=1e-12)
+    np.testing.assert_allclose(scores.clv, spend.clv(purchases, frame, horizon=52.0,
+                                                     discount_rate=0.01, margin=0.3, steps=12),
+                               rtol=1e-12)
+    # CLV is the discounted sum of the expected purchases of each period, valued at the spend
+    # per purchase: with no discount and one period it is expected purchases times spend.
+    one = spend.clv(purchases, frame, horizon=52.0, steps=1, margin=1.0)
+    np.testing.assert_allclose(one, purchases.expected_purchases(frame, 52.0)
+                               * spend.expected_spend(frame), rtol=1e-12)

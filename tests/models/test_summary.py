@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -120,3 +121,58 @@ def test_bad_arguments_are_one_line_errors(kwargs, error, words):
 def test_missing_columns_are_named():
     with pytest.raises(InputError, match="amount"):
         rfm_summary(TINY.drop(columns=["amount"]), observation_end="2024-01-10")
+
+
+def reference_summary(frame, observation_end, calibration_end, days):
+    """The summary's rules written out plainly in pandas, as a check on the engine's query:
+    purchase days numbered in order, each refund-only day netted into the purchase day
+    before it, the calibration spend counting only what was known by its end."""
+    end, cal = pd.Timestamp(observation_end), pd.Timestamp(calibration_end)
+    f = frame.assign(day=frame.ordered_at.dt.normalize())
+    f = f[f.day <= end]
+    per_day = (f.assign(buys=f.amount >= 0).groupby(["customer_id", "day"], as_index=False)
+               .agg(buys=("buys", "any"), spend=("amount", "sum")))
+    per_day["known"] = per_day.spend.where(per_day.day <= cal, 0.0)
+    per_day["no"] = per_day.groupby("customer_id").buys.cumsum()
+    per_day = per_day[per_day.no > 0]
+    purchases = per_day.groupby(["customer_id", "no"], as_index=False).agg(
+        day=("day", "min"), spend=("spend", "sum"), known=("known", "sum"))
+    inside = purchases[purchases.day <= cal]
+    after = purchases[purchases.day > cal]
+    out = inside.groupby("customer_id").agg(first=("day", "min"), last=("day", "max"),
+                                            n=("no", "size"))
+    out["frequency"] = out.n - 1
+    out["recency"] = (out["last"] - out["first"]).dt.days / days
+    out["T"] = (cal - out["first"]).dt.days / days
+    repeat = inside[inside.no > 1].groupby("customer_id").known.sum()
+    out["monetary_value"] = (repeat.reindex(out.index, fill_value=0.0)
+                             / out.frequency.where(out.frequency > 0)).fillna(0.0)
+    held = after.groupby("customer_id").agg(n=("no", "size"), spend=("spend", "sum"))
+    out["frequency_holdout"] = held.n.reindex(out.index, fill_value=0)
+    out["monetary_value_holdout"] = (held.spend.reindex(out.index, fill_value=0.0)
+                                     / out.frequency_holdout.where(out.frequency_holdout > 0)
+                                     ).fillna(0.0)
+    return out.drop(columns=["first", "last", "n"]).sort_index()
+
+
+@pytest.mark.parametrize("unit", ["D", "W"])
+def test_summary_follows_its_rules_on_random_orders_with_many_refunds(unit):
+    # 20,000 orders of 3,000 customers over 200 days, about a fifth of them refunds, many on
+    # the same day as a purchase or before any purchase: every netting rule is exercised.
+    rng = np.random.default_rng(5)
+    n = 20_000
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, 3000, n).astype(str),
+        "ordered_at": (pd.Timestamp("2024-01-01")
+                       + pd.to_timedelta(rng.integers(0, 200 * 86400, n), unit="s")),
+        "amount": np.round(rng.normal(30, 40, n), 2),
+    })
+    assert 0.15 < (frame.amount < 0).mean() < 0.3
+    s = rfm_summary(frame, observation_end="2024-06-30", unit=unit,
+                    calibration_end="2024-03-31").set_index("customer_id").sort_index()
+    expected = reference_summary(frame, "2024-06-30", "2024-03-31", 7 if unit == "W" else 1)
+    assert s.index.tolist() == expected.index.tolist()
+    for column in expected.columns:
+        np.testing.assert_allclose(s[column].to_numpy(float),
+                                   expected[column].to_numpy(float), rtol=1e-12, atol=1e-9,
+                                   err_msg=column)

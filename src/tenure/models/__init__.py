@@ -52,6 +52,7 @@ from tenure.models._evaluation import (  # noqa: E402
 from tenure.models._scores import (  # noqa: E402
     FitReport,
     ScoreResult,
+    customer_scores,
     fit_workspace,
     model_table,
     parse_horizon,
@@ -67,6 +68,7 @@ __all__ += [
     "SavedModel",
     "ScoreResult",
     "compare_models",
+    "customer_scores",
     "discrete_summary",
     "fit_workspace",
     "holdout_error",

@@ -1,10 +1,11 @@
 """The shared machinery of every value model: maximum likelihood on weighted rows.
 
 A model declares its parameter names, its data columns and its log-likelihood (a pure
-function returning per-row values and gradients); this base does the rest: it validates and
-compresses the data, maximises the weighted log-likelihood over log-parameters from several
-starting points with analytic gradients, takes standard errors from the Hessian, reports
-boundary and failed fits with advice, and prints a summary.
+function returning per-row values and gradients), and may add its weighted totals (``Totals``)
+for speed; this base does the rest: it validates and compresses the data, maximises the
+weighted log-likelihood over log-parameters from several starting points (on a sample when
+there are many rows, then Newton steps on all of them), takes standard errors from the
+Hessian, reports boundary and failed fits with advice, and prints a summary.
 """
 
 from __future__ import annotations
@@ -15,15 +16,16 @@ import math
 import warnings
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import Any, ClassVar
+from typing import Any, ClassVar, Protocol
 
 import numpy as np
 import pandas as pd
-from scipy import optimize
+from scipy import linalg, optimize
+from threadpoolctl import threadpool_limits
 
 from tenure.errors import InputError, ModelError, NotFittedError
 
-__all__ = ["Covariates", "FitDiagnostics", "ModelWarning", "ValueModel"]
+__all__ = ["Covariates", "FitDiagnostics", "ModelWarning", "Totals", "ValueModel"]
 
 # Log-parameters are kept inside these bounds so that exp() neither overflows nor vanishes.
 LOG_BOUND = 18.0
@@ -34,18 +36,206 @@ SCOUT_ITERATIONS = 8
 SCOUT_ROWS = 20_000
 
 
-def _sample(d: Mapping[str, Any], w: np.ndarray) -> tuple[dict[str, Any], np.ndarray]:
-    """At most SCOUT_ROWS rows, drawn with a fixed seed, weighted to the same total."""
-    if len(w) <= SCOUT_ROWS:
+def _sample(d: Mapping[str, Any], w: np.ndarray,
+            size: int = SCOUT_ROWS) -> tuple[dict[str, Any], np.ndarray]:
+    """About ``size`` rows, drawn with a fixed seed with chances proportional to their
+    weights (a row shared by many customers is always in), each reweighted by one over its
+    chance so that every total stays unbiased."""
+    if len(w) <= size:
         return dict(d), w
-    rows = np.sort(np.random.default_rng(0).choice(len(w), SCOUT_ROWS, replace=False))
+    # The scale c that makes the chances min(1, c w) add up to size: rows whose chance
+    # would pass 1 are taken surely and c is spread over the others, until none is left.
+    c, sure = size / w.sum(), 0
+    heavy = np.sort(w)[::-1]
+    while sure < size and c * heavy[sure] >= 1:
+        sure = int(np.searchsorted(-heavy, -1.0 / c, side="right"))
+        c = (size - sure) / max(heavy[sure:].sum(), 1e-300)
+    chance = np.minimum(1.0, c * w)
+    rows = np.flatnonzero(np.random.default_rng(0).random(len(w)) < chance)
     sampled = {k: v[rows] for k, v in d.items() if not k.startswith("_")}
-    weights = w[rows]
-    return sampled, weights * (w.sum() / weights.sum())
+    return sampled, w[rows] / chance[rows]
 
 
 def _ll(result, scale: float) -> float:
     return -result.fun * scale if result.fun < 1e299 else -np.inf
+
+
+# Newton steps on all rows end with a step no longer than this (on the log scale), which
+# leaves the parameters within about its square of the optimum.
+NEWTON_LAST_STEP = 1e-5
+NEWTON_STEPS = 30
+
+
+class Totals(Protocol):
+    """The weighted log-likelihood of a fixed data set at scalar parameters.
+
+    ``totals(params, order)`` returns ``(ll, gradient, hessian)``: ``ll`` the weighted sum
+    over the rows, ``gradient`` its derivatives with respect to the parameters in the
+    order of ``param_names`` (None with ``order=0``), and with ``order=2`` ``hessian``
+    their second derivatives when ``has_hessian`` (None otherwise). A model builds one per
+    data set, so that everything that depends on the data alone is computed once per fit.
+    """
+
+    has_hessian: bool
+
+    def __call__(self, params: Mapping[str, float], order: int
+                 ) -> tuple[float, np.ndarray, np.ndarray | None]: ...
+
+
+class _Evaluator:
+    """The weighted log-likelihood of one data set as a function of the optimiser's
+    coordinates (log-parameters, then covariate coefficients): through the model's totals
+    when it has them, otherwise row by row with the chain rule."""
+
+    def __init__(self, model: ValueModel, d, w, totals: Totals | None):
+        self.model, self.d, self.w, self.totals = model, d, w, totals
+        self.exact = totals is not None and totals.has_hessian
+        self.layout = model._layout()
+        self.scale = float(w.sum())
+
+    def __call__(self, theta: np.ndarray, order: int = 1
+                 ) -> tuple[float, np.ndarray, np.ndarray | None]:
+        """(ll, gradient, Hessian or None), ll = -inf where the likelihood is not finite."""
+        with np.errstate(all="ignore"):
+            if self.totals is not None:
+                p = np.exp(theta)
+                ll, g, h = self.totals(dict(zip(self.model.param_names, p, strict=True)),
+                                       order)
+                if order < 1:
+                    return (float(ll) if np.isfinite(ll) else -np.inf), np.zeros_like(theta), None
+                grad = p * g  # d/d log(param)
+                hess = None if h is None else h * np.outer(p, p) + np.diag(grad)
+            else:
+                ll, grad = self._rows(theta)
+                hess = None
+        if not (np.isfinite(ll) and np.all(np.isfinite(grad))
+                and (hess is None or np.all(np.isfinite(hess)))):
+            return -np.inf, np.zeros_like(theta), None
+        return float(ll), grad, hess
+
+    def _rows(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        d, w = self.d, self.w
+        p = self.model._unpack(theta, d)
+        ll, g = self.model._loglik(p, d, True)
+        grad = np.empty_like(theta)
+        for i, (param, column, _sign) in enumerate(self.layout):
+            chain = g[param] * p[param]  # d/d log(param)
+            if column is not None:
+                chain = chain * d[column]
+            grad[i] = np.sum(w * chain) if np.ndim(chain) else chain * w.sum()
+        return float(np.dot(w, ll)), grad
+
+    def objective(self, theta: np.ndarray) -> tuple[float, np.ndarray]:
+        """-ll per customer and its gradient, for a minimiser."""
+        ll, grad, _h = self(theta)
+        if not np.isfinite(ll):
+            return 1e300, np.zeros_like(theta)
+        return -ll / self.scale, -grad / self.scale
+
+
+def _minimize(ev: _Evaluator, theta0, bounds, max_iter: int, tolerance: str):
+    # Loose is for a sample (or for a start) that Newton steps on all rows will polish.
+    ftol, gtol = (1e-10, 1e-6) if tolerance == "loose" else (1e-15, 1e-9)
+    result = optimize.minimize(ev.objective, theta0, jac=True, method="L-BFGS-B",
+                               bounds=bounds, options={"maxiter": max_iter, "ftol": ftol,
+                                                       "gtol": gtol, "maxcor": 20})
+    # A line search that cannot improve at a vanishing gradient is at the optimum.
+    result.success = bool(result.success or np.max(np.abs(result.jac)) < 1e-5)
+    return result
+
+
+def _newton(ev: _Evaluator, start, bounds):
+    """Newton steps from ``start`` (an optimiser result), a step that lowers the likelihood
+    cut to a quarter until it does not. With the model's totals the Hessian is exact and
+    new at every step; otherwise it comes from differences of the gradient at the start and
+    is then updated from the gradients of the steps (BFGS), so that each step costs one
+    gradient, and again from differences at the end for the covariance. Returns (result,
+    Hessian at result.x), or (start, None) when the Hessian is not negative definite or
+    the steps do not converge."""
+    exact = ev.exact
+    lo, hi = (np.array(b, float) for b in zip(*bounds, strict=True))
+    theta = np.clip(start.x, lo, hi)
+    ll, grad, hess = ev(theta, order=2 if exact else 1)
+    if not exact and np.isfinite(ll):
+        hess = _difference_hessian(ev, theta, grad)
+    for step_no in range(1, NEWTON_STEPS + 1):
+        if hess is None or not np.isfinite(ll):
+            return start, None
+        try:
+            factor = linalg.cho_factor(-hess)
+        except linalg.LinAlgError:
+            return start, None
+        step = linalg.cho_solve(factor, grad)
+        if np.max(np.abs(step)) <= NEWTON_LAST_STEP:
+            # So short a step is taken without a new Hessian: the quadratic model is exact
+            # to its square. The Hessian of the point before stands for the covariance.
+            last = np.clip(theta + step, lo, hi)
+            last_ll, last_grad, _h = ev(last, order=0 if exact else 1)
+            if last_ll >= ll - 1e-13 * abs(ll):
+                theta, ll, grad = last, last_ll, last_grad
+            if not exact:
+                hess = _difference_hessian(ev, theta, grad)
+            result = optimize.OptimizeResult(
+                x=theta, fun=-ll / ev.scale, success=True, nit=start.nit + step_no,
+                message="Newton steps converged")
+            return result, hess
+        size = 1.0
+        while True:
+            trial = np.clip(theta + size * step, lo, hi)
+            t_ll, t_grad, t_hess = ev(trial, order=2 if exact else 1)
+            # Near the optimum a step changes the total by less than its rounding error.
+            if t_ll >= ll - 1e-13 * abs(ll):
+                break
+            size /= 4
+            if size < 1e-6:
+                return start, None
+        hess = t_hess if exact else _bfgs_update(hess, trial - theta, t_grad - grad)
+        theta, ll, grad = trial, t_ll, t_grad
+    return start, None
+
+
+def _bfgs_update(hess: np.ndarray, step: np.ndarray, change: np.ndarray) -> np.ndarray:
+    """The Hessian of the log-likelihood after a step, from how the gradient changed
+    (the BFGS update, applied to minus the Hessian); unchanged when the change says
+    nothing about the curvature."""
+    b, y = -hess, -change
+    curvature = y @ step
+    if curvature <= 1e-12 * np.linalg.norm(y) * np.linalg.norm(step):
+        return hess
+    bs = b @ step
+    return -(b + np.outer(y, y) / curvature - np.outer(bs, bs) / (step @ bs))
+
+
+def _difference_hessian(ev: _Evaluator, theta: np.ndarray,
+                        grad: np.ndarray | None = None) -> np.ndarray:
+    """Hessian of the log-likelihood by differences of its gradient: forward ones from
+    ``grad`` (the gradient at ``theta``) when given, central ones otherwise."""
+    k = len(theta)
+    hessian = np.empty((k, k))
+    for i in range(k):
+        h = 1e-5 * max(1.0, abs(theta[i]))
+        up = theta.copy()
+        up[i] += h
+        if grad is not None:
+            hessian[i] = (ev(up)[1] - grad) / h
+            continue
+        down = theta.copy()
+        down[i] -= h
+        hessian[i] = (ev(up)[1] - ev(down)[1]) / (2 * h)
+    return (hessian + hessian.T) / 2
+
+
+def _invert(hessian: np.ndarray) -> np.ndarray:
+    """Covariance of the estimates: the inverse of minus the Hessian, or NaN where that is
+    not a covariance."""
+    k = len(hessian)
+    try:
+        cov = np.linalg.inv(-hessian)
+    except np.linalg.LinAlgError:
+        return np.full((k, k), np.nan)
+    if not np.all(np.isfinite(cov)) or np.any(np.diag(cov) <= 0):
+        return np.full((k, k), np.nan)
+    return cov
 
 
 class ModelWarning(UserWarning):
@@ -86,6 +276,8 @@ class ValueModel:
     # Covariate kinds this model accepts: kind -> (parameter whose log they shift, sign).
     covariate_links: ClassVar[dict[str, tuple[str, int]]] = {}
     example_params: ClassVar[dict[str, float]] = {}
+    # Rows of the sample a fit with many rows starts on (see ``_fit_arrays``).
+    scout_rows: ClassVar[int] = SCOUT_ROWS
 
     def __init__(self, *, n_starts: int = 3, max_iter: int = 500, **covariates: Sequence[str]):
         if n_starts < 1:
@@ -105,6 +297,10 @@ class ValueModel:
 
     def _advice(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
         return "check the data, or give more customers"
+
+    def _data_warnings(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> list[str]:
+        """What makes any fit on ``d`` doubtful, whatever the optimiser found."""
+        return []
 
     def predict(self, data: Any, **options: Any) -> pd.DataFrame:
         """The model's main predictions for each row of ``data``."""
@@ -168,7 +364,8 @@ class ValueModel:
         """Raise an InputError naming the first row that breaks the model's data rules."""
 
     def _compress(self, data: Any) -> tuple[dict[str, np.ndarray], np.ndarray]:
-        """Distinct rows of the model's columns and how many customers share each."""
+        """Distinct rows of the model's columns and how many customers share each (the
+        rows as they are when ``data`` has a weights column)."""
         frame = self._frame(data)
         arrays = self._arrays(frame)
         columns = self._columns()
@@ -181,6 +378,10 @@ class ValueModel:
         if not len(frame):
             raise ModelError(f"{type(self).__name__} got no rows to fit; check the window and "
                              "the filters that built the summary")
+        if "weights" in frame.columns:
+            # Rows that come with weights are compressed already (a repeated row would
+            # only count twice, which gives the same likelihood).
+            return arrays, weights
         grouped = (pd.DataFrame(arrays).assign(weights=weights)
                    .groupby(columns, sort=False, as_index=False)["weights"].sum())
         return {c: grouped[c].to_numpy() for c in columns}, grouped["weights"].to_numpy()
@@ -203,22 +404,14 @@ class ValueModel:
                 params[param] = params[param] + theta[i] * d[column]
         return {k: np.exp(v) for k, v in params.items()}
 
-    def _objective(self, theta: np.ndarray, d, w, scale: float) -> tuple[float, np.ndarray]:
-        p = self._unpack(theta, d)
-        with np.errstate(all="ignore"):
-            ll, g = self._loglik(p, d, True)
-        total = float(np.dot(w, ll))
-        if not np.isfinite(total):
-            return 1e300, np.zeros_like(theta)
-        grad = np.empty_like(theta)
-        for i, (param, column, _sign) in enumerate(self._layout()):
-            chain = g[param] * p[param]  # d/d log(param)
-            if column is not None:
-                chain = chain * d[column]
-            grad[i] = np.sum(w * chain) if np.ndim(chain) else chain * w.sum()
-        if not np.all(np.isfinite(grad)):
-            return 1e300, np.zeros_like(theta)
-        return -total / scale, -grad / scale
+    def _totals(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> Totals | None:
+        """The weighted log-likelihood of ``d`` as one function of scalar parameters, with
+        its gradient and Hessian, when the model has it (see ``Totals``); None otherwise."""
+        return None
+
+    def _evaluator(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> _Evaluator:
+        totals = None if self.covariates.links else self._totals(d, w)
+        return _Evaluator(self, d, w, totals)
 
     # -- fitting -------------------------------------------------------------------------
     def fit(self, data: Any) -> ValueModel:
@@ -227,40 +420,56 @@ class ValueModel:
         return self._fit_arrays(d, w)
 
     def _fit_arrays(self, d: dict[str, np.ndarray], w: np.ndarray) -> ValueModel:
+        # The optimiser's linear algebra is on matrices of a few dozen numbers, for which
+        # BLAS threads cost more than they save (much more on a busy machine).
+        with threadpool_limits(limits=1, user_api="blas"):
+            return self._fit_single_threaded(d, w)
+
+    def _fit_single_threaded(self, d: dict[str, np.ndarray], w: np.ndarray) -> ValueModel:
         layout = self._layout()
         scale = float(w.sum())
         starts = self._starts(d, w)[: self.n_starts]
         bounds = [(-LOG_BOUND, LOG_BOUND) if c is None else (-COEF_BOUND, COEF_BOUND)
                   for _p, c, _s in layout]
+        full = self._evaluator(d, w)
+        # With many rows, the optimum is found on a sample and then polished on all of them:
+        # a sample of some thousands of rows puts the parameters within a few standard
+        # errors of the full optimum, where a few Newton steps converge.
+        sampled = len(w) > self.scout_rows
+        near = self._evaluator(*_sample(d, w, self.scout_rows)) if sampled else full
+        tolerance = "loose" if sampled or full.totals is not None else "tight"
         rows, scouts = [], []
-        # Every start gets a few iterations, on a sample of the rows when there are many;
-        # the most promising one is then run to convergence on all of them. This finds the
-        # same optimum as running each start fully, at a fraction of the work.
-        sd, sw = _sample(d, w) if len(starts) > 1 else (d, w)
+        # Every start gets a few iterations; the most promising is run to convergence. This
+        # finds the same optimum as running each start fully, at a fraction of the work.
         for start in starts:
             theta0 = np.array([math.log(start[p]) if c is None else 0.0 for p, c, _s in layout])
-            scout = self._minimize(theta0, sd, sw, scale, bounds,
-                                   SCOUT_ITERATIONS if len(starts) > 1 else self.max_iter)
+            iterations = SCOUT_ITERATIONS if len(starts) > 1 else self.max_iter
+            scout = _minimize(near, theta0, bounds, iterations, tolerance)
             scouts.append(scout)
             rows.append({**{f"start_{p}": start[p] for p in self.param_names},
                          "scout_log_likelihood": _ll(scout, scale),
                          "scout_iterations": int(scout.nit)})
-        finite = [i for i, sc in enumerate(scouts) if np.isfinite(_ll(sc, scale))]
-        best = None
-        if finite:
-            lead = max(finite, key=lambda i: _ll(scouts[i], scale))
-            result = scouts[lead]
-            if len(starts) > 1:
-                result = self._minimize(result.x, d, w, scale, bounds, self.max_iter)
-            best = (_ll(result, scale), result)
         starts_frame = pd.DataFrame(rows)
-        if best is None:
+        finite = [i for i, sc in enumerate(scouts) if np.isfinite(_ll(sc, scale))]
+        if not finite:
             raise ModelError(f"{self.title} could not be fitted: the likelihood was not finite "
                              f"from any of {len(starts)} starting points; "
                              f"{self._advice(d, w)}")
-        ll, result = best
+        result = scouts[max(finite, key=lambda i: _ll(scouts[i], scale))]
+        if len(starts) > 1:
+            result = _minimize(near, result.x, bounds, self.max_iter, tolerance)
+        hessian = None
+        if full.totals is not None or sampled:
+            result, hessian = _newton(full, result, bounds)
+        if hessian is None and (tolerance == "loose" or not result.success):
+            # No Newton finish (a Hessian that is not negative definite, as at a boundary):
+            # the quasi-Newton run goes on over every row to tight tolerances.
+            result = _minimize(full, result.x, bounds, self.max_iter, "tight")
+            if full.exact:
+                hessian = full(result.x, order=2)[2]
+        ll = _ll(result, scale)
         theta = result.x
-        messages = []
+        messages = self._data_warnings(d, w)
         if not result.success:
             messages.append(f"the optimiser stopped before converging ({result.message}); "
                             "try max_iter higher")
@@ -274,9 +483,11 @@ class ValueModel:
         self._layout_ = layout
         self.params_ = self._named(theta)
         self.log_likelihood_ = ll
-        self.n_customers_ = float(w.sum())
+        self.n_customers_ = scale
         self.n_rows_ = len(w)
-        cov = self._covariance(theta, d, w)
+        if hessian is None:
+            hessian = _difference_hessian(full, theta)
+        cov = _invert(hessian)
         self.covariance_ = cov
         self.standard_errors_ = self._standard_errors(theta, cov)
         if not np.all(np.isfinite(list(self.standard_errors_.values()))):
@@ -285,17 +496,8 @@ class ValueModel:
         self.diagnostics_ = FitDiagnostics(bool(result.success) and not at_bound,
                                            starts_frame, tuple(messages))
         for message in messages:
-            warnings.warn(f"{self.title}: {message}", ModelWarning, stacklevel=3)
+            warnings.warn(f"{self.title}: {message}", ModelWarning, stacklevel=4)
         return self
-
-    def _minimize(self, theta0, d, w, scale, bounds, max_iter):
-        result = optimize.minimize(self._objective, theta0, args=(d, w, scale), jac=True,
-                                   method="L-BFGS-B", bounds=bounds,
-                                   options={"maxiter": max_iter, "ftol": 1e-15, "gtol": 1e-9,
-                                            "maxcor": 20})
-        # A line search that cannot improve at a vanishing gradient is at the optimum.
-        result.success = bool(result.success or np.max(np.abs(result.jac)) < 1e-5)
-        return result
 
     def _named(self, theta: np.ndarray) -> dict[str, float]:
         named = {}
@@ -309,26 +511,6 @@ class ValueModel:
     def _coef_name(self, param: str, column: str) -> str:
         kind = next(k for k, (p, _s, _c) in self.covariates.links.items() if p == param)
         return f"{kind}:{column}"
-
-    def _covariance(self, theta: np.ndarray, d, w) -> np.ndarray:
-        """Inverse Hessian of -LL in optimiser coordinates, by differences of the gradient."""
-        k = len(theta)
-        hessian = np.empty((k, k))
-        for i in range(k):
-            h = 1e-5 * max(1.0, abs(theta[i]))
-            up, down = theta.copy(), theta.copy()
-            up[i] += h
-            down[i] -= h
-            hessian[i] = (self._objective(up, d, w, 1.0)[1]
-                          - self._objective(down, d, w, 1.0)[1]) / (2 * h)
-        hessian = (hessian + hessian.T) / 2
-        try:
-            cov = np.linalg.inv(hessian)
-        except np.linalg.LinAlgError:
-            return np.full((k, k), np.nan)
-        if np.any(np.diag(cov) <= 0):
-            return np.full((k, k), np.nan)
-        return cov
 
     def _standard_errors(self, theta: np.ndarray, cov: np.ndarray) -> dict[str, float]:
         se = {}

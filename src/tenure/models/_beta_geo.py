@@ -9,12 +9,13 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 from scipy import special
 
-from tenure.models._special import dbetaln, distinct_rows, rank_within, simulate_events
+from tenure.models._special import dbetaln, dot, rank_within, simulate_events
 from tenure.models._transactions import TransactionModel, history_from_events
 
-__all__ = ["BetaGeo", "bg_loglik"]
+__all__ = ["BetaGeo", "BetaGeoTotals", "bg_loglik"]
 
 
 def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = False,
@@ -174,6 +175,9 @@ class BetaGeo(TransactionModel):
         return bg_loglik(p["r"], p["alpha"], p["a"], p["b"], d["frequency"], d["recency"],
                          d["T"], grad=grad, modified=cls.modified, distinct_x=distinct(d))
 
+    def _totals(self, d, w):
+        return BetaGeoTotals(d["frequency"], d["recency"], d["T"], w, modified=self.modified)
+
     def _starting_points(self, mean_rate, mean_T):
         return [{"r": 1.0, "alpha": 1.0 / mean_rate, "a": 1.0, "b": 1.0},
                 {"r": 0.5, "alpha": 0.5 / mean_rate, "a": 0.5, "b": 3.0},
@@ -183,19 +187,8 @@ class BetaGeo(TransactionModel):
     def _p_alive(self, p, x, tx, T, t):
         return bg_p_alive(p, x, tx, T, t, modified=self.modified)
 
-    def _conditional_expectation(self, p, x, tx, T, t):
-        return self._expectations(p, x, tx, T, [t])[0]
-
-    def _expectations(self, p, x, tx, T, times):
-        alive = bg_p_alive(p, x, tx, T, 0.0, modified=self.modified)
-        if any(np.ndim(v) for v in p.values()):
-            return np.stack([bg_expected_if_alive(p, x, T, t, modified=self.modified) * alive
-                             for t in times])
-        # The hypergeometric factor depends on (x, T) alone: compute it once per pair.
-        codes, first = distinct_rows(x, T)
-        return np.stack([bg_expected_if_alive(p, x[first], T[first], t,
-                                              modified=self.modified)[codes] * alive
-                         for t in times])
+    def _expected_if_alive(self, p, x, T, t):
+        return bg_expected_if_alive(p, x, T, t, modified=self.modified)
 
     def _unconditional_expectation(self, p, t):
         return bg_unconditional_expectation(p, t, modified=self.modified)
@@ -226,3 +219,101 @@ def draw_bg(rng, p, T, holdout, *, modified: bool):
     owner, times = simulate_events(rng, lam, T + holdout)
     keep = rank_within(owner) < survive[owner]
     return history_from_events(n, owner[keep], times[keep], T, holdout)
+
+
+class BetaGeoTotals:
+    """The weighted BG/NBD (or MBG/NBD) log-likelihood of fixed rows, with its gradient and
+    Hessian in (r, alpha, a, b): the sum of ``bg_loglik`` over the rows, arranged so that
+    each evaluation does little work per row.
+
+    Per row, log L = A(x) + u3 + log(1 + exp(d)), with A the terms in x alone (computed
+    once per distinct x), u3 = -(r+x) log(alpha+T) (summed over the distinct T), and
+    d = log a - log(b+x-1) - (r+x) log((alpha+t_x)/(alpha+T)), the log-odds of the second
+    term, the only part computed row by row. Rows without the second term (x = 0 under
+    BG/NBD) have only A and u3.
+    """
+
+    has_hessian = True
+
+    def __init__(self, x, tx, T, w, *, modified: bool = False):
+        self.k = 1.0 if modified else 0.0
+        self.w_total = float(w.sum())
+        x_codes, self.xu = pd.factorize(x)
+        self.w_x = np.bincount(x_codes, weights=w, minlength=len(self.xu))
+        # The second term's denominator b + x - 1 is 1 where the term is absent (x = 0).
+        self.x_shift = np.where(self.xu > 0, self.xu - 1 + self.k, 1.0) if not modified \
+            else self.xu
+        # u3 over the distinct T: weights and weighted x per T.
+        T_codes, self.Tu = pd.factorize(T)
+        self.w_T = np.bincount(T_codes, weights=w, minlength=len(self.Tu))
+        self.wx_T = np.bincount(T_codes, weights=w * x, minlength=len(self.Tu))
+        rows = np.ones(len(x), bool) if modified else x > 0
+        tx_codes, self.txu = pd.factorize(tx[rows])
+        # Narrow codes make the lookups of each evaluation cheaper.
+        self.tx_codes = tx_codes.astype(np.int32)
+        self.T_codes, self.x_codes = T_codes[rows].astype(np.int32), x_codes[rows].astype(np.int32)
+        self.x, self.w = x[rows], w[rows]
+
+    def __call__(self, params, order):
+        r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
+        k, xu, w_x, w = self.k, self.xu, self.w_x, self.w
+        take = np.take
+        # Terms in x alone, per distinct x, and u3 per distinct T.
+        ll = (w_x @ (special.gammaln(r + xu) + special.betaln(a, b + xu + k))
+              + self.w_total * (r * np.log(alpha) - special.gammaln(r) - special.betaln(a, b)))
+        log_T = np.log(alpha + self.Tu)
+        ll -= dot(log_T, r * self.w_T + self.wx_T)
+        # The second term, row by row: log(1 + exp(d)) = max(d, 0) + log(1 + exp(-|d|)).
+        denom = b + self.x_shift
+        delta_log = take(np.log(alpha + self.txu), self.tx_codes) - take(log_T, self.T_codes)
+        rx = r + self.x
+        d = take(np.log(a) - np.log(denom), self.x_codes) - rx * delta_log
+        softplus = np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))
+        ll += dot(w, softplus)
+        if order < 1:
+            return ll, None, None
+        s = np.exp(d - softplus)  # 1 / (1 + exp(-d))
+        ws = w * s
+        inv_T, inv_tx = 1.0 / (alpha + self.Tu), 1.0 / (alpha + self.txu)
+        delta_inv = take(inv_tx, self.tx_codes) - take(inv_T, self.T_codes)
+        rx_inv = rx * delta_inv
+        inv_denom = take(1.0 / denom, self.x_codes)
+        ws_total = ws.sum()
+        psi_ab = special.digamma(a + b)
+        psi_abx = special.digamma(a + b + xu + k)
+        grad = np.array([
+            w_x @ special.digamma(r + xu) + self.w_total * (np.log(alpha) - special.digamma(r))
+            - dot(log_T, self.w_T) - dot(ws, delta_log),
+            self.w_total * r / alpha - dot(inv_T, r * self.w_T + self.wx_T) - dot(ws, rx_inv),
+            w_x @ (psi_ab - psi_abx) + ws_total / a,
+            w_x @ (special.digamma(b + xu + k) - psi_abx)
+            + self.w_total * (psi_ab - special.digamma(b)) - dot(ws, inv_denom),
+        ])
+        if order < 2:
+            return ll, grad, None
+        # Second derivatives: of A and u3 (per x and per T), then of log(1 + exp(d)):
+        # s d'' + s (1 - s) d' d'^T, with d' = (-delta_log, -(r+x) delta_inv, 1/a, -1/denom).
+        v = ws * (1.0 - s)
+        v_log = v * delta_log
+        v_inv = v * rx_inv
+        delta_inv2 = take(inv_tx**2, self.tx_codes) - take(inv_T**2, self.T_codes)
+        tri_ab, tri_abx = special.polygamma(1, a + b), special.polygamma(1, a + b + xu + k)
+        h = np.empty((4, 4))
+        h[0, 0] = (w_x @ special.polygamma(1, r + xu)
+                   - self.w_total * special.polygamma(1, r) + dot(v_log, delta_log))
+        h[0, 1] = (self.w_total / alpha - dot(inv_T, self.w_T) - dot(ws, delta_inv)
+                   + dot(v_log, rx_inv))
+        h[1, 1] = (-self.w_total * r / alpha**2 + dot(inv_T**2, r * self.w_T + self.wx_T)
+                   + dot(ws, rx * delta_inv2) + dot(v_inv, rx_inv))
+        h[0, 2] = -v_log.sum() / a
+        h[0, 3] = dot(v_log, inv_denom)
+        h[1, 2] = -v_inv.sum() / a
+        h[1, 3] = dot(v_inv, inv_denom)
+        h[2, 2] = w_x @ (tri_ab - tri_abx) + (v.sum() - ws_total) / a**2
+        h[2, 3] = w_x @ (tri_ab - tri_abx) - dot(v, inv_denom) / a
+        h[3, 3] = (w_x @ (special.polygamma(1, b + xu + k) - tri_abx)
+                   + self.w_total * (tri_ab - special.polygamma(1, b))
+                   + dot((ws + v) * inv_denom, inv_denom))
+        lower = np.tril_indices(4, -1)
+        h[lower] = h.T[lower]
+        return ll, grad, h

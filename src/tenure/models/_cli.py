@@ -67,14 +67,13 @@ def score(
         result = score_workspace(ws, as_of=as_of, horizon=horizon, model=model,
                                  margin=margin, discount_rate=discount_rate, refit=refit,
                                  progress=step)
-    w = result.frame["weights"]
     totals = pd.DataFrame([{
         "customers": result.customers,
         "distinct histories": len(result.frame),
-        "expected alive": float((result.frame["p_alive"] * w).sum()),
-        "expected purchases": float((result.frame["expected_purchases"] * w).sum()),
-        "expected spend": float((result.frame["expected_spend"] * w).sum()),
-        "clv": float((result.frame["clv"] * w).sum()),
+        "expected alive": result.expected_alive,
+        "expected purchases": result.expected_purchases,
+        "expected spend": result.expected_spend,
+        "clv": result.clv,
     }])
     _show_table(totals, f"Scores as of {result.as_of}, next {result.horizon_days} days")
     out.print(f"Wrote {result.customers:,} rows to `scores` with {result.model_version} and "

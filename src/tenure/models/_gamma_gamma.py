@@ -12,14 +12,16 @@ import warnings
 from collections.abc import Mapping
 from typing import Any, ClassVar
 
+import ibis
 import numpy as np
 import pandas as pd
 from scipy import special
 
 from tenure.errors import InputError, ModelError
 from tenure.models._base import ModelWarning, ValueModel
+from tenure.models._special import dot
 
-__all__ = ["GammaGamma", "gg_loglik"]
+__all__ = ["GammaGamma", "GammaGammaTotals", "gg_loglik"]
 
 
 def gg_loglik(p, q, gamma, x, m, *, grad: bool = False, distinct_x=None):
@@ -88,6 +90,9 @@ class GammaGamma(ValueModel):
             d["_distinct_x"] = np.unique(d["frequency"], return_inverse=True)
         return gg_loglik(p["p"], p["q"], p["gamma"], d["frequency"], d["monetary_value"],
                          grad=grad, distinct_x=d["_distinct_x"])
+
+    def _totals(self, d, w):
+        return GammaGammaTotals(d["frequency"], d["monetary_value"], w)
 
     def _validate(self, d):
         x = d["frequency"]
@@ -166,16 +171,18 @@ class GammaGamma(ValueModel):
         period. ``horizon=360, steps=12, discount_rate=0.01`` is 12 months of 30 days at 1%
         a month.
         """
-        if horizon <= 0 or steps < 1:
-            raise ModelError(f"horizon={horizon} must be positive and steps={steps} at least 1")
-        if discount_rate <= -1:
-            raise ModelError(f"discount_rate={discount_rate} must be above -1")
         spend = self.expected_spend(data)
-        times = [horizon * k / steps for k in range(1, steps + 1)]
-        cumulative = model.expected_purchases_at(data, times)
-        per_period = np.diff(cumulative, axis=0, prepend=0.0)
-        discount = (1.0 + discount_rate) ** -np.arange(1, steps + 1)
-        return margin * spend * (discount @ per_period)
+        return margin * spend * model.discounted_purchases(
+            data, horizon=horizon, steps=steps, discount_rate=discount_rate)
+
+    def expected_spend_expression(self, frequency: ibis.Value,
+                                  monetary_value: ibis.Value) -> ibis.Value:
+        """``expected_spend`` as an engine expression of the two columns (Ibis), so that
+        it is computed where the customers are."""
+        self._check_fitted()
+        p, q, gamma = self.params_["p"], self.params_["q"], self.params_["gamma"]
+        m = ibis.ifelse(frequency > 0, monetary_value, 0.0)
+        return p * (gamma + m * frequency) / (p * frequency + q - 1)
 
     def predict(self, data: Any) -> pd.DataFrame:
         """Expected spend per purchase, per row."""
@@ -194,3 +201,57 @@ class GammaGamma(ValueModel):
         # The mean of x Gamma(p, nu) purchases is Gamma(p x, nu x).
         m = rng.gamma(p["p"] * x, 1.0 / (nu * x))
         return pd.DataFrame({"frequency": x, "monetary_value": m})
+
+
+class GammaGammaTotals:
+    """The weighted Gamma-Gamma log-likelihood of fixed rows (repeat buyers), with its
+    gradient and Hessian in (p, q, gamma): the sum of ``gg_loglik`` over the rows.
+
+    The terms in x alone are computed once per distinct x and those in log m are summed
+    once per fit, so an evaluation takes one logarithm per row, of gamma + m x.
+    """
+
+    has_hessian = True
+
+    def __init__(self, x, m, w):
+        self.w_total = float(w.sum())
+        x_codes, self.xu = pd.factorize(x)
+        self.w_x = np.bincount(x_codes, weights=w, minlength=len(self.xu))
+        log_m = np.log(m)
+        self.wx = w * x
+        self.w = w
+        self.mx = m * x
+        self.sum_log_m = dot(w, log_m)
+        self.sum_x_log_m = dot(self.wx, log_m)
+
+    def __call__(self, params, order):
+        p, q, gamma = params["p"], params["q"], params["gamma"]
+        xu, w_x, total = self.xu, self.w_x, self.w_total
+        px = p * xu
+        log_g = np.log(gamma + self.mx)
+        wx_log, w_log = dot(self.wx, log_g), dot(self.w, log_g)
+        ll = (w_x @ (special.gammaln(px + q) - special.gammaln(px) + px * np.log(xu))
+              + total * (q * np.log(gamma) - special.gammaln(q))
+              + p * self.sum_x_log_m - self.sum_log_m - p * wx_log - q * w_log)
+        if order < 1:
+            return ll, None, None
+        inv_g = 1.0 / (gamma + self.mx)
+        wx_inv, w_inv = dot(self.wx, inv_g), dot(self.w, inv_g)
+        psi = special.digamma(px + q)
+        grad = np.array([
+            w_x @ (xu * (psi - special.digamma(px) + np.log(xu))) + self.sum_x_log_m - wx_log,
+            w_x @ psi + total * (np.log(gamma) - special.digamma(q)) - w_log,
+            total * q / gamma - p * wx_inv - q * w_inv,
+        ])
+        if order < 2:
+            return ll, grad, None
+        tri = special.polygamma(1, px + q)
+        inv_g2 = inv_g * inv_g
+        h = np.empty((3, 3))
+        h[0, 0] = w_x @ (xu**2 * (tri - special.polygamma(1, px)))
+        h[0, 1] = h[1, 0] = w_x @ (xu * tri)
+        h[1, 1] = w_x @ tri - total * special.polygamma(1, q)
+        h[0, 2] = h[2, 0] = -wx_inv
+        h[1, 2] = h[2, 1] = total / gamma - w_inv
+        h[2, 2] = -total * q / gamma**2 + p * dot(self.wx, inv_g2) + q * dot(self.w, inv_g2)
+        return ll, grad, h

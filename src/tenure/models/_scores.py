@@ -26,7 +26,8 @@ from tenure.models._evaluation import holdout_error
 from tenure.models._store import load_model, save_model
 from tenure.models._summary import UNITS, discrete_summary, rfm_expression, to_date
 
-__all__ = ["FitReport", "ScoreResult", "fit_workspace", "model_table", "parse_horizon", "score"]
+__all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "model_table",
+           "parse_horizon", "score"]
 
 TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
 STATS = ["frequency", "recency", "T", "monetary_value"]
@@ -128,18 +129,68 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal)
 
 
+PREDICTIONS = "_tenure_predictions"
+
+
+def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon: float,
+                    clv_horizon: float | None = None, steps: int = 12,
+                    discount_rate: float = 0.0, margin: float = 1.0,
+                    histories: pd.DataFrame | None = None) -> tuple[ibis.Table, pd.DataFrame]:
+    """Each customer's P(alive), expected purchases in ``horizon``, spend per purchase and
+    CLV, as an engine query over ``summary`` (a materialised table with customer_id,
+    frequency, recency, T and monetary_value).
+
+    The purchase model predicts once per distinct history (frequency, recency, T); those
+    rows go to the engine as the table ``_tenure_predictions`` (dropped by the caller when
+    done) and are joined back to the customers there, where the spend per purchase and the
+    CLV are columns of the query. CLV is as in :meth:`GammaGamma.clv`, over ``clv_horizon``
+    (default ``horizon``) cut into ``steps`` periods, period k discounted by
+    (1 + discount_rate)^k. ``histories`` are the distinct histories with their ``weights``
+    when already at hand (the rows the purchase model was fitted on). Returns the query and
+    the distinct histories with their predictions and how many customers share each.
+    """
+    keys = ["frequency", "recency", "T"]
+    if histories is None:
+        histories = summary.group_by(keys).aggregate(weights=summary.count()).to_pandas()
+    outlook = purchases.purchase_outlook(histories, horizon=horizon, clv_horizon=clv_horizon,
+                                         steps=steps, discount_rate=discount_rate)
+    predictions = pa.table({
+        **{k: pa.array(histories[k].to_numpy()) for k in keys},
+        "p_alive": outlook.p_alive,
+        "expected_purchases": outlook.expected_purchases,
+        "discounted_purchases": outlook.discounted_purchases,
+    })
+    table = summary.get_backend().create_table(PREDICTIONS, predictions, temp=True,
+                                               overwrite=True)
+    j = summary.join(table, keys)
+    j = j.mutate(spend_per_purchase=spend.expected_spend_expression(j.frequency,
+                                                                    j.monetary_value))
+    query = j.select("customer_id", "p_alive", "expected_purchases", "spend_per_purchase",
+                     clv=margin * j.spend_per_purchase * j.discounted_purchases)
+    frame = histories[[*keys, "weights"]].assign(
+        p_alive=outlook.p_alive, expected_purchases=outlook.expected_purchases,
+        discounted_purchases=outlook.discounted_purchases)
+    return query, frame
+
+
 @dataclass(frozen=True)
 class ScoreResult:
-    """What ``score`` wrote: the as-of date, the models used and a per-customer preview.
+    """What ``score`` wrote: the as-of date, the models used, totals over the customers
+    and a preview.
 
-    ``frame`` holds the distinct statistics with their predictions and how many customers
-    share each (the scores table itself is in the workspace)."""
+    ``frame`` holds the distinct (frequency, recency, T) with the purchase model's
+    predictions and how many customers share each; the totals are sums over every customer
+    (the scores table itself is in the workspace)."""
 
     as_of: dt.date
     horizon_days: int
     customers: int
     model_version: str
     spend_model_version: str
+    expected_alive: float
+    expected_purchases: float
+    expected_spend: float
+    clv: float
     frame: pd.DataFrame
 
 
@@ -171,19 +222,32 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
     # same parallel query, and the scores are joined back on those values.
     con.execute("CREATE OR REPLACE TEMP TABLE _tenure_summary AS "
                 + ibis.to_sql(expr, dialect="duckdb"))
-    stats = con.execute('SELECT frequency, recency, "T", monetary_value, count(*) AS weights '
-                        "FROM _tenure_summary GROUP BY ALL").df()
-    if not len(stats):
+    try:
+        return _score_summary(ws, ws.ibis.table("_tenure_summary"), cls, GammaGamma, day=day,
+                              days=days, discount_rate=discount_rate, margin=margin,
+                              refit=refit, step=step)
+    finally:
+        con.execute(f"DROP TABLE IF EXISTS {PREDICTIONS}")
+        con.execute("DROP TABLE IF EXISTS _tenure_summary")
+
+
+def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, days: int,
+                   discount_rate: float, margin: float, refit: bool, step) -> ScoreResult:
+    con = ws.connection
+    counts = con.execute('SELECT frequency, recency, "T", count(*) AS weights '
+                         "FROM _tenure_summary GROUP BY ALL").df()
+    if not len(counts):
         raise ModelError(f"no customer bought before {day}; choose a later --as-of")
-    counts = stats.groupby(["frequency", "recency", "T"], as_index=False)["weights"].sum()
+    # Mean spends are nearly all distinct: one row per repeat buyer.
+    buyers = con.execute("SELECT frequency, monetary_value, 1.0 AS weights "
+                         "FROM _tenure_summary WHERE frequency > 0").df()
 
     models = {}
-    for kind, model_cls, data in (("purchases", cls, counts), ("spend", GammaGamma, stats)):
+    for kind, model_cls, data in (("purchases", cls, counts), ("spend", spend_cls, buyers)):
         saved = None
         if not refit:
             try:
-                saved = load_model(ws.connection, model=model_cls.name, unit="D",
-                                   window_end=day)
+                saved = load_model(con, model=model_cls.name, unit="D", window_end=day)
             except ModelError:
                 saved = None
         if saved is not None:
@@ -195,45 +259,38 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
             fitted = model_cls().fit(data)
         metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
                    "bic": fitted.bic_, "customers": fitted.n_customers_}
-        with ws.transaction() as con:
-            version = save_model(con, fitted, unit="D", window_end=day, metrics=metrics)
+        with ws.transaction() as tx:
+            version = save_model(tx, fitted, unit="D", window_end=day, metrics=metrics)
         models[kind] = (fitted, version)
 
     step("scoring")
     purchases, version = models["purchases"]
     spend_model, spend_version = models["spend"]
-    p_alive = purchases.p_alive(stats)
-    expected = purchases.expected_purchases(stats, days)
-    spend = spend_model.expected_spend(stats)
     steps = max(1, round(days / 30))
     rate = (1 + discount_rate) ** (days / steps / 30) - 1
-    clv = spend_model.clv(purchases, stats, horizon=days, discount_rate=rate, margin=margin,
-                          steps=steps)
-    preds = stats.assign(p_alive=p_alive, expected_purchases=expected,
-                         expected_spend=expected * spend, clv=clv)
-    if not np.all(np.isfinite(preds[["p_alive", "expected_purchases", "clv"]].to_numpy())):
+    query, distinct = customer_scores(summary, purchases, spend_model, horizon=days,
+                                      steps=steps, discount_rate=rate, margin=margin,
+                                      histories=counts)
+    if not np.all(np.isfinite(distinct[["p_alive", "expected_purchases",
+                                        "discounted_purchases"]].to_numpy())):
         raise ModelError("some scores are not finite; the fitted model may sit on a "
                          "boundary: run `tenure fit` to see its diagnostics")
 
     step("writing scores")
-    con.register("_tenure_score_stats", pa.Table.from_pandas(preds, preserve_index=False))
-    try:
-        with ws.transaction() as tx:
-            tx.execute(_SCORES)
-            tx.execute("DELETE FROM scores WHERE as_of = $as_of", {"as_of": day})
-            tx.execute(
-                "INSERT INTO scores SELECT s.customer_id, $as_of, p.p_alive, "
-                "p.expected_purchases, p.expected_spend, p.clv, $model, $version, $days "
-                "FROM _tenure_summary s JOIN _tenure_score_stats p "
-                'ON s.frequency = p.frequency AND s.recency = p.recency AND s."T" = p."T" '
-                "AND s.monetary_value = p.monetary_value",
-                {"as_of": day, "model": purchases.name, "version": version, "days": days})
-            written = tx.execute("SELECT count(*) FROM scores WHERE as_of = $as_of",
-                                 {"as_of": day}).fetchall()[0][0]
-    finally:
-        con.unregister("_tenure_score_stats")
-        con.execute("DROP TABLE IF EXISTS _tenure_summary")
-    return ScoreResult(day, days, int(written), version, spend_version, preds)
+    scores = ibis.to_sql(query, dialect="duckdb")
+    with ws.transaction() as tx:
+        tx.execute(_SCORES)
+        tx.execute("DELETE FROM scores WHERE as_of = $as_of", {"as_of": day})
+        tx.execute(
+            "INSERT INTO scores SELECT customer_id, $as_of, p_alive, expected_purchases, "
+            "expected_purchases * spend_per_purchase, clv, $model, $version, $days "
+            f"FROM ({scores})",
+            {"as_of": day, "model": purchases.name, "version": version, "days": days})
+        totals = tx.execute(
+            "SELECT count(*), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
+            "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
+    return ScoreResult(day, days, int(totals[0]), version, spend_version,
+                       *(float(v) for v in totals[1:]), distinct)
 
 
 def model_table(ws, *, unit: str = "W", calibration_end: Any = None,

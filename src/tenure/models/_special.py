@@ -5,10 +5,7 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["distinct_rows", "gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
-
-MAX_TERMS = 5000
-
+__all__ = ["distinct_rows", "dot", "gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
 
 def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = False):
     """log 2F1(1, b; c; z) for 0 <= z < 1 and c > b > 0, with d/db, d/dc and d/dz.
@@ -20,50 +17,20 @@ def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = Fa
     b, c, z = np.broadcast_arrays(np.asarray(b, float), np.asarray(c, float),
                                   np.asarray(z, float))
     shape = b.shape
-    b, c, z = b.ravel(), c.ravel(), z.ravel()
-    total = np.ones_like(z)
-    d_b = np.zeros_like(z)
-    d_c = np.zeros_like(z)
-    d_z = np.zeros_like(z)
-    # Work on the rows still summing, packed together, and write each back when it is done.
-    rows = np.flatnonzero(z > 0)
-    bb, cc, zz = b[rows], c[rows], z[rows]
-    term = np.ones_like(zz)
-    acc = np.ones_like(zz)
-    acc_b, acc_c, acc_z = np.zeros_like(zz), np.zeros_like(zz), np.zeros_like(zz)
-    sum_b, sum_c = np.zeros_like(zz), np.zeros_like(zz)
-    n = 0
-    while rows.size and n < MAX_TERMS:
-        bn, cn = bb + n, cc + n
-        term = term * (bn / cn) * zz
-        acc += term
-        if grad:
-            sum_b += 1.0 / bn
-            sum_c += 1.0 / cn
-            acc_b += term * sum_b
-            acc_c -= term * sum_c
-            acc_z += term * ((n + 1) / zz)
-        n += 1
-        if n % 4 == 0 or n >= MAX_TERMS:
-            # The remaining tail is below term * z / (1 - z); a row is done when that is
-            # negligible beside its sum.
-            done = term * zz / (1.0 - zz) <= 1e-17 * acc
-            if n >= MAX_TERMS:
-                done[:] = True
-            if done.any():
-                finished = rows[done]
-                total[finished] = acc[done]
-                d_b[finished], d_c[finished], d_z[finished] = acc_b[done], acc_c[done], acc_z[done]
-                keep = ~done
-                rows, bb, cc, zz, term, acc = (rows[keep], bb[keep], cc[keep], zz[keep],
-                                               term[keep], acc[keep])
-                acc_b, acc_c, acc_z = acc_b[keep], acc_c[keep], acc_z[keep]
-                sum_b, sum_c = sum_b[keep], sum_c[keep]
-    log_total = np.log(total).reshape(shape)
+    from tenure.models._compiled import hyp2f1_unit_series
+
+    out = hyp2f1_unit_series(np.ascontiguousarray(b.ravel()), np.ascontiguousarray(c.ravel()),
+                              np.ascontiguousarray(z.ravel()), grad)
     if not grad:
-        return log_total
-    return (log_total, (d_b / total).reshape(shape), (d_c / total).reshape(shape),
-            (d_z / total).reshape(shape))
+        return out[0].reshape(shape)
+    return tuple(v.reshape(shape) for v in out)
+
+
+def dot(u: np.ndarray, v: np.ndarray) -> float:
+    """Sum of u * v over long vectors in one pass, on the calling thread: a BLAS dot
+    product may start threads of its own, which on a busy machine cost more than they
+    save."""
+    return float(np.einsum("i,i->", u, v))
 
 
 def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -71,8 +38,10 @@ def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     per group: ``f(col[first])[codes]`` equals ``f(col)`` for a row-wise ``f``."""
     import pandas as pd
 
-    frame = pd.DataFrame({str(i): c for i, c in enumerate(columns)})
-    codes = frame.groupby(list(frame.columns), sort=False).ngroup().to_numpy()
+    codes = np.zeros(len(columns[0]), dtype=np.int64)
+    for column in columns:
+        column_codes, uniques = pd.factorize(column)
+        codes, _groups = pd.factorize(codes * len(uniques) + column_codes)
     first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     return codes, first

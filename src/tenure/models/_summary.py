@@ -96,60 +96,77 @@ def rfm_expression(
     cut = to_date(last_day, "last_day") if last_day is not None else end
     window_end = cal or end
 
-    t = _orders_table(orders)
-    t = t.select(customer_id=t.customer_id.cast("string"), day=t.ordered_at.date(),
-                 amount=t.amount.cast("float64"))
-    t = t.filter(t.day <= ibis.literal(cut), t.amount.notnull(), t.customer_id.notnull())
+    source = _orders_table(orders)
+
+    def read(table: ibis.Table) -> ibis.Table:
+        # The customer id keeps its own type until the end: hashing integers is cheaper
+        # than hashing their text, and the cast is then done once per customer.
+        table = table.select(customer_id=table.customer_id, day=table.ordered_at.date(),
+                             amount=table.amount.cast("float64"))
+        return table.filter(table.day <= ibis.literal(cut), table.amount.notnull(),
+                            table.customer_id.notnull())
+
+    t = read(source)
 
     # One row per customer and day; a day with any order that is not a refund is a purchase.
     cal_lit = ibis.literal(window_end)
-    per_day = t.group_by(["customer_id", "day"]).aggregate(
-        buys=(t.amount >= 0).any(),
-        spend=t.amount.sum(),
-        spend_known=t.amount.sum(where=t.day <= cal_lit),
-    )
-    # Refund-only days join the purchase day before them: number purchase days in order and
-    # let every day carry the number of the latest purchase day on or before it.
-    per_day = per_day.mutate(
-        purchase_no=per_day.buys.cast("int64").cumsum(group_by="customer_id",
-                                                      order_by="day"))
-    per_day = per_day.filter(per_day.purchase_no > 0)
-    purchases = per_day.group_by(["customer_id", "purchase_no"]).aggregate(
-        day=per_day.day.min(),
-        spend=per_day.spend.sum(),
-        spend_known=per_day.spend_known.sum(),
-    )
-
-    in_cal = purchases.day <= cal_lit
-    first = purchases.day.min(where=in_cal)
-    last = purchases.day.max(where=in_cal)
-    n_cal = in_cal.cast("int64").sum()
-    # The first purchase day always has number 1 and lies in the calibration window.
-    repeat_spend = purchases.spend_known.sum(where=in_cal & (purchases.purchase_no > 1))
+    days_ = t.group_by(["customer_id", "day"]).aggregate(buys=(t.amount >= 0).any(),
+                                                          spend=t.amount.sum())
+    buys, in_cal = days_.buys, days_.day <= cal_lit
+    # One pass over the purchase days of each customer. The repeat spend is the spend of
+    # the calibration purchase days less that of the first one; refund-only days (rare)
+    # are netted in below.
     aggregates: dict[str, Any] = {
-        "first_day": first, "last_day": last, "n_cal": n_cal,
-        "repeat_spend": repeat_spend.fill_null(0.0),
+        "first_day": days_.day.min(where=buys),
+        "last_day": days_.day.max(where=buys & in_cal),
+        "n_cal": days_.count(where=buys & in_cal),
+        "cal_spend": days_.spend.sum(where=buys & in_cal),
+        "first_spend": days_.spend.argmin(days_.day, where=buys),
     }
     if cal is not None:
-        aggregates["n_holdout"] = (~in_cal).cast("int64").sum()
-        aggregates["holdout_spend"] = purchases.spend.sum(where=~in_cal).fill_null(0.0)
-    per_customer = purchases.group_by("customer_id").aggregate(**aggregates)
-    per_customer = per_customer.filter(per_customer.first_day.notnull())
+        aggregates["n_holdout"] = days_.count(where=buys & ~in_cal)
+        aggregates["holdout_spend"] = days_.spend.sum(where=buys & ~in_cal)
+    pc = days_.group_by("customer_id").aggregate(**aggregates)
+    pc = pc.filter(pc.first_day <= cal_lit)
 
-    pc = per_customer
+    # A refund-only day belongs to the latest purchase day on or before it: to a repeat
+    # purchase once the second purchase day has passed, to a holdout purchase once the
+    # first purchase day after the calibration end has. Only the customers with a refund
+    # take part, their days summed again from their orders (few, as a rule) rather than
+    # shared with the pass above, which would make the engine store every customer-day.
+    theirs = read(source.semi_join(source.filter(source.amount < 0), "customer_id"))
+    their_days = theirs.group_by(["customer_id", "day"]).aggregate(
+        buys=(theirs.amount >= 0).any(), spend=theirs.amount.sum())
+    refunds = their_days.filter(~their_days.buys)
+    bought = their_days.filter(their_days.buys)
+    marks = bought.group_by("customer_id").aggregate(
+        first_day=bought.day.min(), first_holdout=bought.day.min(where=bought.day > cal_lit))
+    second = bought.join(marks, "customer_id")
+    marks = second.group_by("customer_id").aggregate(
+        second_day=second.day.min(where=second.day > second.first_day),
+        first_holdout=second.first_holdout.max())
+    r = refunds.join(marks, "customer_id")
+    adjust = {"repeat_refunds": r.spend.sum(where=(r.day > r.second_day) & (r.day <= cal_lit))}
+    if cal is not None:
+        adjust["holdout_refunds"] = r.spend.sum(where=r.day > r.first_holdout)
+    adjustments = r.group_by("customer_id").aggregate(**adjust)
+    pc = pc.left_join(adjustments, "customer_id")
+
     frequency = pc.n_cal - 1
+    repeat_spend = pc.cal_spend - pc.first_spend + pc.repeat_refunds.fill_null(0.0)
     columns: dict[str, Any] = {
-        "customer_id": pc.customer_id,
+        "customer_id": pc.customer_id.cast("string"),
         "frequency": frequency,
         "recency": pc.last_day.delta(pc.first_day, unit="day").cast("float64") / days,
-        "T": ibis.literal(window_end).delta(pc.first_day, unit="day").cast("float64") / days,
+        "T": cal_lit.delta(pc.first_day, unit="day").cast("float64") / days,
         "monetary_value": ibis.ifelse(frequency > 0,
-                                      pc.repeat_spend / frequency.cast("float64"), 0.0),
+                                      repeat_spend / frequency.cast("float64"), 0.0),
     }
     if cal is not None:
+        holdout_spend = pc.holdout_spend.fill_null(0.0) + pc.holdout_refunds.fill_null(0.0)
         columns["frequency_holdout"] = pc.n_holdout
         columns["monetary_value_holdout"] = ibis.ifelse(
-            pc.n_holdout > 0, pc.holdout_spend / pc.n_holdout.cast("float64"), 0.0)
+            pc.n_holdout > 0, holdout_spend / pc.n_holdout.cast("float64"), 0.0)
         columns["duration_holdout"] = ibis.literal((end - cal).days / days)
     return pc.select(**columns)
 

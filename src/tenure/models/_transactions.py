@@ -7,6 +7,7 @@ same questions; each model file supplies the formulas.
 from __future__ import annotations
 
 from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 import numpy as np
@@ -14,8 +15,19 @@ import pandas as pd
 
 from tenure.errors import InputError, ModelError
 from tenure.models._base import ValueModel
+from tenure.models._special import distinct_rows
 
-__all__ = ["TransactionModel"]
+__all__ = ["PurchaseOutlook", "TransactionModel"]
+
+
+@dataclass(frozen=True)
+class PurchaseOutlook:
+    """Per customer: P(alive), expected purchases in a horizon and discounted expected
+    purchases over the CLV horizon (arrays in the order of the data)."""
+
+    p_alive: np.ndarray
+    expected_purchases: np.ndarray
+    discounted_purchases: np.ndarray
 
 
 class TransactionModel(ValueModel):
@@ -48,13 +60,21 @@ class TransactionModel(ValueModel):
                                  column=column)
 
     def _advice(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
+        return self._few_repeat_buyers(d, w) or (
+            "try a coarser unit (unit='W'), a longer calibration window, or another model")
+
+    def _data_warnings(self, d: Mapping[str, np.ndarray], w: np.ndarray) -> list[str]:
+        few = self._few_repeat_buyers(d, w)
+        return [f"the estimates say little: {few}"] if few else []
+
+    @staticmethod
+    def _few_repeat_buyers(d: Mapping[str, np.ndarray], w: np.ndarray) -> str:
         repeat = float(np.sum(w * (d["frequency"] > 0)))
         total = float(w.sum())
         if repeat < 30 or repeat < 0.02 * total:
             return (f"only {repeat:,.0f} of {total:,.0f} customers bought again, too few to "
                     "tell buying from dropping out; use a longer window or more customers")
-        return ("try a coarser unit (unit='W'), a longer calibration window, or another "
-                "model")
+        return ""
 
     def _starts(self, d, w) -> list[dict[str, float]]:
         x, T = d["frequency"], d["T"]
@@ -91,8 +111,51 @@ class TransactionModel(ValueModel):
             _check_horizon(t)
         return self._expectations(p, x, tx, T, [float(t) for t in times])
 
+    def discounted_purchases(self, data: Any, *, horizon: float, steps: int = 12,
+                             discount_rate: float = 0.0) -> np.ndarray:
+        """Expected purchases of each customer in the next ``horizon`` units, cut into
+        ``steps`` equal periods and those of period k discounted by (1 + discount_rate)^k:
+        what the customer lifetime value multiplies by the spend per purchase."""
+        return self.purchase_outlook(data, horizon=horizon, clv_horizon=horizon, steps=steps,
+                                     discount_rate=discount_rate).discounted_purchases
+
+    def purchase_outlook(self, data: Any, *, horizon: float, clv_horizon: float | None = None,
+                         steps: int = 12, discount_rate: float = 0.0) -> PurchaseOutlook:
+        """P(alive), expected purchases in ``horizon`` and discounted purchases over
+        ``clv_horizon`` (see ``discounted_purchases``) in one pass over ``data``: what a
+        score needs from the purchase model."""
+        clv_horizon = horizon if clv_horizon is None else clv_horizon
+        _check_horizon(horizon)
+        if clv_horizon <= 0 or steps < 1:
+            raise ModelError(f"horizon={clv_horizon} must be positive and steps={steps} at "
+                             "least 1")
+        if discount_rate <= -1:
+            raise ModelError(f"discount_rate={discount_rate} must be above -1")
+        p, x, tx, T = self._hist(data)
+        discount = (1.0 + discount_rate) ** -np.arange(1, steps + 1)
+        times = [clv_horizon * k / steps for k in range(1, steps + 1)]
+        alive = self._p_alive(p, x, tx, T, 0.0)
+        if any(np.ndim(v) for v in p.values()):
+            cumulative = np.stack([self._expected_if_alive(p, x, T, t)
+                                   for t in [*times, horizon]])
+            codes = slice(None)
+        else:
+            # Given alive, the expectations depend on (x, T) alone: once per distinct pair.
+            codes, first = distinct_rows(x, T)
+            cumulative = np.stack([self._expected_if_alive(p, x[first], T[first], t)
+                                   for t in [*times, horizon]])
+        per_period = np.diff(cumulative[:-1], axis=0, prepend=0.0)
+        discounted = (discount[:, None] * per_period).sum(axis=0)
+        return PurchaseOutlook(alive, alive * cumulative[-1][codes], alive * discounted[codes])
+
     def _expectations(self, p, x, tx, T, times):
-        return np.stack([self._conditional_expectation(p, x, tx, T, t) for t in times])
+        alive = self._p_alive(p, x, tx, T, 0.0)
+        if any(np.ndim(v) for v in p.values()):
+            return np.stack([self._expected_if_alive(p, x, T, t) * alive for t in times])
+        # Given alive, the expectation depends on (x, T) alone: once per distinct pair.
+        codes, first = distinct_rows(x, T)
+        return np.stack([self._expected_if_alive(p, x[first], T[first], t)[codes] * alive
+                         for t in times])
 
     def expected_purchases_new_customer(self, t: float | np.ndarray) -> np.ndarray:
         """Expected repeat purchases in ``t`` units of a customer who just made a first one."""
@@ -123,6 +186,10 @@ class TransactionModel(ValueModel):
         raise NotImplementedError
 
     def _conditional_expectation(self, p, x, tx, T, t):
+        return self._expectations(p, x, tx, T, [t])[0]
+
+    def _expected_if_alive(self, p, x, T, t):
+        """E[purchases in (T, T+t] | alive at T, x, T]."""
         raise NotImplementedError
 
     def _unconditional_expectation(self, p, t):
