@@ -35,6 +35,7 @@ import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
+from tenure.analytics._activity import activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -43,11 +44,11 @@ from tenure.analytics._common import (
     check_window,
     customer_groups,
     days_between,
+    last_order_day,
     name_group,
     observation_end,
     orders,
     setting,
-    until,
     with_group,
 )
 from tenure.analytics._periods import Period, index, index_of, starts
@@ -292,14 +293,10 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
                              f"period holding {as_of}; the scores {when}; score the "
                              "customers first or use alive_from='rhythm'")
         scores = found if usable else None
-    rows = until(table, "ordered_at", as_of)
-    bought = rows.filter(rows.amount >= 0)
-    days = bought.select("customer_id", day=bought.ordered_at.date()).distinct()
-    days = days.mutate(number=index(days.day, window.period))
-    # Each customer's purchase periods: read for the typical gap and for the segments,
-    # so computed once.
-    periods = tables.keep(days.group_by("customer_id", "number").agg(
-        last_day=days.day.max(), first_in=days.day.min(), bought_days=days.count()))
+    last_order = last_order_day(tables, table, as_of, window)
+    # Each customer's purchase periods, with what came before and after each.
+    rows = activity(tables, window.period, as_of, last_order)
+    periods = rows.filter(rows.bought_days > 0)
     typical = None
     if not (options["at_risk_days"] and options["churned_days"]):
         typical = _typical_gap(tables, periods)
@@ -340,11 +337,11 @@ def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churn
 
 def _typical_gap(tables: Tables, periods: ir.Table) -> float:
     """The median, over customers who bought on two days or more, of their mean gap."""
-    per = periods.group_by("customer_id").agg(first=periods.first_in.min(),
-                                              last=periods.last_day.max(),
-                                              n=periods.bought_days.sum())
+    # A customer's latest purchase period knows their first day and their count of days.
+    per = periods.filter(periods.next_day.isnull())
+    per = per.mutate(n=per.days_before + per.bought_days)
     per = per.filter(per.n >= 2)
-    gap = (days_between(per["last"], per["first"]).cast("float64") / (per.n - 1)).median()
+    gap = (days_between(per.last_day, per.first_day).cast("float64") / (per.n - 1)).median()
     value = tables.scalar(gap)
     if value is None or pd.isna(value):
         raise InputError("no customer bought on two different days, so no rhythm can be "
@@ -364,23 +361,17 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
     end_state (a state set by P(alive) for the last period).
     """
     last, th = plan.last, plan.thresholds
-    # One pass over each customer's purchase periods: everything below is read from this
-    # row and the one before, so the engine sorts the segments only once.
-    history = ibis.window(group_by="customer_id", order_by="number", rows=(None, 0))
-    per = per.mutate(
-        first_day=per.first_in.min().over(history),
-        days_so_far=per.bought_days.sum().over(history),
-        following=per.number.lead().over(history).fill_null(last + 1),
-        previous=per.number.lag().over(history),
-        previous_day=per.last_day.lag().over(history),
-    )
-    now = _thresholds(per, per.last_day, per.days_so_far, per.number, plan)
-    per = per.mutate(**now)
-    before = _thresholds(per, per.previous_day, per.days_so_far - per.bought_days,
-                         per.previous, plan)
+    # Everything below is read from the customer's period row: no ordering of the rows.
+    per = per.select(
+        "customer_id", "number", "last_day", "first_day", "previous_day", "previous",
+        days_so_far=per.days_before + per.bought_days, days_before=per.days_before,
+        following=per.following.fill_null(last + 1))
+    per = _judge(per, plan, "", "last_day", "days_so_far", "number")
+    # The state in which the purchase period starts: as the segment before it ended.
+    per = _judge(per, plan, "before_", "previous_day", "days_before", "previous")
     per = per.mutate(buy_state=ibis.cases(
         (per.previous.isnull(), "new"),
-        (before["churned_from"] <= per.number - 1, "resurrected"),
+        (per.before_churned_from <= per.number - 1, "resurrected"),
         else_="active"))
     # The next purchase period is never a first one: a win-back if this segment got as far
     # as churned before it.
@@ -405,33 +396,49 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
     return per.mutate(end_state=ibis.ifelse(override, judged, ibis.null("string")))
 
 
-def _thresholds(per: ir.Table, last_day: ir.DateValue, bought: ir.IntegerValue,
-                number: ir.IntegerValue, plan: _Plan) -> dict[str, ir.Value]:
-    """The thresholds (days) of a customer whose last purchase was on ``last_day``, their
-    ``bought``-th purchase day, in period ``number``, and the first periods in which they
-    are at risk and churned (clipped to after that period; after the last one when the day
-    comes after as_of)."""
+def _judge(per: ir.Table, plan: _Plan, prefix: str, last_day: str, bought: str,
+           number: str) -> ir.Table:
+    """``per`` with the thresholds of a customer whose last purchase was on ``last_day``,
+    their ``bought``-th purchase day, in period ``number``: ``at_risk_after`` and
+    ``churned_after`` (days), and the first periods at risk and churned, ``at_risk_from``
+    and ``churned_from`` (clipped to after that period; after the last one when the day
+    comes after as_of), each name starting with ``prefix``.
+
+    Built in steps, each reading the columns of the one before, so that the engine
+    computes every intermediate value once per row."""
     period, last, th = plan.window.period, plan.last, plan.thresholds
-    gaps = (bought - 1).cast("float64")
-    span = days_between(last_day, per.first_day).cast("float64")
+    day = per[last_day]
     if th.typical_gap_days is not None:
+        gaps = (per[bought] - 1).cast("float64")
+        span = days_between(day, per.first_day).cast("float64")
         prior, typical = th.prior_gaps, th.typical_gap_days
         rhythm = ibis.ifelse(gaps + prior > 0, (span + prior * typical) / (gaps + prior),
                              typical)
     else:
         rhythm = ibis.literal(1.0)
-    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else th.at_risk_multiple * rhythm
-    churned = ibis.literal(th.churned_days) if th.churned_days else th.churned_multiple * rhythm
+    per = per.mutate(_rhythm=rhythm, _left=days_between(ibis.literal(plan.as_of), day))
+    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else \
+        th.at_risk_multiple * per._rhythm
+    churned = ibis.literal(th.churned_days) if th.churned_days else \
+        th.churned_multiple * per._rhythm
+    names = {"at_risk": f"{prefix}at_risk_after", "churned": f"{prefix}churned_after"}
+    per = per.mutate(**{names["at_risk"]: at_risk, names["churned"]: churned})
+    # Days from the last purchase to the first day past each threshold.
+    per = per.mutate(_to_at_risk=per[names["at_risk"]].floor().cast("int64") + 1,
+                     _to_churned=per[names["churned"]].floor().cast("int64") + 1)
 
-    def first_period(after: ir.FloatingValue) -> ir.IntegerValue:
-        # The first day past the threshold, and its period if it comes by as_of.
-        day = last_day + (after.floor().cast("int64") + 1).as_interval("D")
-        return ibis.ifelse(day <= plan.as_of, index(day, period), last + 1)
+    def first_period(offset: ir.IntegerValue) -> ir.IntegerValue:
+        # The period of that day if it comes by as_of.
+        return ibis.ifelse(offset <= per._left,
+                           index(per[last_day] + offset.as_interval("D"), period), last + 1)
 
-    at_risk_from = ibis.greatest(first_period(at_risk), number + 1)
-    churned_from = ibis.greatest(first_period(churned), number + 1, at_risk_from)
-    return {"at_risk_after": at_risk, "churned_after": churned, "at_risk_from": at_risk_from,
-            "churned_from": churned_from}
+    after = per[number] + 1
+    per = per.mutate(**{f"{prefix}at_risk_from": ibis.greatest(first_period(per._to_at_risk),
+                                                               after),
+                        "_churned": ibis.greatest(first_period(per._to_churned), after)})
+    per = per.mutate(**{f"{prefix}churned_from": ibis.greatest(
+        per._churned, per[f"{prefix}at_risk_from"])})
+    return per.drop("_rhythm", "_left", "_to_at_risk", "_to_churned", "_churned")
 
 
 def _state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:

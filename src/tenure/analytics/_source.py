@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 import weakref
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,6 +22,7 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from tenure._sql import ident
 from tenure.config import Config
 from tenure.contract import TABLES
 from tenure.errors import InputError
@@ -50,6 +51,8 @@ class Tables:
     given: dict[str, ir.Table] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
     _scratch: list[str] = field(default_factory=list)
+    _blocks: dict[str, ir.Table] = field(default_factory=dict)
+    _versions: dict[str, str] = field(default_factory=dict)
 
     # -- tables -----------------------------------------------------------------------------
     def table(self, name: str, needs: tuple[str, ...], *, why: str) -> ir.Table:
@@ -115,11 +118,7 @@ class Tables:
 
     def _scores_table(self) -> ir.Table | None:
         if self.workspace is not None:
-            # fetchall: DuckDB refuses new work while a result is only partly fetched.
-            exists = self.workspace.connection.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'scores' "
-                "AND database_name = current_database()").fetchall()[0][0]
-            if not exists:
+            if not _exists(self.workspace, "scores"):
                 return None
             table = self.workspace.ibis.table("scores")
         elif "scores" in self.given:
@@ -135,6 +134,24 @@ class Tables:
                             as_of=table.as_of.cast("date"),
                             p_alive=table.p_alive.cast("float64"),
                             clv=table.clv.cast("float64"))
+
+    # -- building blocks --------------------------------------------------------------------
+    def block(self, name: str, sources: tuple[str, ...], build: Callable[[], ir.Table], *,
+              recipe: int) -> ir.Table:
+        """The derived table ``name``, computed by ``build()`` from the contract tables
+        ``sources`` once per version of them. A workspace stores it (as ``analytics_NAME``)
+        and rebuilds it when a source changes or ``recipe`` (the version of ``build``)
+        does; tables handed in directly get it once per :class:`Tables`."""
+        if name not in self._blocks:
+            if self.workspace is None:
+                self._blocks[name] = self.keep(build())
+            else:
+                for source in sources:
+                    if source not in self._versions:
+                        self._versions[source] = _version(self.workspace, source)
+                version = ";".join([f"recipe={recipe}", *(self._versions[s] for s in sources)])
+                self._blocks[name] = _stored(self.workspace, name, version, build)
+        return self._blocks[name]
 
     # -- running ----------------------------------------------------------------------------
     def keep(self, expr: ir.Table) -> ir.Table:
@@ -160,6 +177,47 @@ class Tables:
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.backend.execute(expr)
+
+
+BLOCKS = "analytics_blocks"
+
+
+def _stored(workspace: Workspace, name: str, version: str,
+            build: Callable[[], ir.Table]) -> ir.Table:
+    """The stored block ``name``, rebuilt first when it was built from another
+    ``version`` of its sources."""
+    table = f"analytics_{name}"
+    con = workspace.connection
+    con.execute(f"CREATE TABLE IF NOT EXISTS {BLOCKS} (name VARCHAR PRIMARY KEY, "
+                "version VARCHAR NOT NULL)")
+    # fetchall: DuckDB refuses new work while a result is only partly fetched.
+    stored = con.execute(f"SELECT version FROM {BLOCKS} WHERE name = $name",
+                         {"name": name}).fetchall()
+    if stored and stored[0][0] == version and _exists(workspace, table):
+        return workspace.ibis.table(table)
+    with workspace.transaction():
+        workspace.ibis.create_table(table, build(), overwrite=True)
+        con.execute(f"INSERT OR REPLACE INTO {BLOCKS} VALUES ($name, $version)",
+                    {"name": name, "version": version})
+    return workspace.ibis.table(table)
+
+
+def _exists(workspace: Workspace, table: str) -> bool:
+    return bool(workspace.connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name AND database_name = "
+        "current_database() AND NOT temporary", {"name": table}).fetchall()[0][0])
+
+
+def _version(workspace: Workspace, name: str) -> str:
+    """What changes whenever a contract table does: ingest only adds rows and stamps the
+    rows it adds or changes with a new ingest id."""
+    rows, last, total = workspace.connection.execute(
+        f"SELECT count(*), max(_ingest_id), sum(_ingest_id) FROM {ident(name)}").fetchall()[0]
+    return f"{name}={rows}:{_number(last)}:{_number(total)}"
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None or pd.isna(value) else str(int(value))
 
 
 def _drop_all(backend: Any, names: list[str]) -> None:
