@@ -32,7 +32,7 @@ import ibis.expr.types as ir
 from tenure.analytics._periods import Period, first_day, index, index_of
 from tenure.analytics._source import Tables
 
-__all__ = ["activity", "day_activity"]
+__all__ = ["activity", "all_days", "day_activity"]
 
 # Bumped when the columns or their meaning change, so stored tables are rebuilt.
 RECIPE = 3
@@ -60,6 +60,11 @@ def activity(tables: Tables, period: Period, as_of: dt.date, last_order: dt.date
 def day_activity(tables: Tables, as_of: dt.date, last_order: dt.date) -> ir.Table:
     """The day table as known on ``as_of`` (:func:`activity` by day)."""
     return activity(tables, "day", as_of, last_order)
+
+
+def all_days(tables: Tables) -> ir.Table:
+    """The whole day table, every order included."""
+    return _days(tables)
 
 
 def _days(tables: Tables) -> ir.Table:

@@ -182,6 +182,7 @@ class _Plan:
     as_of: dt.date
     last: int  # number of the period holding as_of
     thresholds: Thresholds
+    last_order: dt.date  # the day of the latest order
 
 
 def lifecycle(
@@ -260,7 +261,7 @@ def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
     """Each customer's state in the last period, with what it was judged from."""
     current = segments.filter(segments.following == plan.last + 1)
     return current.select(
-        "customer_id", GROUP, state=_state_at(current, ibis.literal(plan.last), plan.last),
+        "customer_id", GROUP, state=state_at(current, ibis.literal(plan.last), plan.last),
         last_purchase=current.last_day,
         days_since=days_between(ibis.literal(plan.as_of), current.last_day),
         at_risk_after=current.at_risk_after, churned_after=current.churned_after,
@@ -305,7 +306,7 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
         at_risk_p_alive=tables.config["lifecycle.at_risk_p_alive"],
         churned_p_alive=tables.config["lifecycle.churned_p_alive"],
         typical_gap_days=typical, scores_as_of=scores[1] if scores else None)
-    plan = _Plan(window, as_of, last, thresholds)
+    plan = _Plan(window, as_of, last, thresholds, last_order)
     groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
     segments = _segments(periods, groups, plan, scores[0] if scores else None)
     return tables, plan, segments
@@ -363,7 +364,8 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
     last, th = plan.last, plan.thresholds
     # Everything below is read from the customer's period row: no ordering of the rows.
     per = per.select(
-        "customer_id", "number", "last_day", "first_day", "previous_day", "previous",
+        "customer_id", "number", "last_day", "first_day", "second_day", "previous_day",
+        "previous",
         days_so_far=per.days_before + per.bought_days, days_before=per.days_before,
         following=per.following.fill_null(last + 1))
     per = _judge(per, plan, "", "last_day", "days_so_far", "number")
@@ -384,7 +386,7 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
         return per.mutate(end_state=ibis.null("string"), p_alive=ibis.null("float64"))
     per = per.left_join(scores, per.customer_id == scores.customer_id).drop(
         "customer_id_right", "clv")
-    before = _state_at(per, ibis.literal(last - 1), None)
+    before = state_at(per, ibis.literal(last - 1), None)
     gone = before.isin(GONE_STATES)
     judged = ibis.cases(
         (per.p_alive >= th.at_risk_p_alive, "active"),
@@ -441,7 +443,7 @@ def _judge(per: ir.Table, plan: _Plan, prefix: str, last_day: str, bought: str,
     return per.drop("_rhythm", "_left", "_to_at_risk", "_to_churned", "_churned")
 
 
-def _state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:
+def state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:
     """The state of a segment's customer in period ``x`` (number <= x < following); in
     period ``judged`` (the last), P(alive) decides where it was used."""
     cases = []
@@ -488,7 +490,7 @@ def _counting_query(kinds: ir.Table, plan: _Plan) -> ir.Table:
     moving = kinds.filter(kinds.following <= last)
     parts.append(moving.select(
         GROUP, kind=ibis.literal("move"),
-        from_state=_state_at(moving, moving.following - 1, None),
+        from_state=state_at(moving, moving.following - 1, None),
         state=moving.next_buy_state, first=moving.following.cast("int64"),
         stop=moving.following.cast("int64"),
         weight=moving.weight))
@@ -509,7 +511,7 @@ def _run(kinds: ir.Table, state, first, stop, is_buy: bool) -> ir.Table:
         # Moves into a purchase period are counted from the segment before it.
         return counted
     entering = table.select(GROUP, kind=ibis.literal("move"),
-                            from_state=_state_at(table, table._first - 1, None),
+                            from_state=state_at(table, table._first - 1, None),
                             state=table._state, first=table._first, stop=table._first,
                             weight=table.weight)
     staying = table.filter(table._stop > table._first).select(

@@ -165,20 +165,30 @@ class Tables:
         self._scratch.append(name)
         return kept
 
-    def run(self, expr: ir.Table, categories: tuple[str, ...] = ()) -> pd.DataFrame:
+    def run(self, expr: ir.Table, categories: tuple[str, ...] = (),
+            text: tuple[str, ...] = ()) -> pd.DataFrame:
         """Run ``expr`` and return its rows as pandas (dates as datetime64); the text
-        columns named in ``categories`` come as pandas categoricals."""
+        columns named in ``categories`` come as pandas categoricals, those named in
+        ``text`` as pandas' Arrow-backed strings (millions of ids are far quicker to hand
+        over so than as Python strings)."""
         table = self.backend.to_pyarrow(expr)
         for name in categories:
             if name in table.column_names:
                 position = table.schema.get_field_index(name)
                 table = table.set_column(position, name, table[name].dictionary_encode())
-        return table.to_pandas(date_as_object=False)
+        names = table.column_names
+        text = tuple(n for n in text if n in names)
+        frame = table.drop_columns(list(text)).to_pandas(date_as_object=False)
+        for name in text:
+            frame.insert(names.index(name), name,
+                         table[name].to_pandas(types_mapper=_TEXT.get))
+        return frame
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.backend.execute(expr)
 
 
+_TEXT = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
 BLOCKS = "analytics_blocks"
 
 
