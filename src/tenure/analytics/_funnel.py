@@ -114,9 +114,10 @@ def funnel(
             columns.append(optional)
     leads = tables.table("leads", tuple(columns), why="the funnel")
     as_of = observation_end(tables, leads, "entered_at", window)
-    _check_stages(tables, leads, stages, lost_stage)
-    per_lead = _per_lead(leads, stages, lost_stage, as_of, window.start)
-    per_lead = _grouped(tables, per_lead, window.by, as_of)
+    spelled = _check_stages(tables, leads, stages, lost_stage)
+    per_lead = _per_lead(leads, stages, lost_stage, as_of, window.start, window.by, spelled)
+    # Read by the counts and by the stage times: one pass over the leads' rows.
+    per_lead = tables.keep(_grouped(tables, per_lead, window.by, as_of))
     counts = tables.run(_count_query(per_lead, window.period))
     if counts.empty:
         raise InputError(f"no lead entered the funnel between {window.start or 'the start'} "
@@ -132,23 +133,30 @@ def funnel(
                   window.period, window.by, as_of)
 
 
-def _check_stages(tables, leads: ir.Table, stages, lost_stage) -> None:
+def _check_stages(tables, leads: ir.Table, stages, lost_stage) -> bool:
+    """Check every stage is a known one (without case); True when each is spelled
+    exactly as listed, so that rows can be matched without lowering their case."""
     known = [s.lower() for s in (*stages, lost_stage)]
-    found = tables.run(leads.select(stage=leads.stage.lower()).distinct())["stage"]
-    unknown = sorted(s for s in found if s not in known)
+    found = tables.run(leads.select("stage").distinct())["stage"]
+    unknown = sorted({s.lower() for s in found if s is not None} - set(known))
     if unknown:
         raise InputError(f"stage '{unknown[0]}' is not one of {', '.join(stages)} or "
                          f"{lost_stage}; set funnel.stages and funnel.lost_stage to your "
                          "stage names", source="leads", column="stage")
+    return set(found) <= {*stages, lost_stage}
 
 
 def _per_lead(leads: ir.Table, stages, lost_stage: str, as_of: dt.date,
-              start: dt.date | None) -> ir.Table:
+              start: dt.date | None, by: str | None, spelled: bool) -> ir.Table:
     rows = until(leads, "entered_at", as_of)
-    name = rows.stage.lower()
-    number = ibis.cases(*[(name == s.lower(), i) for i, s in enumerate(stages)],
+    if spelled:
+        name, names, lost_name = rows.stage, stages, lost_stage
+    else:
+        name, names, lost_name = rows.stage.lower(), [s.lower() for s in stages], \
+            lost_stage.lower()
+    number = ibis.cases(*[(name == s, i) for i, s in enumerate(names)],
                         else_=ibis.null("int64"))
-    rows = rows.mutate(_number=number, _lost=name == lost_stage.lower())
+    rows = rows.mutate(_number=number, _lost=name == lost_name)
     aggregates = {
         "entered": rows.entered_at.min(),
         "reached": rows._number.max(),
@@ -157,11 +165,12 @@ def _per_lead(leads: ir.Table, stages, lost_stage: str, as_of: dt.date,
     }
     if "lost_reason" in rows.columns:
         aggregates["lost_reason"] = rows.lost_reason.max(where=rows._lost)
-    if "source" in rows.columns:
+    # The columns a split may need, and only then: text kept per lead costs.
+    if "source" in rows.columns and by is not None:
         aggregates["source"] = rows.source.argmin(rows.entered_at)
-    if "owner_id" in rows.columns:
+    if "owner_id" in rows.columns and by is not None:
         aggregates["owner_id"] = rows.owner_id.argmax(rows.entered_at)
-    if "customer_id" in rows.columns:
+    if "customer_id" in rows.columns and by is not None:
         aggregates["customer_id"] = rows.customer_id.max()
     per = rows.group_by("lead_id").agg(**aggregates)
     # A lead with only a lost row was lost at the first stage.

@@ -53,7 +53,6 @@ import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
-from tenure.analytics._activity import all_days, day_activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -72,20 +71,13 @@ from tenure.analytics._common import (
 )
 from tenure.analytics._periods import Period
 from tenure.analytics._source import Tables, open_tables
+from tenure.analytics._summary import PROFILE_ATTRIBUTES, customer_summary, summary_between
 from tenure.errors import InputError
 
 __all__ = ["RFM_SEGMENTS", "RfmSegments", "rfm_segments"]
 
-# Stored tables: each customer's categories and when they first bought each; the summary
-# of every customer over all their orders.
-CATEGORY_SOURCES = ("orders", "order_lines", "products")
-CATEGORY_RECIPE = 1
-SUMMARY_SOURCES = ("orders", "order_lines", "products", "customers")
-SUMMARY_RECIPE = 2
-
 RFM_SEGMENTS = ("champions", "loyal", "promising", "need_attention", "cannot_lose", "at_risk",
                 "hibernating", "lost")
-PROFILE_ATTRIBUTES = ("segment", "acquisition_channel", "region")
 
 
 @dataclass(frozen=True)
@@ -196,7 +188,7 @@ def rfm_segments(
     scores = tables.scores(model)
     last_order = last_order_day(tables, table, as_of, window)
     per, key, refunds_only = _per_customer(tables, window, as_of, last_order, scores)
-    customers = int(tables.scalar(per.count()))
+    customers = int(tables.scalar(per.filter(per.purchases > 0).count()))
     if not customers:
         raise InputError(f"no customer bought between {window.start or 'the first order'} "
                          f"and {as_of}; widen start and end")
@@ -240,15 +232,13 @@ def _per_customer(tables: Tables, window: Window, as_of: dt.date, last_order: dt
     attributes, and CLV, value and the split where they come from other tables; the column
     that orders the customers by id; and how many customers have refunds only."""
     if window.start is None and as_of >= last_order:
-        per, key = _stored_summary(tables, window.by), "customer_key"
-        days = all_days(tables)
-        refunds_only = int(tables.scalar(
-            days.filter(days.first_day.isnull()).customer_id.nunique()))
+        per, key = customer_summary(tables), "customer_key"
+        per = per.drop(*[a for a in PROFILE_ATTRIBUTES if a == window.by and a in per.columns])
     else:
-        per, key = tables.keep(_summary_between(tables, window, as_of, last_order)), \
-            "customer_id"
-        refunds_only = int(tables.scalar(per.filter(per.purchases == 0).count()))
-        per = per.filter(per.purchases > 0)
+        per, key = tables.keep(summary_between(tables, window.start, as_of, last_order,
+                                               window.by)), "customer_id"
+    counts = tables.run(per.group_by(bought=per.purchases > 0).agg(n=per.count()))
+    refunds_only = int(counts.loc[~counts["bought"], "n"].sum())
     joined = per
     if scores is not None:
         clv = scores[0].select("customer_id", "clv")
@@ -258,60 +248,10 @@ def _per_customer(tables: Tables, window: Window, as_of: dt.date, last_order: dt
         groups = customer_groups(tables, window.by, as_of,
                                  primary=tables.given.get("orders"))
         joined = with_group(joined, groups, window.by)
-    if joined is not per or key == "customer_id":
+    if joined is not per:
         # Read by each score and by the result: joined once, in a table of its own.
         joined = tables.keep(joined)
     return joined, key, refunds_only
-
-
-def _stored_summary(tables: Tables, by: str | None) -> ir.Table:
-    """The summary of every customer over all their orders, kept per version of the
-    tables it reads (the RFM summary)."""
-    summary = tables.block("customer_summary", SUMMARY_SOURCES, lambda: _summary(tables),
-                           recipe=SUMMARY_RECIPE)
-    return summary.drop(*[a for a in PROFILE_ATTRIBUTES if a == by and a in summary.columns])
-
-
-def _summary(tables: Tables) -> ir.Table:
-    days = all_days(tables)
-    per = _sums(days)
-    per = per.filter(per.purchases > 0)
-    categories = _categories(tables, None, None)
-    if categories is None:
-        per = per.mutate(categories=ibis.null("int64"))
-    else:
-        per = per.left_join(categories, "customer_id").drop("customer_id_right")
-    attributes = _attributes(tables, None)
-    if attributes is not None:
-        per = per.left_join(attributes, "customer_id").drop("customer_id_right")
-    # Numbered in the order of their ids: a result sorted by id sorts numbers, not text.
-    return per.mutate(customer_key=ibis.row_number().over(order_by="customer_id"))
-
-
-def _summary_between(tables: Tables, window: Window, as_of: dt.date,
-                     last_order: dt.date) -> ir.Table:
-    days = day_activity(tables, as_of, last_order)
-    if window.start is not None:
-        days = days.filter(days.day >= window.start)
-    per = _sums(days)
-    categories = _categories(tables, window.start, as_of)
-    if categories is None:
-        per = per.mutate(categories=ibis.null("int64"))
-    else:
-        per = per.left_join(categories, "customer_id").drop("customer_id_right")
-    attributes = _attributes(tables, window.by)
-    if attributes is not None:
-        per = per.left_join(attributes, "customer_id").drop("customer_id_right")
-    return per
-
-
-def _sums(days: ir.Table) -> ir.Table:
-    # Revenue to the millionth: sums of the same amounts taken in another order agree, so
-    # equal spenders share their rank.
-    return days.group_by("customer_id").agg(
-        first_purchase=days.first_in.min(), last_purchase=days.last_day.max(),
-        purchases=days.bought_days.sum(), orders=days.orders.sum(),
-        revenue=days.revenue.sum().round(6))
 
 
 def _edges(table: ir.Table, column: str, customers: int, bins: int) -> ir.Table:
@@ -320,13 +260,21 @@ def _edges(table: ir.Table, column: str, customers: int, bins: int) -> ir.Table:
     equal values share a rank, and its score 1 + floor(percent rank * bins). Both are
     computed over the distinct values, a narrow table; the customers are then scored by
     comparing with these edges rather than by joining their ranks."""
-    values = table.group_by(column).agg(n=table.count())
+    values = _buyers_per_value(table, column)
     below = ibis.window(order_by=column, rows=(None, -1))
     values = values.mutate(below=values.n.sum().over(below).fill_null(0))
     rank = values.below.cast("float64") / max(customers - 1, 1)
     values = values.mutate(score=ibis.least((rank * bins).floor().cast("int64") + 1, bins))
     return values.aggregate(**{f"{column}_{s}": values[column].min(where=values.score == s)
                                for s in range(1, bins + 1)})
+
+
+def _buyers_per_value(table: ir.Table, column: str) -> ir.Table:
+    """How many customers who bought have each value of ``column``. Those with refunds
+    only are skipped here rather than filtered out first: each score reads the table
+    itself, so the engine does not keep a filtered copy of it for them all."""
+    values = table.group_by(column).agg(n=table.count(where=table.purchases > 0))
+    return values.filter(values.n > 0)
 
 
 def _score(table: ir.Table, column: str, bins: int) -> ir.IntegerValue:
@@ -341,7 +289,7 @@ def _valuable_from(per: ir.Table, column: str, customers: int, percentile: float
                    ) -> ir.Table:
     """One row: the least value of ``column`` whose percent rank reaches ``percentile``
     (null when none does)."""
-    values = per.group_by(column).agg(n=per.count())
+    values = _buyers_per_value(per, column)
     below = ibis.window(order_by=column, rows=(None, -1))
     values = values.mutate(below=values.n.sum().over(below).fill_null(0))
     rank = values.below.cast("float64") / max(customers - 1, 1)
@@ -363,7 +311,7 @@ def _scored(per: ir.Table, customers: int, options: RfmOptions, as_of: dt.date
                  _valuable_from(per, value, customers, options.valuable_percentile)):
         scored = scored.cross_join(edge)
     r, f, m = (_score(scored, c, bins) for c in ("last_purchase", "purchases", "revenue"))
-    scored = scored.select(
+    scored = scored.filter(scored.purchases > 0).select(
         *per.columns, r=r, f=f, m=m, valuable=scored[value] >= scored.valuable_from,
         recency_days=days_between(ibis.literal(as_of), scored.last_purchase),
         tenure_days=days_between(scored.last_purchase, scored.first_purchase))
@@ -426,56 +374,6 @@ def _named(frame: pd.DataFrame, options: RfmOptions) -> pd.DataFrame:
         rfm = pd.Categorical(np.asarray(labels, dtype=object)[number[code]])
     frame.insert(frame.columns.get_loc("m") + 1, "rfm", rfm)
     return frame
-
-
-def _categories(tables: Tables, start: dt.date | None, as_of: dt.date | None
-                ) -> ir.Table | None:
-    """Distinct product categories each customer bought (from ``start`` to ``as_of``;
-    all of them without either), when order lines and products are there to tell."""
-    lines = tables.optional("order_lines", ("order_id", "sku"))
-    products = tables.optional("products", ("sku", "category"))
-    if lines is None or products is None:
-        return None
-    if as_of is None:
-        bought = _bought_categories(tables, lines, products)
-        return bought.group_by("customer_id").agg(categories=bought.category.nunique())
-    if start is None:
-        # Every category bought by as_of: those first bought by then.
-        firsts = tables.block("first_categories", CATEGORY_SOURCES,
-                              lambda: _first_categories(tables, lines, products),
-                              recipe=CATEGORY_RECIPE)
-        firsts = firsts.filter(firsts.first_day <= as_of)
-        return firsts.group_by("customer_id").agg(categories=firsts.count())
-    bought = _bought_categories(tables, lines, products)
-    bought = bought.filter((bought.day >= start) & (bought.day <= as_of))
-    return bought.group_by("customer_id").agg(categories=bought.category.nunique())
-
-
-def _bought_categories(tables: Tables, lines: ir.Table, products: ir.Table) -> ir.Table:
-    """customer_id, day and category of every purchased order line with a category."""
-    rows = tables.table("orders", ("customer_id", "order_id", "ordered_at", "amount"),
-                        why="category breadth")
-    rows = rows.filter(rows.amount >= 0).select("customer_id", "order_id",
-                                                day=rows.ordered_at.date())
-    bought = rows.join(lines.select("order_id", "sku"), "order_id").join(
-        products.select("sku", "category"), "sku")
-    return bought.filter(bought.category.notnull())
-
-
-def _first_categories(tables: Tables, lines: ir.Table, products: ir.Table) -> ir.Table:
-    """Each category a customer bought, with the day they first bought it."""
-    bought = _bought_categories(tables, lines, products)
-    return bought.group_by("customer_id", "category").agg(first_day=bought.day.min())
-
-
-def _attributes(tables: Tables, by: str | None) -> ir.Table | None:
-    customers = tables.optional("customers", ("customer_id",))
-    if customers is None:
-        return None
-    present = [a for a in PROFILE_ATTRIBUTES if a in customers.columns and a != by]
-    if not present:
-        return None
-    return customers.select("customer_id", *[customers[a].cast("string") for a in present])
 
 
 def _segment_summary(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
