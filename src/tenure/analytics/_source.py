@@ -53,6 +53,7 @@ class Tables:
     _scratch: list[str] = field(default_factory=list)
     _blocks: dict[str, ir.Table] = field(default_factory=dict)
     _versions: dict[str, str] = field(default_factory=dict)
+    built: list[str] = field(default_factory=list)  # stored blocks rebuilt by this object
 
     # -- tables -----------------------------------------------------------------------------
     def table(self, name: str, needs: tuple[str, ...], *, why: str) -> ir.Table:
@@ -150,7 +151,9 @@ class Tables:
                     if source not in self._versions:
                         self._versions[source] = _version(self.workspace, source)
                 version = ";".join([f"recipe={recipe}", *(self._versions[s] for s in sources)])
-                self._blocks[name] = _stored(self.workspace, name, version, build)
+                self._blocks[name], rebuilt = _stored(self.workspace, name, version, build)
+                if rebuilt:
+                    self.built.append(name)
         return self._blocks[name]
 
     # -- running ----------------------------------------------------------------------------
@@ -193,8 +196,8 @@ BLOCKS = "analytics_blocks"
 
 
 def _stored(workspace: Workspace, name: str, version: str,
-            build: Callable[[], ir.Table]) -> ir.Table:
-    """The stored block ``name``, rebuilt first when it was built from another
+            build: Callable[[], ir.Table]) -> tuple[ir.Table, bool]:
+    """The stored block ``name``, rebuilt first (True) when it was built from another
     ``version`` of its sources."""
     table = f"analytics_{name}"
     con = workspace.connection
@@ -204,12 +207,12 @@ def _stored(workspace: Workspace, name: str, version: str,
     stored = con.execute(f"SELECT version FROM {BLOCKS} WHERE name = $name",
                          {"name": name}).fetchall()
     if stored and stored[0][0] == version and _exists(workspace, table):
-        return workspace.ibis.table(table)
+        return workspace.ibis.table(table), False
     with workspace.transaction():
         workspace.ibis.create_table(table, build(), overwrite=True)
         con.execute(f"INSERT OR REPLACE INTO {BLOCKS} VALUES ($name, $version)",
                     {"name": name, "version": version})
-    return workspace.ibis.table(table)
+    return workspace.ibis.table(table), True
 
 
 def _exists(workspace: Workspace, table: str) -> bool:
