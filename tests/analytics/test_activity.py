@@ -98,6 +98,16 @@ def test_stored_tables_follow_new_orders(workspace):
     assert states(workspace) == {"A": "at_risk", "B": "dormant"}
 
 
+def test_a_table_built_from_another_builds_that_one_first(workspace):
+    # The customer summary is summed from the day activity, which is not stored yet.
+    workspace.ingest("orders", HISTORY)
+    rfm = rfm_segments(workspace, end="2024-07-31")
+    assert rfm.frame["purchases"].tolist() == [3, 1]  # A on three days, B on one
+    built = workspace.connection.execute(
+        "SELECT name FROM analytics_blocks ORDER BY name").fetchall()
+    assert built == [("activity_day",), ("customer_summary",)]
+
+
 def test_prepare_builds_once_per_version_of_the_orders(workspace):
     workspace.ingest("orders", HISTORY)
     first = prepare(workspace, periods=["week"]).frame.set_index("table")

@@ -208,8 +208,10 @@ def _stored(workspace: Workspace, name: str, version: str,
                          {"name": name}).fetchall()
     if stored and stored[0][0] == version and _exists(workspace, table):
         return workspace.ibis.table(table), False
+    # Built before the transaction: a block read by this one is stored in one of its own.
+    expr = build()
     with workspace.transaction():
-        workspace.ibis.create_table(table, build(), overwrite=True)
+        workspace.ibis.create_table(table, expr, overwrite=True)
         con.execute(f"INSERT OR REPLACE INTO {BLOCKS} VALUES ($name, $version)",
                     {"name": name, "version": version})
     return workspace.ibis.table(table), True
