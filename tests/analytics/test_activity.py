@@ -12,6 +12,7 @@ import pytest
 from tenure.analytics import (
     cohort_retention,
     customer_states,
+    funnel,
     lifecycle,
     loyalty_ladder,
     prepare,
@@ -127,7 +128,7 @@ def shop(small_business, tmp_path_factory):
     """The simulated business in a workspace, and the same tables as DataFrames."""
     from tenure.workspace import Workspace
 
-    names = ("customers", "products", "orders", "order_lines")
+    names = ("customers", "products", "orders", "order_lines", "leads")
     ws = Workspace.init(tmp_path_factory.mktemp("stored") / "shop", timezone="Asia/Shanghai")
     for name in names:
         ws.ingest(name, small_business / f"{name}.parquet")
@@ -146,6 +147,7 @@ def shop(small_business, tmp_path_factory):
     (rfm_segments, {}),
     (rfm_segments, {"end": "2025-04-30", "start": "2024-03-01"}),
     (referral_reach, {}),
+    (funnel, {"by": "source"}),
 ])
 def test_the_stored_tables_give_what_the_tables_handed_in_give(shop, function, options):
     ws, frames = shop
@@ -153,3 +155,22 @@ def test_the_stored_tables_give_what_the_tables_handed_in_give(shop, function, o
     direct = function(frames, timezone="Asia/Shanghai", **options)
     pd.testing.assert_frame_equal(stored.frame, direct.frame, check_dtype=False,
                                   check_categorical=False)
+
+
+def test_the_stored_lead_progress_follows_the_stage_settings(workspace):
+    from tenure.config import Config, set_value
+
+    leads = pd.DataFrame({
+        "lead_id": ["L1", "L1", "L2"], "stage": ["ML", "MQL", "ML"],
+        "entered_at": pd.to_datetime(["2024-01-01", "2024-01-05", "2024-01-02"])})
+    workspace.ingest("leads", leads)
+    reached = funnel(workspace).frame.set_index("stage")["reached"]
+    # Both leads reached ML, L1 went on to MQL.
+    assert reached[["ML", "MQL"]].tolist() == [2, 1]
+    # With MQL renamed, the stored progress is rebuilt: L1's MQL row is no stage now.
+    set_value(workspace.path / "tenure.toml", "funnel.stages", "ML,Qualified,SL,SQL,won")
+    set_value(workspace.path / "tenure.toml", "funnel.lost_stage", "MQL")
+    workspace.config = Config.load(workspace.path / "tenure.toml")
+    result = funnel(workspace)
+    assert result.frame.set_index("stage")["reached"][["ML", "Qualified"]].tolist() == [2, 0]
+    assert result.frame.set_index("stage").loc["ML", "lost"] == 1  # L1, at ML then "MQL"

@@ -35,7 +35,7 @@ from tenure.analytics._source import Tables
 __all__ = ["activity", "all_days", "day_activity"]
 
 # Bumped when the columns or their meaning change, so stored tables are rebuilt.
-RECIPE = 3
+RECIPE = 4
 SOURCES = ("orders",)
 
 
@@ -68,7 +68,15 @@ def all_days(tables: Tables) -> ir.Table:
 
 
 def _days(tables: Tables) -> ir.Table:
-    return tables.block("activity_day", SOURCES, lambda: _day_table(tables), recipe=RECIPE)
+    stored = tables.block("activity_day", SOURCES, lambda: _day_table(tables), recipe=RECIPE)
+    # The columns every period table has, read off the day: cheaper to compute than to
+    # store and read back.
+    purchase = stored.orders > 0
+    return stored.mutate(number=index(stored.day, "day"), first_in=_when(purchase, stored.day),
+                         last_day=_when(purchase, stored.day),
+                         bought_days=purchase.cast("int64"),
+                         previous=index(stored.previous_day, "day"),
+                         following=index(stored.next_day, "day"))
 
 
 def _known(table: ir.Table, period: Period, as_of: dt.date, last_order: dt.date) -> ir.Table:
@@ -106,13 +114,7 @@ def _day_table(tables: Tables) -> ir.Table:
     refunds = refunds.left_join(firsts, "customer_id").select(
         *days.columns, "first_day", "second_day", days_before=ibis.null("int64"),
         previous_day=ibis.null("date"), next_day=ibis.null("date"))
-    both = ibis.union(bought, refunds, distinct=False)
-    purchase = both.orders > 0
-    return both.mutate(number=index(both.day, "day"), first_in=_when(purchase, both.day),
-                       last_day=_when(purchase, both.day),
-                       bought_days=purchase.cast("int64"),
-                       previous=index(both.previous_day, "day"),
-                       following=index(both.next_day, "day"))
+    return ibis.union(bought, refunds, distinct=False)
 
 
 def _periods(days: ir.Table, period: Period) -> ir.Table:

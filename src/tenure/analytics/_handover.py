@@ -196,7 +196,9 @@ def _describe(events: ir.Table, activity: ir.Table, days: int, period: Period) -
     after = (joined.sale_day > joined.day) & (
         days_between(joined.sale_day, joined.day) <= days)
     bought = joined.bought_days > 0
-    per = joined.group_by("customer_id", "day", "handed").agg(
+    # One date per customer: grouped by the customer alone, the date and the side ride along.
+    per = joined.group_by("customer_id").agg(
+        day=joined.day.max(), handed=joined.handed.max(),
         first=joined.sale_day.min(where=before & bought),
         last=joined.sale_day.max(where=before & bought),
         value=joined.revenue.sum(where=before).fill_null(0.0),

@@ -26,9 +26,10 @@ from typing import Any
 import pandas as pd
 
 from tenure.analytics._activity import activity, all_days
+from tenure.analytics._funnel import lead_progress
 from tenure.analytics._periods import PERIODS, check_period
 from tenure.analytics._source import Tables, open_tables
-from tenure.analytics._summary import customer_summary
+from tenure.analytics._summary import customer_categories, customer_summary
 from tenure.errors import InputError
 from tenure.workspace import Workspace
 
@@ -46,8 +47,9 @@ class Prepared:
 def prepare(workspace: Workspace, *, periods: Sequence[Any] = PERIODS,
             progress: Callable[[str], None] | None = None) -> Prepared:
     """Build, where the tables they read changed, the day activity, the activity of each
-    of ``periods`` and the customer summary of ``workspace``. ``progress`` is told the
-    name of each table before it is looked at."""
+    of ``periods``, the customer summary, the customers' categories and the leads'
+    progress through the funnel of ``workspace``. ``progress`` is told the name of each
+    table before it is looked at."""
     if not isinstance(workspace, Workspace):
         raise InputError(f"prepare needs a Workspace, not a {type(workspace).__name__}; "
                          "tables handed in directly are summarised by each analysis")
@@ -60,6 +62,8 @@ def prepare(workspace: Workspace, *, periods: Sequence[Any] = PERIODS,
     steps += [(f"activity_{p}", lambda t, p=p: activity(t, p, last, last))
               for p in PERIODS if p in chosen and p != "day"]
     steps.append(("customer_summary", customer_summary))
+    steps.append(("customer_categories", customer_categories))
+    steps.append(("lead_progress", lead_progress))
     rows = []
     for name, build in steps:
         if progress is not None:
@@ -67,6 +71,8 @@ def prepare(workspace: Workspace, *, periods: Sequence[Any] = PERIODS,
         started = time.perf_counter()
         table = build(tables)
         seconds = time.perf_counter() - started
+        if table is None:  # nothing to build from (no order lines, no leads)
+            continue
         rows.append({"table": name, "rows": int(tables.scalar(table.count())),
                      "rebuilt": name in tables.built, "seconds": seconds})
     return Prepared(pd.DataFrame(rows))

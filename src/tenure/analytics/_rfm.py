@@ -71,7 +71,12 @@ from tenure.analytics._common import (
 )
 from tenure.analytics._periods import Period
 from tenure.analytics._source import Tables, open_tables
-from tenure.analytics._summary import PROFILE_ATTRIBUTES, customer_summary, summary_between
+from tenure.analytics._summary import (
+    PROFILE_ATTRIBUTES,
+    customer_categories,
+    customer_summary,
+    summary_between,
+)
 from tenure.errors import InputError
 
 __all__ = ["RFM_SEGMENTS", "RfmSegments", "rfm_segments"]
@@ -187,12 +192,12 @@ def rfm_segments(
     as_of = observation_end(tables, table, "ordered_at", window)
     scores = tables.scores(model)
     last_order = last_order_day(tables, table, as_of, window)
-    per, key, refunds_only = _per_customer(tables, window, as_of, last_order, scores)
-    customers = int(tables.scalar(per.filter(per.purchases > 0).count()))
+    base, per, key, refunds_only = _per_customer(tables, window, as_of, last_order, scores)
+    customers = int(tables.scalar(base.filter(base.purchases > 0).count()))
     if not customers:
         raise InputError(f"no customer bought between {window.start or 'the first order'} "
                          f"and {as_of}; widen start and end")
-    scored = _scored(per, customers, options, as_of).order_by(key)
+    scored = _scored(base, per, customers, options, as_of).order_by(key)
     if key != "customer_id":
         scored = scored.drop(key)
     frame = _named(tables.run(scored, categories=(GROUP, *PROFILE_ATTRIBUTES),
@@ -226,32 +231,38 @@ def _options(tables: Tables, bins, top_share, super_user_share) -> RfmOptions:
 
 
 def _per_customer(tables: Tables, window: Window, as_of: dt.date, last_order: dt.date,
-                  scores) -> tuple[ir.Table, str, int]:
-    """A table in the engine holding one row per customer who bought in the window:
-    purchase days, orders, net revenue, first and last purchase, categories, the
-    attributes, and CLV, value and the split where they come from other tables; the column
-    that orders the customers by id; and how many customers have refunds only."""
+                  scores) -> tuple[ir.Table, ir.Table, str, int]:
+    """One row per customer with an order in the window: purchase days, orders, net
+    revenue, first and last purchase, categories, the attributes, and CLV, value and the
+    split where they come from other tables. Returned as a table of the engine that the
+    scores' edges read (``value`` included) and the full rows built on it; then the column
+    that orders the customers by id, and how many customers have refunds only."""
     if window.start is None and as_of >= last_order:
-        per, key = customer_summary(tables), "customer_key"
-        per = per.drop(*[a for a in PROFILE_ATTRIBUTES if a == window.by and a in per.columns])
+        base, key = customer_summary(tables), "customer_key"
+        base = base.drop(*[a for a in PROFILE_ATTRIBUTES if a == window.by and a in base.columns])
+        categories = customer_categories(tables)
+        if categories is None:
+            rows = base.mutate(categories=ibis.null("int64"))
+        else:
+            rows = base.left_join(categories, "customer_key").drop("customer_key_right")
     else:
-        per, key = tables.keep(summary_between(tables, window.start, as_of, last_order,
-                                               window.by)), "customer_id"
-    counts = tables.run(per.group_by(bought=per.purchases > 0).agg(n=per.count()))
+        base = rows = tables.keep(summary_between(tables, window.start, as_of, last_order,
+                                                  window.by))
+        key = "customer_id"
+    counts = tables.run(base.group_by(bought=base.purchases > 0).agg(n=base.count()))
     refunds_only = int(counts.loc[~counts["bought"], "n"].sum())
-    joined = per
+    if scores is None and window.by is None:
+        return base, rows, key, refunds_only
     if scores is not None:
         clv = scores[0].select("customer_id", "clv")
-        joined = joined.left_join(clv, "customer_id").drop("customer_id_right")
-        joined = joined.mutate(value=joined.clv.fill_null(0.0))
+        rows = rows.left_join(clv, "customer_id").drop("customer_id_right")
+        rows = rows.mutate(value=rows.clv.fill_null(0.0))
     if window.by is not None:
-        groups = customer_groups(tables, window.by, as_of,
-                                 primary=tables.given.get("orders"))
-        joined = with_group(joined, groups, window.by)
-    if joined is not per:
-        # Read by each score and by the result: joined once, in a table of its own.
-        joined = tables.keep(joined)
-    return joined, key, refunds_only
+        groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
+        rows = with_group(rows, groups, window.by)
+    # Read by each score and by the result: joined once, in a table of its own.
+    rows = tables.keep(rows)
+    return rows, rows, key, refunds_only
 
 
 def _edges(table: ir.Table, column: str, customers: int, bins: int) -> ir.Table:
@@ -296,19 +307,20 @@ def _valuable_from(per: ir.Table, column: str, customers: int, percentile: float
     return values.aggregate(valuable_from=values[column].min(where=rank >= percentile))
 
 
-def _scored(per: ir.Table, customers: int, options: RfmOptions, as_of: dt.date
-            ) -> ir.Table:
+def _scored(base: ir.Table, per: ir.Table, customers: int, options: RfmOptions,
+            as_of: dt.date) -> ir.Table:
     """The customers scored, their segment and classes as numbers (see :func:`_named`).
 
-    ``per`` is a table of the engine: each score reads it once for its edges. Recency is
-    ranked through the day of the last purchase (the later, the more recent)."""
+    ``base`` is a table of the engine: each score reads it once for its edges; ``per``
+    holds every column of the customers (``base`` with more joined). Recency is ranked
+    through the day of the last purchase (the later, the more recent)."""
     bins = options.bins
-    value = "value" if "value" in per.columns else "revenue"
+    value = "value" if "value" in base.columns else "revenue"
     scored = per
-    for edge in (_edges(per, "last_purchase", customers, bins),
-                 _edges(per, "purchases", customers, bins),
-                 _edges(per, "revenue", customers, bins),
-                 _valuable_from(per, value, customers, options.valuable_percentile)):
+    for edge in (_edges(base, "last_purchase", customers, bins),
+                 _edges(base, "purchases", customers, bins),
+                 _edges(base, "revenue", customers, bins),
+                 _valuable_from(base, value, customers, options.valuable_percentile)):
         scored = scored.cross_join(edge)
     r, f, m = (_score(scored, c, bins) for c in ("last_purchase", "purchases", "revenue"))
     scored = scored.filter(scored.purchases > 0).select(

@@ -138,11 +138,12 @@ class Tables:
 
     # -- building blocks --------------------------------------------------------------------
     def block(self, name: str, sources: tuple[str, ...], build: Callable[[], ir.Table], *,
-              recipe: int) -> ir.Table:
+              recipe: int, settings: str = "") -> ir.Table:
         """The derived table ``name``, computed by ``build()`` from the contract tables
         ``sources`` once per version of them. A workspace stores it (as ``analytics_NAME``)
-        and rebuilds it when a source changes or ``recipe`` (the version of ``build``)
-        does; tables handed in directly get it once per :class:`Tables`."""
+        and rebuilds it when a source changes, or ``recipe`` (the version of ``build``) or
+        ``settings`` (the settings it depends on, as text) do; tables handed in directly
+        get it once per :class:`Tables`."""
         if name not in self._blocks:
             if self.workspace is None:
                 self._blocks[name] = self.keep(build())
@@ -150,7 +151,8 @@ class Tables:
                 for source in sources:
                     if source not in self._versions:
                         self._versions[source] = _version(self.workspace, source)
-                version = ";".join([f"recipe={recipe}", *(self._versions[s] for s in sources)])
+                version = ";".join([f"recipe={recipe}", *(self._versions[s] for s in sources),
+                                    *([settings] if settings else [])])
                 self._blocks[name], rebuilt = _stored(self.workspace, name, version, build)
                 if rebuilt:
                     self.built.append(name)

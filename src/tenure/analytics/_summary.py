@@ -3,13 +3,17 @@
 Per customer with an order: ``first_purchase`` and ``last_purchase`` (days; empty for a
 customer with refunds only), ``purchases`` (purchase days), ``orders`` (purchase orders),
 ``revenue`` (net, refunds included, to the millionth so that sums taken in another order
-agree), ``categories`` (product categories bought, when order lines and products tell)
-and the profile attributes of the customers table (segment, acquisition channel, region).
+agree), the profile attributes of the customers table (segment, acquisition channel,
+region) and ``categories`` (product categories bought, when order lines and products
+tell).
 
 Over all the orders the summary is a building block like the customer activity: a
 workspace stores it (``analytics_customer_summary``, with ``customer_key`` numbering the
-customers in the order of their ids) and rebuilds it when the tables it reads change. Over
-a window of dates it is summed from the day activity.
+customers in the order of their ids) and rebuilds it when the tables it reads change. The
+categories, costly to count (every order line), are stored apart
+(``analytics_customer_categories``, by ``customer_key``) so that only the analyses that
+read them pay for them. Over a window of dates the summary is summed from the day
+activity.
 """
 
 from __future__ import annotations
@@ -22,19 +26,32 @@ import ibis.expr.types as ir
 from tenure.analytics._activity import all_days, day_activity
 from tenure.analytics._source import Tables
 
-__all__ = ["PROFILE_ATTRIBUTES", "customer_summary", "summary_between"]
+__all__ = ["PROFILE_ATTRIBUTES", "customer_categories", "customer_summary", "summary_between"]
 
 PROFILE_ATTRIBUTES = ("segment", "acquisition_channel", "region")
-SOURCES = ("orders", "order_lines", "products", "customers")
-RECIPE = 1
-# Each customer's categories with the day each was first bought: counts as of any day.
+SOURCES = ("orders", "customers")
+RECIPE = 2
 CATEGORY_SOURCES = ("orders", "order_lines", "products")
-CATEGORY_RECIPE = 1
+# Each customer's categories over all orders, by customer_key (so the summary's sources too).
+CATEGORIES_RECIPE = 1
+# Each customer's categories with the day each was first bought: counts as of any day.
+FIRSTS_RECIPE = 1
 
 
 def customer_summary(tables: Tables) -> ir.Table:
-    """The summary of every customer with an order, over all the orders."""
+    """The summary of every customer with an order, over all the orders, without the
+    categories (see :func:`customer_categories`)."""
     return tables.block("customer_summary", SOURCES, lambda: _summary(tables), recipe=RECIPE)
+
+
+def customer_categories(tables: Tables) -> ir.Table | None:
+    """customer_key and categories (bought over all orders) of the customers of
+    :func:`customer_summary` who bought a product with a category; None without order
+    lines or products."""
+    if _categories(tables, None, None) is None:
+        return None
+    return tables.block("customer_categories", (*SOURCES, *CATEGORY_SOURCES[1:]),
+                        lambda: _categories_by_key(tables), recipe=CATEGORIES_RECIPE)
 
 
 def summary_between(tables: Tables, start: dt.date | None, as_of: dt.date,
@@ -52,12 +69,18 @@ def summary_between(tables: Tables, start: dt.date | None, as_of: dt.date,
 
 
 def _summary(tables: Tables) -> ir.Table:
-    per = _with_categories(_sums(all_days(tables)), _categories(tables, None, None))
+    per = _sums(all_days(tables))
     attributes = _attributes(tables, None)
     if attributes is not None:
         per = per.left_join(attributes, "customer_id").drop("customer_id_right")
     # Numbered in the order of their ids: a result sorted by id sorts numbers, not text.
     return per.mutate(customer_key=ibis.row_number().over(order_by="customer_id"))
+
+
+def _categories_by_key(tables: Tables) -> ir.Table:
+    keys = customer_summary(tables).select("customer_id", "customer_key")
+    counted = _categories(tables, None, None)
+    return counted.join(keys, "customer_id").select("customer_key", "categories")
 
 
 def _sums(days: ir.Table) -> ir.Table:
@@ -88,7 +111,7 @@ def _categories(tables: Tables, start: dt.date | None, as_of: dt.date | None
         # Every category bought by as_of: those first bought by then.
         firsts = tables.block("first_categories", CATEGORY_SOURCES,
                               lambda: _first_categories(tables, lines, products),
-                              recipe=CATEGORY_RECIPE)
+                              recipe=FIRSTS_RECIPE)
         firsts = firsts.filter(firsts.first_day <= as_of)
         return firsts.group_by("customer_id").agg(categories=firsts.count())
     bought = _bought_categories(tables, lines, products)
