@@ -58,6 +58,9 @@ from tenure.errors import InputError
 __all__ = ["STATES", "CustomerStates", "Lifecycle", "customer_states", "lifecycle"]
 
 STATES = ("new", "active", "resurrected", "at_risk", "churned", "dormant")
+# Models whose P(alive) is 1 for every customer who never bought again (BG/NBD: dropping out
+# happens only after a repeat purchase), so it cannot tell which one-time buyers left.
+SILENT_MODELS = ("bgnbd",)
 BASE_STATES = ("new", "active", "resurrected", "at_risk")  # the active base
 GONE_STATES = ("churned", "dormant")
 
@@ -76,6 +79,7 @@ class Thresholds:
     churned_p_alive: float
     typical_gap_days: float | None  # the business's rhythm, when learned
     scores_as_of: dt.date | None = None
+    set_aside: str | None = None  # the model whose scores alive_from="auto" did not use
 
     def describe(self) -> str:
         if self.at_risk_days and self.churned_days:
@@ -89,6 +93,10 @@ class Thresholds:
             text += (f"; the latest period judged by P(alive) as of {self.scores_as_of} "
                      f"(at risk below {self.at_risk_p_alive:g}, churned below "
                      f"{self.churned_p_alive:g})")
+        if self.set_aside:
+            text += (f"; the {self.set_aside} scores were not used: that model keeps every "
+                     "customer who never bought again alive (P(alive) = 1); score with pnbd "
+                     "or mbgnbd, or pass alive_from='scores' to use them anyway")
         return text
 
 
@@ -200,6 +208,8 @@ def lifecycle(
     prior_gaps: float | None = None,
     alive_from: Literal["auto", "rhythm", "scores"] = "auto",
     model: str | None = None,
+    at_risk_p_alive: float | None = None,
+    churned_p_alive: float | None = None,
 ) -> Lifecycle:
     """Customers per lifecycle state per period, and the transition counts.
 
@@ -219,7 +229,7 @@ def lifecycle(
         data, period=period, by=by, start=start, end=end, timezone=timezone,
         at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
         churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
-        model=model)
+        model=model, at_risk_p_alive=at_risk_p_alive, churned_p_alive=churned_p_alive)
     # The counting reads the kinds of segment once per run of state: computed once.
     kinds = tables.keep(segment_kinds(segments))
     raw = tables.run(_counting_query(kinds, plan))
@@ -242,6 +252,8 @@ def customer_states(
     prior_gaps: float | None = None,
     alive_from: Literal["auto", "rhythm", "scores"] = "auto",
     model: str | None = None,
+    at_risk_p_alive: float | None = None,
+    churned_p_alive: float | None = None,
 ) -> CustomerStates:
     """Each customer's lifecycle state as of ``end`` (default: the latest order's day),
     judged exactly as :func:`lifecycle` judges the last period."""
@@ -249,7 +261,7 @@ def customer_states(
         data, period=period, by=by, start=None, end=end, timezone=timezone,
         at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
         churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
-        model=model)
+        model=model, at_risk_p_alive=at_risk_p_alive, churned_p_alive=churned_p_alive)
     frame = tables.run(current_states(segments, plan).order_by("customer_id"))
     if plan.thresholds.alive_from != "scores":
         frame = frame.drop(columns="p_alive")
@@ -272,7 +284,8 @@ def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
 def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
             timezone: str | None, at_risk_days: Any = None, churned_days: Any = None,
             at_risk_multiple: Any = None, churned_multiple: Any = None, prior_gaps: Any = None,
-            alive_from: str = "auto", model: str | None = None):
+            alive_from: str = "auto", model: str | None = None, at_risk_p_alive: Any = None,
+            churned_p_alive: Any = None):
     """The tables, the plan and the segments expression of a lifecycle run."""
     window = check_window(period, by, start, end)
     if alive_from not in ("auto", "rhythm", "scores"):
@@ -283,16 +296,21 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
     last = index_of(as_of, window.period)
     options = _options(tables, at_risk_days, churned_days, at_risk_multiple,
                        churned_multiple, prior_gaps)
-    scores = None
+    alive_cuts = _alive_cuts(tables, at_risk_p_alive, churned_p_alive)
+    scores = set_aside = None
     if alive_from != "rhythm":
         found = tables.scores(model)
-        usable = found is not None and index_of(found[1], window.period) == last \
-            and found[1] <= as_of
+        usable = found is not None and index_of(found.as_of, window.period) == last \
+            and found.as_of <= as_of
         if alive_from == "scores" and not usable:
-            when = f"are as of {found[1]}" if found else "do not exist"
+            when = f"are as of {found.as_of}" if found else "do not exist"
             raise InputError(f"alive_from='scores' needs value-model scores made in the "
                              f"period holding {as_of}; the scores {when}; score the "
                              "customers first or use alive_from='rhythm'")
+        if usable and alive_from == "auto" and found.model in SILENT_MODELS:
+            # Measured on the simulator: one-time buyers kept alive for ever make the
+            # states and the early-repeat effect far worse than the rhythm does.
+            usable, set_aside = False, found.model
         scores = found if usable else None
     last_order = last_order_day(tables, table, as_of, window)
     # Each customer's purchase periods, with what came before and after each.
@@ -303,13 +321,25 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
         typical = _typical_gap(tables, periods)
     thresholds = Thresholds(
         **options, alive_from="scores" if scores else "rhythm",
-        at_risk_p_alive=tables.config["lifecycle.at_risk_p_alive"],
-        churned_p_alive=tables.config["lifecycle.churned_p_alive"],
-        typical_gap_days=typical, scores_as_of=scores[1] if scores else None)
+        **alive_cuts,
+        typical_gap_days=typical, scores_as_of=scores.as_of if scores else None,
+        set_aside=set_aside)
     plan = _Plan(window, as_of, last, thresholds, last_order)
     groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
-    segments = _segments(periods, groups, plan, scores[0] if scores else None)
+    segments = _segments(periods, groups, plan, scores.table if scores else None)
     return tables, plan, segments
+
+
+def _alive_cuts(tables: Tables, at_risk_p_alive, churned_p_alive) -> dict[str, float]:
+    cuts = {name: check_number(setting(tables, value, f"lifecycle.{name}"), name, high=1,
+                               strict=False)
+            for name, value in (("at_risk_p_alive", at_risk_p_alive),
+                                ("churned_p_alive", churned_p_alive))}
+    if cuts["churned_p_alive"] > cuts["at_risk_p_alive"]:
+        raise InputError(f"churned_p_alive={cuts['churned_p_alive']:g} must not be above "
+                         f"at_risk_p_alive={cuts['at_risk_p_alive']:g}: a customer is at "
+                         "risk before churning")
+    return cuts
 
 
 def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churned_multiple,

@@ -254,7 +254,7 @@ def _per_customer(tables: Tables, window: Window, as_of: dt.date, last_order: dt
     if scores is None and window.by is None:
         return base, rows, key, refunds_only
     if scores is not None:
-        clv = scores[0].select("customer_id", "clv")
+        clv = scores.table.select("customer_id", "clv")
         rows = rows.left_join(clv, "customer_id").drop("customer_id_right")
         rows = rows.mutate(value=rows.clv.fill_null(0.0))
     if window.by is not None:

@@ -28,7 +28,7 @@ from tenure.contract import TABLES
 from tenure.errors import InputError
 from tenure.workspace import Workspace
 
-__all__ = ["SCORE_COLUMNS", "Tables", "open_tables"]
+__all__ = ["SCORE_COLUMNS", "Scores", "Tables", "open_tables"]
 
 # Columns of the `scores` table the value models write (one row per customer and as-of date).
 SCORE_COLUMNS = ("customer_id", "as_of", "p_alive", "expected_purchases", "expected_spend",
@@ -38,6 +38,16 @@ _IBIS_TYPES = {
     "id": "string", "text": "string", "number": "float64", "integer": "int64",
     "timestamp": "timestamp", "date": "date", "boolean": "boolean",
 }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The latest value-model scores: ``table`` (customer_id, p_alive, clv), the day they
+    are as of and the model that made them."""
+
+    table: ir.Table
+    as_of: dt.date
+    model: str
 
 
 @dataclass
@@ -94,9 +104,9 @@ class Tables:
             return TABLES[name].has(column)
         return name in self.given and column in self.given[name].columns
 
-    def scores(self, model: str | None) -> tuple[ir.Table, dt.date] | None:
-        """The latest value-model scores (customer_id, p_alive, clv) and their as-of date, or
-        None when no scores were written. ``model`` picks one when several models scored."""
+    def scores(self, model: str | None) -> Scores | None:
+        """The latest value-model scores, or None when no scores were written. ``model``
+        picks one when several models scored."""
         table = self._scores_table()
         if table is None:
             return None
@@ -115,7 +125,7 @@ class Tables:
         as_of = self.scalar(table.as_of.max())
         latest = table.filter(table.as_of == as_of)
         as_of = pd.Timestamp(as_of).date()
-        return latest.select("customer_id", "p_alive", "clv"), as_of
+        return Scores(latest.select("customer_id", "p_alive", "clv"), as_of, models[0])
 
     def _scores_table(self) -> ir.Table | None:
         if self.workspace is not None:
