@@ -16,11 +16,14 @@ the customer's rhythm, their mean gap between purchase days blended with the bus
 typical gap (the median of the customers' own mean gaps) weighted as ``prior_gaps`` gaps.
 So a customer with one purchase is judged by the business's rhythm, one with twenty by
 their own. The rhythm is known only from purchases made up to each period: no state reads
-the future. With value-model scores, ``alive_from="scores"`` judges the latest period by
-P(alive) instead.
+the future. With value-model scores made in the latest period, that period is judged by
+P(alive) instead (at risk below ``lifecycle.at_risk_p_alive``, churned below
+``lifecycle.churned_p_alive``), except that ``alive_from="auto"`` sets BG/NBD scores aside:
+that model keeps every customer who never bought again alive.
 
-The work runs as one query: each customer's history is cut into segments between purchase
-periods, each segment into runs of constant state, and the runs are counted per period.
+The work reads each customer's activity per period (:mod:`tenure.analytics._activity`): a
+customer's history is cut into segments between purchase periods, each segment into runs
+of constant state, and the runs are counted per period.
 """
 
 from __future__ import annotations
