@@ -199,14 +199,15 @@ SETTINGS: tuple[Setting, ...] = (
     ),
     Setting(
         "lifecycle.at_risk_p_alive",
-        0.5,
+        0.8,
         "With value-model scores: a customer whose P(alive) is below this is at risk.",
         _check_fraction,
     ),
     Setting(
         "lifecycle.churned_p_alive",
-        0.2,
-        "With value-model scores: a customer whose P(alive) is below this has churned.",
+        0.5,
+        "With value-model scores: a customer whose P(alive) is below this has churned (more "
+        "likely gone than not).",
         _check_fraction,
     ),
     Setting(

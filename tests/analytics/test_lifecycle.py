@@ -167,6 +167,28 @@ def test_p_alive_from_the_scores_judges_the_last_period():
     assert lifecycle(old, end="2024-07-31", **FIXED).thresholds.alive_from == "rhythm"
 
 
+def test_p_alive_cuts_and_bg_nbd_scores():
+    # P(alive) 0.6 for A: at risk under the default cuts (below 0.8, churned below 0.5),
+    # active with at_risk_p_alive=0.5.
+    scores = pd.DataFrame({"customer_id": ["A", "B"], "as_of": ["2024-07-31"] * 2,
+                           "p_alive": [0.6, 0.05], "clv": 0.0, "model": "pnbd"})
+    tables = {"orders": HISTORY, "scores": scores}
+    assert states_by_month(lifecycle(tables, end="2024-07-31", **FIXED))["2024-07"] == {
+        "at_risk": 1, "dormant": 1}
+    loose = lifecycle(tables, end="2024-07-31", at_risk_p_alive=0.5, **FIXED)
+    assert states_by_month(loose)["2024-07"] == {"active": 1, "dormant": 1}
+    with pytest.raises(InputError, match=r"churned_p_alive=0\.9 must not be above"):
+        lifecycle(tables, churned_p_alive=0.9, **FIXED)
+    # BG/NBD scores are left aside unless asked for: that model keeps alive for ever every
+    # customer who never bought again.
+    bg = {"orders": HISTORY, "scores": scores.assign(model="bgnbd")}
+    auto = lifecycle(bg, end="2024-07-31", **FIXED)
+    assert auto.thresholds.alive_from == "rhythm" and auto.thresholds.set_aside == "bgnbd"
+    assert "bgnbd scores were not used" in auto.headline()[1]
+    assert lifecycle(bg, end="2024-07-31", alive_from="scores",
+                     **FIXED).thresholds.alive_from == "scores"
+
+
 # -- the same definitions, read plainly in Python, on random histories ----------------------
 def reference_states(orders: pd.DataFrame, period: str, as_of: dt.date, multiples=(2.0, 4.0),
                      prior: float = 1.0) -> dict[tuple[str, int], str]:

@@ -20,6 +20,7 @@ from tenure.analytics._growth import NetGrowth, net_growth
 from tenure.analytics._handover import HandoverImpact, handover_impact
 from tenure.analytics._lifecycle import CustomerStates, Lifecycle, customer_states, lifecycle
 from tenure.analytics._loyalty import LoyaltyLadder, loyalty_ladder
+from tenure.analytics._prepare import Prepared, prepare
 from tenure.analytics._referrals import ReferralReach, referral_reach
 from tenure.analytics._rfm import RFM_SEGMENTS, RfmSegments, rfm_segments
 from tenure.analytics._truth import StateAgreement, state_agreement
@@ -34,6 +35,7 @@ __all__ = [
     "Lifecycle",
     "LoyaltyLadder",
     "NetGrowth",
+    "Prepared",
     "ReferralReach",
     "RfmSegments",
     "StateAgreement",
@@ -45,6 +47,7 @@ __all__ = [
     "lifecycle",
     "loyalty_ladder",
     "net_growth",
+    "prepare",
     "referral_reach",
     "rfm_segments",
     "state_agreement",

@@ -116,7 +116,9 @@ def churn_reasons(
     groups = customer_groups(tables, window.by, as_of,
                              primary=tables.given.get("churn_reasons"), time_column="at")
     rows = with_group(rows, groups, window.by)
+    # Read by the codes, the people and the trend: computed once.
     rows = _with_value(tables, rows, as_of)
+    rows = tables.keep(rows.select("customer_id", "at", "code", "side", GROUP, "share_value"))
     raw = tables.run(_code_query(rows))
     people = tables.run(rows.group_by(GROUP).agg(people=rows.customer_id.nunique()))
     trend = tables.run(_trend_query(rows, window.period))

@@ -149,3 +149,33 @@ def _save_chart(chart: Any, path: Path) -> None:
 
 for _name, _spec in ANALYSES.items():
     app.command(_name)(_make_command(_name, _spec))
+
+
+@app.command("prepare")
+def prepare_command(
+    period: Annotated[list[str] | None, typer.Option(
+        help="Periods to prepare (repeat the option); all of them when left out.")] = None,
+    workspace: Annotated[Path | None, typer.Option(
+        "--workspace", "-w", envvar="TENURE_WORKSPACE",
+        help="Workspace folder; defaults to $TENURE_WORKSPACE or the one enclosing the "
+             "current folder.")] = None,
+) -> None:
+    """Build the tables the analyses share (customer activity per period, the customer
+    summary) where the orders changed, so that the next analyses start at once.
+
+    Example: `tenure analyze prepare --period month`"""
+    from tenure import cli
+
+    @cli.friendly
+    def go() -> None:
+        from tenure.analytics import prepare
+        from tenure.analytics._periods import PERIODS
+
+        with cli._workspace(workspace) as ws, cli._steps("preparing") as step:
+            result = prepare(ws, periods=period or PERIODS, progress=step)
+        table = result.frame.assign(
+            rebuilt=result.frame["rebuilt"].map({True: "yes", False: "no (current)"}),
+            seconds=result.frame["seconds"].map("{:.1f}".format))
+        cli._show_table(table)
+
+    go()

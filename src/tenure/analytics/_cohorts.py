@@ -21,22 +21,22 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-import ibis
 import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
+from tenure.analytics._activity import activity
 from tenure.analytics._common import (
     GROUP,
     Result,
     Window,
     check_window,
     customer_groups,
+    last_order_day,
     name_group,
     observation_end,
     orders,
     safe_ratio,
-    until,
     with_group,
 )
 from tenure.analytics._periods import Period, index, index_of, starts
@@ -127,9 +127,12 @@ def cohort_retention(
     table = orders(tables, "cohort retention")
     as_of = observation_end(tables, table, "ordered_at", window)
     groups = customer_groups(tables, window.by, as_of, primary=_given_orders(tables))
-    counts = tables.run(_query(tables, table, groups, window, as_of))
-    refunds_only = int(counts.loc[counts["cohort"].isna(), "refunds_only"].sum())
-    frame, average = _shape(counts[counts["cohort"].notna()], window, as_of)
+    rows = activity(tables, window.period, as_of, last_order_day(tables, table, as_of, window))
+    counts = tables.run(_query(rows, groups, window))
+    # Customers with refunds only have no cohort.
+    refunds_only = int(tables.scalar(
+        rows.filter(rows.first_day.isnull()).customer_id.nunique()))
+    frame, average = _shape(counts, window, as_of)
     return CohortRetention(frame, average, window.period, window.by, as_of, refunds_only)
 
 
@@ -137,35 +140,23 @@ def _given_orders(tables):
     return tables.given.get("orders")
 
 
-def _query(tables, table, groups, window: Window, as_of: dt.date):
-    """Counts per cohort and age, from one pass over the orders: each customer's activity
-    and revenue per period, then their first and last active periods over that."""
-    rows = until(table, "ordered_at", as_of)
-    rows = rows.mutate(number=index(rows.ordered_at.date(), window.period),
-                       bought=rows.amount >= 0)
-    periods = tables.keep(rows.group_by("customer_id", "number").agg(
-        active=rows.bought.any(), revenue=rows.amount.sum(),
-        first_day=rows.ordered_at.min(where=rows.bought)))
-    customers = periods.group_by("customer_id").agg(
-        cohort=periods.number.min(where=periods.active),
-        last=periods.number.max(where=periods.active),
-        first=periods.first_day.min(),
-        earliest=periods.number.min())
-    customers = with_group(customers, groups, window.by)
-    periods = periods.join(customers, "customer_id")
+def _query(rows, groups, window: Window):
+    """Counts per cohort and age, from each customer's activity per period: their cohort
+    is the period of their first purchase, and a period with a purchase is their last
+    when no purchase follows."""
+    active = rows.bought_days > 0
+    rows = rows.select("customer_id", "number", "revenue", "first_day", active=active,
+                       ended=active & rows.next_day.isnull(),
+                       cohort=index(rows.first_day, window.period))
+    rows = with_group(rows, groups, window.by)
     # Refunds before a customer's first purchase have no age in their cohort.
-    counted = periods.filter(periods.cohort.isnull() | (periods.number >= periods.cohort))
+    counted = rows.filter(rows.number >= rows.cohort)
     counted = counted.mutate(age=counted.number - counted.cohort)
     if window.start is not None:
-        kept = counted.first.isnull() | (counted.first >= ibis.timestamp(window.start))
-        counted = counted.filter(kept)
+        counted = counted.filter(counted.first_day >= window.start)
     return counted.group_by(GROUP, "cohort", "age").agg(
-        active=counted.active.sum(),
-        ended=(counted.active & (counted.number == counted["last"])).sum(),
-        revenue=counted.revenue.sum(),
-        # Customers with refunds only have no cohort; count each of them once.
-        refunds_only=(counted.cohort.isnull() & (counted.number == counted.earliest)).sum(),
-    )
+        active=counted.active.sum(), ended=counted.ended.sum(),
+        revenue=counted.revenue.sum())
 
 
 def _shape(counts: pd.DataFrame, window: Window, as_of: dt.date):
@@ -180,7 +171,7 @@ def _shape(counts: pd.DataFrame, window: Window, as_of: dt.date):
     grid = sizes.loc[np.repeat(sizes.index, lengths)].reset_index(drop=True)
     grid = grid.rename(columns={"active": "customers"})
     grid["age"] = np.arange(lengths.sum()) - starts_at
-    counts = grid.merge(counts.drop(columns="refunds_only"), how="left",
+    counts = grid.merge(counts, how="left",
                         on=[GROUP, "cohort", "age"]).fillna(
         {"active": 0, "ended": 0, "revenue": 0.0})
     counts = counts.sort_values([GROUP, "cohort", "age"], kind="stable").reset_index(drop=True)

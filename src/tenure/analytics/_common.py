@@ -87,6 +87,13 @@ def observation_end(tables: Tables, table: ir.Table, column: str, window: Window
     return pd.Timestamp(last).date()
 
 
+def last_order_day(tables: Tables, table: ir.Table, as_of: dt.date, window: Window) -> dt.date:
+    """The day of the latest order (``as_of`` itself unless ``end`` was given)."""
+    if window.end is None:
+        return as_of
+    return pd.Timestamp(tables.scalar(table.ordered_at.max())).date()
+
+
 def until(table: ir.Table, column: str, as_of: dt.date) -> ir.Table:
     """Rows of ``table`` stamped on or before the day ``as_of``."""
     return table.filter(table[column] < ibis.timestamp(as_of + dt.timedelta(days=1)))

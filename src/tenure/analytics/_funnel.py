@@ -49,6 +49,7 @@ from tenure.errors import InputError
 
 __all__ = ["Funnel", "funnel"]
 
+PROGRESS_RECIPE = 1  # the version of the stored lead progress (see _per_lead)
 LEAD_ATTRIBUTES = {"source": "source", "owner": "owner_id", "owner_id": "owner_id"}
 _SECONDS_PER_DAY = 86_400.0
 
@@ -108,15 +109,23 @@ def funnel(
     tables = open_tables(data, "leads", timezone=timezone)
     stages = tuple(tables.config["funnel.stages"])
     lost_stage = tables.config["funnel.lost_stage"]
-    columns = ["lead_id", "stage", "entered_at"]
-    for optional in ("source", "owner_id", "customer_id", "lost_reason"):
-        if tables.has_column("leads", optional):
-            columns.append(optional)
-    leads = tables.table("leads", tuple(columns), why="the funnel")
+    leads = _leads(tables, required=True)
     as_of = observation_end(tables, leads, "entered_at", window)
-    _check_stages(tables, leads, stages, lost_stage)
-    per_lead = _per_lead(leads, stages, lost_stage, as_of, window.start)
-    per_lead = _grouped(tables, per_lead, window.by, as_of)
+    spelled = _check_stages(tables, leads, stages, lost_stage)
+    last = as_of if window.end is None else \
+        pd.Timestamp(tables.scalar(leads.entered_at.max())).date()
+    if as_of >= last:
+        per_lead = _stored_progress(tables, leads, stages, lost_stage, as_of, spelled)
+        if window.start is not None:
+            per_lead = per_lead.filter(per_lead.entered >= ibis.timestamp(window.start))
+        per_lead = _grouped(tables, per_lead, window.by, as_of)
+        if window.by is not None:
+            per_lead = tables.keep(per_lead)  # read by the counts and the stage times
+    else:
+        per_lead = _per_lead(leads, stages, lost_stage, as_of, window.start,
+                             window.by is not None, spelled)
+        # Read by the counts and by the stage times: one pass over the leads' rows.
+        per_lead = tables.keep(_grouped(tables, per_lead, window.by, as_of))
     counts = tables.run(_count_query(per_lead, window.period))
     if counts.empty:
         raise InputError(f"no lead entered the funnel between {window.start or 'the start'} "
@@ -132,23 +141,66 @@ def funnel(
                   window.period, window.by, as_of)
 
 
-def _check_stages(tables, leads: ir.Table, stages, lost_stage) -> None:
+def lead_progress(tables) -> ir.Table | None:
+    """Every lead's progress over all their rows, as the funnel stores it (None without
+    leads)."""
+    leads = _leads(tables)
+    if leads is None:
+        return None
+    stages = tuple(tables.config["funnel.stages"])
+    lost_stage = tables.config["funnel.lost_stage"]
+    spelled = _check_stages(tables, leads, stages, lost_stage)
+    last = pd.Timestamp(tables.scalar(leads.entered_at.max())).date()
+    return _stored_progress(tables, leads, stages, lost_stage, last, spelled)
+
+
+def _stored_progress(tables, leads: ir.Table, stages, lost_stage: str, as_of: dt.date,
+                     spelled: bool) -> ir.Table:
+    """Every lead's progress over all their rows (``as_of`` at or after the latest),
+    stored per version of the leads and of the stage settings."""
+    return tables.block(
+        "lead_progress", ("leads",), recipe=PROGRESS_RECIPE,
+        settings=f"stages={'|'.join(stages)};lost={lost_stage}",
+        build=lambda: _per_lead(leads, stages, lost_stage, as_of, None, True, spelled))
+
+
+def _leads(tables, required: bool = False) -> ir.Table | None:
+    columns = ["lead_id", "stage", "entered_at"]
+    for optional in ("source", "owner_id", "customer_id", "lost_reason"):
+        if tables.has_column("leads", optional):
+            columns.append(optional)
+    if required:
+        return tables.table("leads", tuple(columns), why="the funnel")
+    return tables.optional("leads", tuple(columns))
+
+
+def _check_stages(tables, leads: ir.Table, stages, lost_stage) -> bool:
+    """Check every stage is a known one (without case); True when each is spelled
+    exactly as listed, so that rows can be matched without lowering their case."""
     known = [s.lower() for s in (*stages, lost_stage)]
-    found = tables.run(leads.select(stage=leads.stage.lower()).distinct())["stage"]
-    unknown = sorted(s for s in found if s not in known)
+    found = tables.run(leads.select("stage").distinct())["stage"]
+    unknown = sorted({s.lower() for s in found if s is not None} - set(known))
     if unknown:
         raise InputError(f"stage '{unknown[0]}' is not one of {', '.join(stages)} or "
                          f"{lost_stage}; set funnel.stages and funnel.lost_stage to your "
                          "stage names", source="leads", column="stage")
+    return set(found) <= {*stages, lost_stage}
 
 
 def _per_lead(leads: ir.Table, stages, lost_stage: str, as_of: dt.date,
-              start: dt.date | None) -> ir.Table:
+              start: dt.date | None, split: bool, spelled: bool) -> ir.Table:
+    """Each lead's first entry, furthest stage, loss and reason, and when it entered each
+    stage; with ``split``, its source, owner and customer too (text kept per lead costs,
+    so only when a split may need them)."""
     rows = until(leads, "entered_at", as_of)
-    name = rows.stage.lower()
-    number = ibis.cases(*[(name == s.lower(), i) for i, s in enumerate(stages)],
+    if spelled:
+        name, names, lost_name = rows.stage, stages, lost_stage
+    else:
+        name, names, lost_name = rows.stage.lower(), [s.lower() for s in stages], \
+            lost_stage.lower()
+    number = ibis.cases(*[(name == s, i) for i, s in enumerate(names)],
                         else_=ibis.null("int64"))
-    rows = rows.mutate(_number=number, _lost=name == lost_stage.lower())
+    rows = rows.mutate(_number=number, _lost=name == lost_name)
     aggregates = {
         "entered": rows.entered_at.min(),
         "reached": rows._number.max(),
@@ -157,11 +209,11 @@ def _per_lead(leads: ir.Table, stages, lost_stage: str, as_of: dt.date,
     }
     if "lost_reason" in rows.columns:
         aggregates["lost_reason"] = rows.lost_reason.max(where=rows._lost)
-    if "source" in rows.columns:
+    if "source" in rows.columns and split:
         aggregates["source"] = rows.source.argmin(rows.entered_at)
-    if "owner_id" in rows.columns:
+    if "owner_id" in rows.columns and split:
         aggregates["owner_id"] = rows.owner_id.argmax(rows.entered_at)
-    if "customer_id" in rows.columns:
+    if "customer_id" in rows.columns and split:
         aggregates["customer_id"] = rows.customer_id.max()
     per = rows.group_by("lead_id").agg(**aggregates)
     # A lead with only a lost row was lost at the first stage.

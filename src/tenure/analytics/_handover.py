@@ -27,6 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
+from tenure.analytics._activity import day_activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -34,6 +35,7 @@ from tenure.analytics._common import (
     check_window,
     customer_groups,
     days_between,
+    last_order_day,
     name_group,
     observation_end,
     orders,
@@ -130,9 +132,11 @@ def handover_impact(
     if window.start is not None and window.start > last_date:
         raise InputError(f"start {window.start} leaves no {days}-day window before {as_of}; "
                          "start earlier or shorten window_days")
-    events, no_history = _events(tables, owners, sales, window.start, last_date, as_of)
+    last_order = last_order_day(tables, sales, as_of, window)
+    activity = day_activity(tables, as_of, last_order)
+    events, no_history = _events(tables, owners, activity, window.start, last_date, as_of)
     groups = customer_groups(tables, window.by, as_of, primary=None)
-    described = _describe(events, sales, as_of, days, window.period)
+    described = _describe(events, activity, days, window.period)
     # Read by the comparison and by the periods: computed once.
     described = tables.keep(with_group(described, groups, window.by))
     strata = tables.run(_strata_query(described))
@@ -142,29 +146,31 @@ def handover_impact(
     periods = periods.drop(columns="number").sort_values(["period", GROUP])
     periods = periods[["period", GROUP, "handovers", "churn_after"]].reset_index(drop=True)
     return HandoverImpact(name_group(frame, window.by), name_group(periods, window.by),
-                          unmatched, int(tables.scalar(no_history)), days, confidence,
+                          unmatched, no_history, days, confidence,
                           window.period, window.by, as_of)
 
 
-def _events(tables: Tables, owners: ir.Table, sales: ir.Table, start: dt.date | None,
-            last_date: dt.date, as_of: dt.date):
-    """Customers with their comparison date: the first hand-over in the window, or a date
-    chosen by hash for customers whose owner never changed."""
+def _events(tables: Tables, owners: ir.Table, activity: ir.Table, start: dt.date | None,
+            last_date: dt.date, as_of: dt.date) -> tuple[ir.Table, int]:
+    """Customers with their comparison date (the first hand-over in the window, or a date
+    chosen by hash for customers whose owner never changed), and the number of hand-overs
+    before any purchase."""
     owners = until(owners, "from_at", as_of)
     history = ibis.window(group_by="customer_id", order_by="from_at")
     owners = owners.mutate(previous=owners.owner_id.lag().over(history))
     changes = owners.filter(owners.previous.notnull() & (owners.previous != owners.owner_id))
     changes = changes.mutate(day=changes.from_at.date())
-    changed_ever = changes.select("customer_id").distinct()
-    in_window = changes.filter(changes.day <= last_date)
+    in_window = changes.day <= last_date
     if start is not None:
-        in_window = in_window.filter(in_window.day >= start)
-    first_change = in_window.group_by("customer_id").agg(day=in_window.day.min())
-    firsts = until(sales, "ordered_at", as_of)
-    firsts = firsts.filter(firsts.amount >= 0)
-    firsts = firsts.group_by("customer_id").agg(first=firsts.ordered_at.date().min())
-    treated = first_change.join(firsts, "customer_id")
-    no_history = treated.filter(treated["first"] >= treated.day).count()
+        in_window &= changes.day >= start
+    # Every customer whose owner changed, with their first change in the window (if any):
+    # read by the hand-overs and by the comparison customers, so computed once.
+    changed = tables.keep(changes.group_by("customer_id").agg(
+        day=changes.day.min(where=in_window)))
+    firsts = activity.filter((activity.days_before == 0) & (activity.bought_days > 0))
+    firsts = firsts.select("customer_id", first=firsts.day)
+    treated = changed.filter(changed.day.notnull()).join(firsts, "customer_id")
+    no_history = int(tables.scalar(treated.filter(treated["first"] >= treated.day).count()))
     treated = treated.filter(treated["first"] < treated.day).select(
         "customer_id", "day", handed=ibis.literal(True))
     # The comparison date of a customer whose owner never changed: a stable point between
@@ -175,29 +181,29 @@ def _events(tables: Tables, owners: ir.Table, sales: ir.Table, start: dt.date | 
     room = days_between(ibis.literal(last_date), earliest)
     share = (firsts.customer_id.hash().abs() % _HASH_SCALE).cast("float64") / _HASH_SCALE
     offset = (share * (room + 1)).floor().cast("int64")
-    controls = firsts.anti_join(changed_ever, "customer_id").mutate(
+    controls = firsts.anti_join(changed, "customer_id").mutate(
         day=earliest + offset.as_interval("D"), room=room)
     controls = controls.filter(controls.room >= 0).select(
         "customer_id", "day", handed=ibis.literal(False))
     return treated.union(controls, distinct=False), no_history
 
 
-def _describe(events: ir.Table, sales: ir.Table, as_of: dt.date, days: int,
-              period: Period) -> ir.Table:
-    """Before-and-after figures of every customer around their date."""
-    rows = until(sales, "ordered_at", as_of)
-    rows = rows.mutate(sale_day=rows.ordered_at.date())
-    joined = rows.join(events, "customer_id")
+def _describe(events: ir.Table, activity: ir.Table, days: int, period: Period) -> ir.Table:
+    """Before-and-after figures of every customer around their date, from their days."""
+    joined = activity.select("customer_id", "day", "revenue", "bought_days").rename(
+        sale_day="day").join(events, "customer_id")
     before = joined.sale_day < joined.day
     after = (joined.sale_day > joined.day) & (
         days_between(joined.sale_day, joined.day) <= days)
-    bought = joined.amount >= 0
-    per = joined.group_by("customer_id", "day", "handed").agg(
+    bought = joined.bought_days > 0
+    # One date per customer: grouped by the customer alone, the date and the side ride along.
+    per = joined.group_by("customer_id").agg(
+        day=joined.day.max(), handed=joined.handed.max(),
         first=joined.sale_day.min(where=before & bought),
         last=joined.sale_day.max(where=before & bought),
-        value=joined.amount.sum(where=before).fill_null(0.0),
+        value=joined.revenue.sum(where=before).fill_null(0.0),
         bought_after=(after & bought).any(),
-        spend=joined.amount.sum(where=after).fill_null(0.0),
+        spend=joined.revenue.sum(where=after).fill_null(0.0),
     )
     per = per.filter(per["first"].notnull())
     tenure = days_between(per.day, per["first"])

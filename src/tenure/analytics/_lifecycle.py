@@ -16,11 +16,14 @@ the customer's rhythm, their mean gap between purchase days blended with the bus
 typical gap (the median of the customers' own mean gaps) weighted as ``prior_gaps`` gaps.
 So a customer with one purchase is judged by the business's rhythm, one with twenty by
 their own. The rhythm is known only from purchases made up to each period: no state reads
-the future. With value-model scores, ``alive_from="scores"`` judges the latest period by
-P(alive) instead.
+the future. With value-model scores made in the latest period, that period is judged by
+P(alive) instead (at risk below ``lifecycle.at_risk_p_alive``, churned below
+``lifecycle.churned_p_alive``), except that ``alive_from="auto"`` sets BG/NBD scores aside:
+that model keeps every customer who never bought again alive.
 
-The work runs as one query: each customer's history is cut into segments between purchase
-periods, each segment into runs of constant state, and the runs are counted per period.
+The work reads each customer's activity per period (:mod:`tenure.analytics._activity`): a
+customer's history is cut into segments between purchase periods, each segment into runs
+of constant state, and the runs are counted per period.
 """
 
 from __future__ import annotations
@@ -35,6 +38,7 @@ import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
+from tenure.analytics._activity import activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -43,11 +47,11 @@ from tenure.analytics._common import (
     check_window,
     customer_groups,
     days_between,
+    last_order_day,
     name_group,
     observation_end,
     orders,
     setting,
-    until,
     with_group,
 )
 from tenure.analytics._periods import Period, index, index_of, starts
@@ -57,6 +61,9 @@ from tenure.errors import InputError
 __all__ = ["STATES", "CustomerStates", "Lifecycle", "customer_states", "lifecycle"]
 
 STATES = ("new", "active", "resurrected", "at_risk", "churned", "dormant")
+# Models whose P(alive) is 1 for every customer who never bought again (BG/NBD: dropping out
+# happens only after a repeat purchase), so it cannot tell which one-time buyers left.
+SILENT_MODELS = ("bgnbd",)
 BASE_STATES = ("new", "active", "resurrected", "at_risk")  # the active base
 GONE_STATES = ("churned", "dormant")
 
@@ -75,6 +82,7 @@ class Thresholds:
     churned_p_alive: float
     typical_gap_days: float | None  # the business's rhythm, when learned
     scores_as_of: dt.date | None = None
+    set_aside: str | None = None  # the model whose scores alive_from="auto" did not use
 
     def describe(self) -> str:
         if self.at_risk_days and self.churned_days:
@@ -88,6 +96,10 @@ class Thresholds:
             text += (f"; the latest period judged by P(alive) as of {self.scores_as_of} "
                      f"(at risk below {self.at_risk_p_alive:g}, churned below "
                      f"{self.churned_p_alive:g})")
+        if self.set_aside:
+            text += (f"; the {self.set_aside} scores were not used: that model keeps every "
+                     "customer who never bought again alive (P(alive) = 1); score with pnbd "
+                     "or mbgnbd, or pass alive_from='scores' to use them anyway")
         return text
 
 
@@ -181,6 +193,7 @@ class _Plan:
     as_of: dt.date
     last: int  # number of the period holding as_of
     thresholds: Thresholds
+    last_order: dt.date  # the day of the latest order
 
 
 def lifecycle(
@@ -198,6 +211,8 @@ def lifecycle(
     prior_gaps: float | None = None,
     alive_from: Literal["auto", "rhythm", "scores"] = "auto",
     model: str | None = None,
+    at_risk_p_alive: float | None = None,
+    churned_p_alive: float | None = None,
 ) -> Lifecycle:
     """Customers per lifecycle state per period, and the transition counts.
 
@@ -217,7 +232,7 @@ def lifecycle(
         data, period=period, by=by, start=start, end=end, timezone=timezone,
         at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
         churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
-        model=model)
+        model=model, at_risk_p_alive=at_risk_p_alive, churned_p_alive=churned_p_alive)
     # The counting reads the kinds of segment once per run of state: computed once.
     kinds = tables.keep(segment_kinds(segments))
     raw = tables.run(_counting_query(kinds, plan))
@@ -240,6 +255,8 @@ def customer_states(
     prior_gaps: float | None = None,
     alive_from: Literal["auto", "rhythm", "scores"] = "auto",
     model: str | None = None,
+    at_risk_p_alive: float | None = None,
+    churned_p_alive: float | None = None,
 ) -> CustomerStates:
     """Each customer's lifecycle state as of ``end`` (default: the latest order's day),
     judged exactly as :func:`lifecycle` judges the last period."""
@@ -247,7 +264,7 @@ def customer_states(
         data, period=period, by=by, start=None, end=end, timezone=timezone,
         at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
         churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
-        model=model)
+        model=model, at_risk_p_alive=at_risk_p_alive, churned_p_alive=churned_p_alive)
     frame = tables.run(current_states(segments, plan).order_by("customer_id"))
     if plan.thresholds.alive_from != "scores":
         frame = frame.drop(columns="p_alive")
@@ -259,7 +276,7 @@ def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
     """Each customer's state in the last period, with what it was judged from."""
     current = segments.filter(segments.following == plan.last + 1)
     return current.select(
-        "customer_id", GROUP, state=_state_at(current, ibis.literal(plan.last), plan.last),
+        "customer_id", GROUP, state=state_at(current, ibis.literal(plan.last), plan.last),
         last_purchase=current.last_day,
         days_since=days_between(ibis.literal(plan.as_of), current.last_day),
         at_risk_after=current.at_risk_after, churned_after=current.churned_after,
@@ -270,7 +287,8 @@ def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
 def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
             timezone: str | None, at_risk_days: Any = None, churned_days: Any = None,
             at_risk_multiple: Any = None, churned_multiple: Any = None, prior_gaps: Any = None,
-            alive_from: str = "auto", model: str | None = None):
+            alive_from: str = "auto", model: str | None = None, at_risk_p_alive: Any = None,
+            churned_p_alive: Any = None):
     """The tables, the plan and the segments expression of a lifecycle run."""
     window = check_window(period, by, start, end)
     if alive_from not in ("auto", "rhythm", "scores"):
@@ -281,37 +299,50 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
     last = index_of(as_of, window.period)
     options = _options(tables, at_risk_days, churned_days, at_risk_multiple,
                        churned_multiple, prior_gaps)
-    scores = None
+    alive_cuts = _alive_cuts(tables, at_risk_p_alive, churned_p_alive)
+    scores = set_aside = None
     if alive_from != "rhythm":
         found = tables.scores(model)
-        usable = found is not None and index_of(found[1], window.period) == last \
-            and found[1] <= as_of
+        usable = found is not None and index_of(found.as_of, window.period) == last \
+            and found.as_of <= as_of
         if alive_from == "scores" and not usable:
-            when = f"are as of {found[1]}" if found else "do not exist"
+            when = f"are as of {found.as_of}" if found else "do not exist"
             raise InputError(f"alive_from='scores' needs value-model scores made in the "
                              f"period holding {as_of}; the scores {when}; score the "
                              "customers first or use alive_from='rhythm'")
+        if usable and alive_from == "auto" and found.model in SILENT_MODELS:
+            # Measured on the simulator: one-time buyers kept alive for ever make the
+            # states and the early-repeat effect far worse than the rhythm does.
+            usable, set_aside = False, found.model
         scores = found if usable else None
-    rows = until(table, "ordered_at", as_of)
-    bought = rows.filter(rows.amount >= 0)
-    days = bought.select("customer_id", day=bought.ordered_at.date()).distinct()
-    days = days.mutate(number=index(days.day, window.period))
-    # Each customer's purchase periods: read for the typical gap and for the segments,
-    # so computed once.
-    periods = tables.keep(days.group_by("customer_id", "number").agg(
-        last_day=days.day.max(), first_in=days.day.min(), bought_days=days.count()))
+    last_order = last_order_day(tables, table, as_of, window)
+    # Each customer's purchase periods, with what came before and after each.
+    rows = activity(tables, window.period, as_of, last_order)
+    periods = rows.filter(rows.bought_days > 0)
     typical = None
     if not (options["at_risk_days"] and options["churned_days"]):
         typical = _typical_gap(tables, periods)
     thresholds = Thresholds(
         **options, alive_from="scores" if scores else "rhythm",
-        at_risk_p_alive=tables.config["lifecycle.at_risk_p_alive"],
-        churned_p_alive=tables.config["lifecycle.churned_p_alive"],
-        typical_gap_days=typical, scores_as_of=scores[1] if scores else None)
-    plan = _Plan(window, as_of, last, thresholds)
+        **alive_cuts,
+        typical_gap_days=typical, scores_as_of=scores.as_of if scores else None,
+        set_aside=set_aside)
+    plan = _Plan(window, as_of, last, thresholds, last_order)
     groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
-    segments = _segments(periods, groups, plan, scores[0] if scores else None)
+    segments = _segments(periods, groups, plan, scores.table if scores else None)
     return tables, plan, segments
+
+
+def _alive_cuts(tables: Tables, at_risk_p_alive, churned_p_alive) -> dict[str, float]:
+    cuts = {name: check_number(setting(tables, value, f"lifecycle.{name}"), name, high=1,
+                               strict=False)
+            for name, value in (("at_risk_p_alive", at_risk_p_alive),
+                                ("churned_p_alive", churned_p_alive))}
+    if cuts["churned_p_alive"] > cuts["at_risk_p_alive"]:
+        raise InputError(f"churned_p_alive={cuts['churned_p_alive']:g} must not be above "
+                         f"at_risk_p_alive={cuts['at_risk_p_alive']:g}: a customer is at "
+                         "risk before churning")
+    return cuts
 
 
 def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churned_multiple,
@@ -340,11 +371,11 @@ def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churn
 
 def _typical_gap(tables: Tables, periods: ir.Table) -> float:
     """The median, over customers who bought on two days or more, of their mean gap."""
-    per = periods.group_by("customer_id").agg(first=periods.first_in.min(),
-                                              last=periods.last_day.max(),
-                                              n=periods.bought_days.sum())
+    # A customer's latest purchase period knows their first day and their count of days.
+    per = periods.filter(periods.next_day.isnull())
+    per = per.mutate(n=per.days_before + per.bought_days)
     per = per.filter(per.n >= 2)
-    gap = (days_between(per["last"], per["first"]).cast("float64") / (per.n - 1)).median()
+    gap = (days_between(per.last_day, per.first_day).cast("float64") / (per.n - 1)).median()
     value = tables.scalar(gap)
     if value is None or pd.isna(value):
         raise InputError("no customer bought on two different days, so no rhythm can be "
@@ -364,23 +395,18 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
     end_state (a state set by P(alive) for the last period).
     """
     last, th = plan.last, plan.thresholds
-    # One pass over each customer's purchase periods: everything below is read from this
-    # row and the one before, so the engine sorts the segments only once.
-    history = ibis.window(group_by="customer_id", order_by="number", rows=(None, 0))
-    per = per.mutate(
-        first_day=per.first_in.min().over(history),
-        days_so_far=per.bought_days.sum().over(history),
-        following=per.number.lead().over(history).fill_null(last + 1),
-        previous=per.number.lag().over(history),
-        previous_day=per.last_day.lag().over(history),
-    )
-    now = _thresholds(per, per.last_day, per.days_so_far, per.number, plan)
-    per = per.mutate(**now)
-    before = _thresholds(per, per.previous_day, per.days_so_far - per.bought_days,
-                         per.previous, plan)
+    # Everything below is read from the customer's period row: no ordering of the rows.
+    per = per.select(
+        "customer_id", "number", "last_day", "first_day", "second_day", "previous_day",
+        "previous",
+        days_so_far=per.days_before + per.bought_days, days_before=per.days_before,
+        following=per.following.fill_null(last + 1))
+    per = _judge(per, plan, "", "last_day", "days_so_far", "number")
+    # The state in which the purchase period starts: as the segment before it ended.
+    per = _judge(per, plan, "before_", "previous_day", "days_before", "previous")
     per = per.mutate(buy_state=ibis.cases(
         (per.previous.isnull(), "new"),
-        (before["churned_from"] <= per.number - 1, "resurrected"),
+        (per.before_churned_from <= per.number - 1, "resurrected"),
         else_="active"))
     # The next purchase period is never a first one: a win-back if this segment got as far
     # as churned before it.
@@ -393,7 +419,7 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
         return per.mutate(end_state=ibis.null("string"), p_alive=ibis.null("float64"))
     per = per.left_join(scores, per.customer_id == scores.customer_id).drop(
         "customer_id_right", "clv")
-    before = _state_at(per, ibis.literal(last - 1), None)
+    before = state_at(per, ibis.literal(last - 1), None)
     gone = before.isin(GONE_STATES)
     judged = ibis.cases(
         (per.p_alive >= th.at_risk_p_alive, "active"),
@@ -405,36 +431,52 @@ def _segments(per: ir.Table, groups: ir.Table | None, plan: _Plan,
     return per.mutate(end_state=ibis.ifelse(override, judged, ibis.null("string")))
 
 
-def _thresholds(per: ir.Table, last_day: ir.DateValue, bought: ir.IntegerValue,
-                number: ir.IntegerValue, plan: _Plan) -> dict[str, ir.Value]:
-    """The thresholds (days) of a customer whose last purchase was on ``last_day``, their
-    ``bought``-th purchase day, in period ``number``, and the first periods in which they
-    are at risk and churned (clipped to after that period; after the last one when the day
-    comes after as_of)."""
+def _judge(per: ir.Table, plan: _Plan, prefix: str, last_day: str, bought: str,
+           number: str) -> ir.Table:
+    """``per`` with the thresholds of a customer whose last purchase was on ``last_day``,
+    their ``bought``-th purchase day, in period ``number``: ``at_risk_after`` and
+    ``churned_after`` (days), and the first periods at risk and churned, ``at_risk_from``
+    and ``churned_from`` (clipped to after that period; after the last one when the day
+    comes after as_of), each name starting with ``prefix``.
+
+    Built in steps, each reading the columns of the one before, so that the engine
+    computes every intermediate value once per row."""
     period, last, th = plan.window.period, plan.last, plan.thresholds
-    gaps = (bought - 1).cast("float64")
-    span = days_between(last_day, per.first_day).cast("float64")
+    day = per[last_day]
     if th.typical_gap_days is not None:
+        gaps = (per[bought] - 1).cast("float64")
+        span = days_between(day, per.first_day).cast("float64")
         prior, typical = th.prior_gaps, th.typical_gap_days
         rhythm = ibis.ifelse(gaps + prior > 0, (span + prior * typical) / (gaps + prior),
                              typical)
     else:
         rhythm = ibis.literal(1.0)
-    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else th.at_risk_multiple * rhythm
-    churned = ibis.literal(th.churned_days) if th.churned_days else th.churned_multiple * rhythm
+    per = per.mutate(_rhythm=rhythm, _left=days_between(ibis.literal(plan.as_of), day))
+    at_risk = ibis.literal(th.at_risk_days) if th.at_risk_days else \
+        th.at_risk_multiple * per._rhythm
+    churned = ibis.literal(th.churned_days) if th.churned_days else \
+        th.churned_multiple * per._rhythm
+    names = {"at_risk": f"{prefix}at_risk_after", "churned": f"{prefix}churned_after"}
+    per = per.mutate(**{names["at_risk"]: at_risk, names["churned"]: churned})
+    # Days from the last purchase to the first day past each threshold.
+    per = per.mutate(_to_at_risk=per[names["at_risk"]].floor().cast("int64") + 1,
+                     _to_churned=per[names["churned"]].floor().cast("int64") + 1)
 
-    def first_period(after: ir.FloatingValue) -> ir.IntegerValue:
-        # The first day past the threshold, and its period if it comes by as_of.
-        day = last_day + (after.floor().cast("int64") + 1).as_interval("D")
-        return ibis.ifelse(day <= plan.as_of, index(day, period), last + 1)
+    def first_period(offset: ir.IntegerValue) -> ir.IntegerValue:
+        # The period of that day if it comes by as_of.
+        return ibis.ifelse(offset <= per._left,
+                           index(per[last_day] + offset.as_interval("D"), period), last + 1)
 
-    at_risk_from = ibis.greatest(first_period(at_risk), number + 1)
-    churned_from = ibis.greatest(first_period(churned), number + 1, at_risk_from)
-    return {"at_risk_after": at_risk, "churned_after": churned, "at_risk_from": at_risk_from,
-            "churned_from": churned_from}
+    after = per[number] + 1
+    per = per.mutate(**{f"{prefix}at_risk_from": ibis.greatest(first_period(per._to_at_risk),
+                                                               after),
+                        "_churned": ibis.greatest(first_period(per._to_churned), after)})
+    per = per.mutate(**{f"{prefix}churned_from": ibis.greatest(
+        per._churned, per[f"{prefix}at_risk_from"])})
+    return per.drop("_rhythm", "_left", "_to_at_risk", "_to_churned", "_churned")
 
 
-def _state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:
+def state_at(seg: ir.Table, x: ir.IntegerValue, judged: int | None) -> ir.StringValue:
     """The state of a segment's customer in period ``x`` (number <= x < following); in
     period ``judged`` (the last), P(alive) decides where it was used."""
     cases = []
@@ -481,7 +523,7 @@ def _counting_query(kinds: ir.Table, plan: _Plan) -> ir.Table:
     moving = kinds.filter(kinds.following <= last)
     parts.append(moving.select(
         GROUP, kind=ibis.literal("move"),
-        from_state=_state_at(moving, moving.following - 1, None),
+        from_state=state_at(moving, moving.following - 1, None),
         state=moving.next_buy_state, first=moving.following.cast("int64"),
         stop=moving.following.cast("int64"),
         weight=moving.weight))
@@ -502,7 +544,7 @@ def _run(kinds: ir.Table, state, first, stop, is_buy: bool) -> ir.Table:
         # Moves into a purchase period are counted from the segment before it.
         return counted
     entering = table.select(GROUP, kind=ibis.literal("move"),
-                            from_state=_state_at(table, table._first - 1, None),
+                            from_state=state_at(table, table._first - 1, None),
                             state=table._state, first=table._first, stop=table._first,
                             weight=table.weight)
     staying = table.filter(table._stop > table._first).select(

@@ -39,22 +39,22 @@ import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
+from tenure.analytics._activity import day_activity
 from tenure.analytics._common import (
+    ALL,
     GROUP,
     Result,
     check_number,
     days_between,
     difference_ci,
     name_group,
-    orders,
     safe_ratio,
     setting,
-    until,
     wilson,
 )
-from tenure.analytics._lifecycle import BASE_STATES, GONE_STATES, current_states, prepare
+from tenure.analytics._lifecycle import BASE_STATES, GONE_STATES, prepare, state_at
 from tenure.analytics._periods import Period, check_date, index, starts
-from tenure.analytics._source import Tables, open_tables
+from tenure.analytics._source import open_tables
 
 __all__ = ["LoyaltyLadder", "loyalty_ladder"]
 
@@ -158,19 +158,29 @@ def loyalty_ladder(
     tables, plan, segments = prepare(tables, period=period, by=by, start=None, end=end,
                                      timezone=timezone, **lifecycle_options)
     window = plan.window
-    # Both read by the ladder and by the early-repeat comparison: computed once each.
-    states = tables.keep(current_states(segments, plan).select("customer_id", GROUP, "state",
-                                                               "p_alive"))
-    purchases = tables.keep(_purchase_days(states, tables, plan.as_of))
+    # Each customer's state now, purchase count and first two purchase days, read by the
+    # ladder and by the early-repeat comparison: computed once.
+    current = segments.filter(segments.following == plan.last + 1)
+    people = current.select(
+        "customer_id", GROUP, "p_alive", "first_day", "second_day",
+        state=state_at(current, ibis.literal(plan.last), plan.last),
+        purchases=current.days_so_far)
+    days = day_activity(tables, plan.as_of, plan.last_order)
+    days = days.filter(days.bought_days > 0)
     if start is not None:
         first = check_date(start, "start")
-        firsts = purchases.filter(purchases.k == 1).filter(purchases.day >= first)
-        purchases = purchases.semi_join(firsts, "customer_id")
-    ladder = tables.run(_ladder_query(purchases, states, plan.as_of, options))
-    people = tables.run(_people_query(purchases, states, plan.as_of, options, window.period))
+        people = people.filter(people.first_day >= first)
+        days = days.filter(days.first_day >= first)
+    people = tables.keep(people)
+    if window.by is not None:
+        days = days.join(people.select("customer_id", GROUP), "customer_id")
+    else:
+        days = days.mutate(**{GROUP: ibis.literal(ALL)})
+    ladder = tables.run(_ladder_query(days, people, plan.as_of, options))
+    counts = tables.run(_people_query(people, plan.as_of, options, window.period))
     frame = _shape_ladder(ladder, options)
-    early, effect = _early_repeat(people, options)
-    cohorts = _cohorts(people, window.period)
+    early, effect = _early_repeat(counts, options)
+    cohorts = _cohorts(counts, window.period)
     loyal = {}
     for group, rows in frame.groupby(GROUP):
         good = rows[(rows["repeat_probability"] >= options.loyal_probability)
@@ -181,57 +191,43 @@ def loyalty_ladder(
                          options, window.period, window.by, plan.as_of)
 
 
-def _purchase_days(states: ir.Table, tables: Tables, as_of: dt.date) -> ir.Table:
-    """Each customer's purchase days numbered k = 1, 2, ... with the next one's day."""
-    rows = until(orders(tables, "the loyalty ladder"), "ordered_at", as_of)
-    rows = rows.filter(rows.amount >= 0)
-    days = rows.select("customer_id", day=rows.ordered_at.date()).distinct()
-    order = ibis.window(group_by="customer_id", order_by="day")
-    days = days.mutate(k=ibis.row_number().over(order) + 1, next_day=days.day.lead().over(order))
-    return days.join(states.select("customer_id", GROUP), "customer_id")
-
-
-def _ladder_query(purchases: ir.Table, states: ir.Table, as_of: dt.date,
+def _ladder_query(days: ir.Table, people: ir.Table, as_of: dt.date,
                   options: LoyaltyOptions) -> ir.Table:
+    """Per rung k: the k-th purchase days reached, judged and followed by another within
+    the window (from the purchase days), and the customers with exactly k purchases and
+    how many of them are active (from each customer's state)."""
     top = options.max_purchases
     window = options.repeat_window_days
-    rungs = purchases.filter(purchases.k <= top)
+    # days_before is the number of purchase days before this one: the rung is one more.
+    rungs = days.filter(days.days_before < top)
     judged = rungs.day <= ibis.literal(as_of - dt.timedelta(days=window))
     again = rungs.next_day.notnull() & (days_between(rungs.next_day, rungs.day) <= window)
-    rungs = rungs.mutate(eligible=judged, repeated=judged & again)
-    counts = rungs.group_by(GROUP, rungs.k.name("purchases")).agg(
-        reached=rungs.count(), eligible=rungs.eligible.sum(), repeated=rungs.repeated.sum())
-    totals = purchases.group_by("customer_id").agg(n=purchases.k.max())
-    totals = totals.join(states.select("customer_id", GROUP, "state"), "customer_id")
-    totals = totals.mutate(rung=ibis.least(totals.n, top),
-                           active=totals.state.isin(BASE_STATES))
-    exactly = totals.group_by(GROUP, totals.rung.name("purchases")).agg(
-        customers=totals.count())
-    # Active now among those who reached rung k: sum over every rung at or above k.
-    active = totals.group_by(GROUP, totals.rung.name("purchases")).agg(
-        active=totals.active.sum())
+    counts = rungs.group_by(GROUP, purchases=rungs.days_before + 1).agg(
+        reached=rungs.count(), eligible=judged.sum(), repeated=(judged & again).sum())
+    totals = people.mutate(rung=ibis.least(people.purchases, top),
+                           active=people.state.isin(BASE_STATES))
+    # Active now among those who reached rung k: summed over every rung at or above k.
+    exactly = totals.group_by(GROUP, purchases=totals.rung).agg(
+        customers=totals.count(), active=totals.active.sum())
     out = counts.left_join(exactly, [GROUP, "purchases"]).drop(f"{GROUP}_right",
                                                                "purchases_right")
-    out = out.left_join(active, [GROUP, "purchases"]).drop(f"{GROUP}_right", "purchases_right")
     return out.order_by([GROUP, "purchases"])
 
 
-def _people_query(purchases: ir.Table, states: ir.Table, as_of: dt.date,
-                  options: LoyaltyOptions, period: Period) -> ir.Table:
+def _people_query(people: ir.Table, as_of: dt.date, options: LoyaltyOptions,
+                  period: Period) -> ir.Table:
     """Counts by group, first-purchase period, early repeat, eligibility and churn."""
-    first = purchases.filter(purchases.k == 1)
-    early = first.next_day.notnull() & (
-        days_between(first.next_day, first.day) <= options.early_repeat_days)
+    early = people.second_day.notnull() & (
+        days_between(people.second_day, people.first_day) <= options.early_repeat_days)
     followed = options.early_repeat_days + options.repeat_window_days
-    eligible = first.day <= ibis.literal(as_of - dt.timedelta(days=followed))
-    people = first.select("customer_id", GROUP, cohort=index(first.day, period),
-                          early=early, eligible=eligible)
-    people = people.join(states.drop(GROUP), "customer_id")
+    eligible = people.first_day <= ibis.literal(as_of - dt.timedelta(days=followed))
     gone = people.state.isin(GONE_STATES).cast("float64")
     # With value-model scores, churn is the expected share gone: 1 - P(alive).
     churn = ibis.ifelse(people.p_alive.notnull(), 1 - people.p_alive, gone)
+    people = people.mutate(cohort=index(people.first_day, period), early=early,
+                           eligible=eligible, churn=churn)
     return people.group_by(GROUP, "cohort", "early", "eligible").agg(
-        customers=people.count(), churned=churn.sum())
+        customers=people.count(), churned=people.churn.sum())
 
 
 def _shape_ladder(ladder: pd.DataFrame, options: LoyaltyOptions) -> pd.DataFrame:

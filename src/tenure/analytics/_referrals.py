@@ -43,6 +43,7 @@ import numpy as np
 import pandas as pd
 
 from tenure.analytics import _charts
+from tenure.analytics._activity import day_activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -55,6 +56,7 @@ from tenure.analytics._common import (
 )
 from tenure.analytics._periods import Period, index, starts
 from tenure.analytics._source import Tables, open_tables
+from tenure.analytics._summary import customer_summary
 from tenure.errors import InputError
 
 __all__ = ["ReferralReach", "referral_reach"]
@@ -132,10 +134,16 @@ def referral_reach(
         raise InputError("no customer has a first_seen date; referral reach needs it")
     as_of = window.end or pd.Timestamp(last).date()
     known = until(customers, "first_seen", as_of)
-    groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("customers"),
-                             time_column="first_seen")
-    people = known.select("customer_id", "referrer_id", "first_seen")
-    people = people.left_join(groups, "customer_id").drop("customer_id_right")
+    if tables.workspace is not None and window.by != "tier" and window.by in known.columns:
+        # A workspace holds one row per customer: the attribute is on it already.
+        group = known[window.by].cast("string")
+        people = known.select("customer_id", "referrer_id", "first_seen", **{GROUP: group})
+    else:
+        groups = customer_groups(tables, window.by, as_of,
+                                 primary=tables.given.get("customers"),
+                                 time_column="first_seen")
+        people = known.select("customer_id", "referrer_id", "first_seen")
+        people = people.left_join(groups, "customer_id").drop("customer_id_right")
     people = tables.keep(people.mutate(**{GROUP: people[GROUP].fill_null("unknown")}))
     trees, unknown, unplaced = _trees(tables, people)
     acquired = people
@@ -156,31 +164,36 @@ def referral_reach(
 
 
 def _trees(tables: Tables, people: ir.Table) -> tuple[ir.Table, int, int]:
-    """Every customer's root (id and group) and depth, generation by generation; each
-    generation is one join in the engine, kept there for the next."""
-    ids = people.select(parent_id=people.customer_id)
-    dangling = people.filter(people.referrer_id.notnull()).anti_join(
-        ids, people.referrer_id == ids.parent_id)
-    unknown = int(tables.scalar(dangling.count()))
-    roots = people.filter(people.referrer_id.isnull()).union(dangling, distinct=False)
-    level = tables.keep(roots.select("customer_id", root_id=roots.customer_id,
-                                     root_group=roots[GROUP], depth=ibis.literal(0, "int64")))
-    levels = [level]
+    """Every referred customer's root (id and group) and depth, generation by generation;
+    each generation is one join in the engine, kept there for the next. The roots
+    themselves (depth 0) are only counted: no result reads them."""
     referred = tables.keep(people.filter(people.referrer_id.notnull()).select(
-        "customer_id", "referrer_id"))
+        "customer_id", "referrer_id", GROUP))
+    ids = people.select(parent_id=people.customer_id)
+    dangling = tables.keep(referred.anti_join(ids, referred.referrer_id == ids.parent_id))
+    unknown = int(tables.scalar(dangling.count()))
+    unreferred = people.filter(people.referrer_id.isnull())
+    roots = unreferred.select("customer_id", GROUP).union(
+        dangling.select("customer_id", GROUP), distinct=False)
+    placed = int(tables.scalar(unreferred.count())) + unknown
+    level = roots.select("customer_id", root_id=roots.customer_id, root_group=roots[GROUP],
+                         depth=ibis.literal(0, "int64"))
+    levels = []
     while True:
         step = referred.join(level, referred.referrer_id == level.customer_id).select(
             customer_id=referred.customer_id, root_id=level.root_id,
             root_group=level.root_group, depth=level.depth + 1)
         level = tables.keep(step)
-        if not tables.scalar(level.count()):
+        found = int(tables.scalar(level.count()))
+        if not found:
             break
         levels.append(level)
+        placed += found
         if len(levels) > MAX_DEPTH:
             raise InputError(f"referral chains run deeper than {MAX_DEPTH} generations; "
                              "check referrer_id for loops")
-    trees = tables.keep(ibis.union(*levels, distinct=False)) if len(levels) > 1 else levels[0]
-    placed = int(tables.scalar(trees.count()))
+    trees = ibis.union(*levels, distinct=False) if len(levels) > 1 else \
+        levels[0] if levels else level
     total = int(tables.scalar(people.count()))
     # Customers in a referral loop (a refers b refers a) have no root and are not placed.
     return trees, unknown, total - placed
@@ -235,10 +248,14 @@ def _value(tables: Tables, people: ir.Table, acquired: ir.Table, as_of: dt.date)
     if orders is None:
         return pd.DataFrame(columns=["referred", "customers", "mean_revenue",
                                      "mean_purchases"]), empty
-    rows = until(orders, "ordered_at", as_of)
-    per = rows.group_by("customer_id").agg(
-        revenue=rows.amount.sum(),
-        purchases=rows.ordered_at.date().nunique(where=rows.amount >= 0))
+    last_order = pd.Timestamp(tables.scalar(orders.ordered_at.max())).date()
+    if as_of >= last_order:
+        per = customer_summary(tables)
+    else:
+        days = day_activity(tables, as_of, last_order)
+        per = days.group_by("customer_id").agg(revenue=days.revenue.sum(),
+                                               purchases=days.bought_days.sum())
+    per = per.select("customer_id", "revenue", "purchases")
     who = acquired.select("customer_id", referred=acquired.referrer_id.notnull())
     joined = who.left_join(per, "customer_id").drop("customer_id_right")
     revenue = joined.revenue.fill_null(0.0)

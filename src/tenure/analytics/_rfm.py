@@ -61,26 +61,28 @@ from tenure.analytics._common import (
     check_window,
     customer_groups,
     days_between,
+    last_order_day,
     name_group,
     observation_end,
     orders,
     safe_ratio,
     setting,
-    until,
     with_group,
 )
 from tenure.analytics._periods import Period
 from tenure.analytics._source import Tables, open_tables
+from tenure.analytics._summary import (
+    PROFILE_ATTRIBUTES,
+    customer_categories,
+    customer_summary,
+    summary_between,
+)
 from tenure.errors import InputError
 
 __all__ = ["RFM_SEGMENTS", "RfmSegments", "rfm_segments"]
 
 RFM_SEGMENTS = ("champions", "loyal", "promising", "need_attention", "cannot_lose", "at_risk",
                 "hibernating", "lost")
-PROFILE_ATTRIBUTES = ("segment", "acquisition_channel", "region")
-# Few distinct values: handed to pandas as categories, which is much lighter than text.
-CATEGORY_COLUMNS = ("rfm", "rfm_segment", "frequency_class", "relationship_class",
-                    "value_class", "breadth_class", GROUP, *PROFILE_ATTRIBUTES)
 
 
 @dataclass(frozen=True)
@@ -148,7 +150,7 @@ class RfmSegments(Result):
         top = self.options.top_share
         lines = [f"{len(self.frame):,} customers as of {self.as_of}; the top {top:.0%} bring "
                  f"{self.top_share:.1%} of revenue (Gini {self.gini:.2f})"]
-        counts = self.segments.groupby("rfm_segment")["customers"].sum()
+        counts = self.segments.groupby("rfm_segment", observed=True)["customers"].sum()
         lines.append("Segments: " + ", ".join(
             f"{s} {counts.get(s, 0):,}" for s in RFM_SEGMENTS if counts.get(s, 0)))
         profile = self.super_user_profile.set_index("measure")
@@ -189,16 +191,17 @@ def rfm_segments(
     table = orders(tables, "RFM")
     as_of = observation_end(tables, table, "ordered_at", window)
     scores = tables.scores(model)
-    per = tables.keep(_per_customer(tables, table, window, as_of, scores))
-    counts = tables.run(per.group_by(bought=per.purchases > 0).agg(n=per.count()))
-    counts = dict(zip(counts["bought"], counts["n"], strict=True))
-    customers, refunds_only = int(counts.get(True, 0)), int(counts.get(False, 0))
+    last_order = last_order_day(tables, table, as_of, window)
+    base, per, key, refunds_only = _per_customer(tables, window, as_of, last_order, scores)
+    customers = int(tables.scalar(base.filter(base.purchases > 0).count()))
     if not customers:
         raise InputError(f"no customer bought between {window.start or 'the first order'} "
                          f"and {as_of}; widen start and end")
-    per = per.filter(per.purchases > 0)
-    frame = tables.run(_scored(per, customers, options).order_by("customer_id"),
-                       categories=CATEGORY_COLUMNS)
+    scored = _scored(base, per, customers, options, as_of).order_by(key)
+    if key != "customer_id":
+        scored = scored.drop(key)
+    frame = _named(tables.run(scored, categories=(GROUP, *PROFILE_ATTRIBUTES),
+                              text=("customer_id",)), options)
     frame = name_group(frame, window.by)
     super_users, profile = _super_users(frame, options)
     lorenz, gini, top = _concentration(frame["revenue"].to_numpy(), options.top_share)
@@ -227,120 +230,162 @@ def _options(tables: Tables, bins, top_share, super_user_share) -> RfmOptions:
     )
 
 
-def _per_customer(tables: Tables, table: ir.Table, window: Window, as_of: dt.date,
-                  scores) -> ir.Table:
+def _per_customer(tables: Tables, window: Window, as_of: dt.date, last_order: dt.date,
+                  scores) -> tuple[ir.Table, ir.Table, str, int]:
     """One row per customer with an order in the window: purchase days, orders, net
-    revenue, first and last purchase, categories, CLV, the split and the attributes."""
-    rows = until(table, "ordered_at", as_of)
-    if window.start is not None:
-        rows = rows.filter(rows.ordered_at >= ibis.timestamp(window.start))
-    rows = rows.mutate(day=rows.ordered_at.date(), bought=rows.amount >= 0)
-    days = rows.group_by("customer_id", "day").agg(
-        bought=rows.bought.any(), orders=rows.bought.sum(), revenue=rows.amount.sum())
-    per = days.group_by("customer_id").agg(
-        first_purchase=days.day.min(where=days.bought),
-        last_purchase=days.day.max(where=days.bought),
-        purchases=days.bought.sum(), orders=days.orders.sum(), revenue=days.revenue.sum())
-    per = per.mutate(recency_days=days_between(ibis.literal(as_of), per.last_purchase),
-                     tenure_days=days_between(per.last_purchase, per.first_purchase))
-    categories = _categories(tables, window, as_of)
-    if categories is None:
-        per = per.mutate(categories=ibis.null("int64"))
+    revenue, first and last purchase, categories, the attributes, and CLV, value and the
+    split where they come from other tables. Returned as a table of the engine that the
+    scores' edges read (``value`` included) and the full rows built on it; then the column
+    that orders the customers by id, and how many customers have refunds only."""
+    if window.start is None and as_of >= last_order:
+        base, key = customer_summary(tables), "customer_key"
+        base = base.drop(*[a for a in PROFILE_ATTRIBUTES if a == window.by and a in base.columns])
+        categories = customer_categories(tables)
+        if categories is None:
+            rows = base.mutate(categories=ibis.null("int64"))
+        else:
+            rows = base.left_join(categories, "customer_key").drop("customer_key_right")
     else:
-        per = per.left_join(categories, "customer_id").drop("customer_id_right")
+        base = rows = tables.keep(summary_between(tables, window.start, as_of, last_order,
+                                                  window.by))
+        key = "customer_id"
+    counts = tables.run(base.group_by(bought=base.purchases > 0).agg(n=base.count()))
+    refunds_only = int(counts.loc[~counts["bought"], "n"].sum())
+    if scores is None and window.by is None:
+        return base, rows, key, refunds_only
     if scores is not None:
-        clv = scores[0].select("customer_id", "clv")
-        per = per.left_join(clv, "customer_id").drop("customer_id_right")
-        per = per.mutate(value=per.clv.fill_null(0.0))
-    else:
-        per = per.mutate(clv=ibis.null("float64"), value=per.revenue)
-    groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
-    per = with_group(per, groups, window.by)
-    attributes = _attributes(tables, window.by)
-    if attributes is not None:
-        per = per.left_join(attributes, "customer_id").drop("customer_id_right")
-    return per
+        clv = scores.table.select("customer_id", "clv")
+        rows = rows.left_join(clv, "customer_id").drop("customer_id_right")
+        rows = rows.mutate(value=rows.clv.fill_null(0.0))
+    if window.by is not None:
+        groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
+        rows = with_group(rows, groups, window.by)
+    # Read by each score and by the result: joined once, in a table of its own.
+    rows = tables.keep(rows)
+    return rows, rows, key, refunds_only
 
 
-def _percent_rank(table: ir.Table, column: str, customers: int, *,
-                  descending: bool = False) -> ir.Table:
-    """(column, rank): the percent rank of each value, (customers below it) / (n - 1), so
-    equal values share a rank. Ranked over the distinct values, a narrow table, rather
-    than by sorting the customers' wide rows."""
-    values = table.group_by(column).agg(n=table.count())
-    key = ibis.desc(column) if descending else values[column]
-    below = ibis.window(order_by=key, rows=(None, -1))
+def _edges(table: ir.Table, column: str, customers: int, bins: int) -> ir.Table:
+    """One row: for each score s, the least value of ``column`` scoring s (``{column}_{s}``;
+    null when no value does). A value's percent rank is (customers below it) / (n - 1), so
+    equal values share a rank, and its score 1 + floor(percent rank * bins). Both are
+    computed over the distinct values, a narrow table; the customers are then scored by
+    comparing with these edges rather than by joining their ranks."""
+    values = _buyers_per_value(table, column)
+    below = ibis.window(order_by=column, rows=(None, -1))
     values = values.mutate(below=values.n.sum().over(below).fill_null(0))
-    return values.select(column, rank=values.below.cast("float64") / max(customers - 1, 1))
+    rank = values.below.cast("float64") / max(customers - 1, 1)
+    values = values.mutate(score=ibis.least((rank * bins).floor().cast("int64") + 1, bins))
+    return values.aggregate(**{f"{column}_{s}": values[column].min(where=values.score == s)
+                               for s in range(1, bins + 1)})
 
 
-def _scored(per: ir.Table, customers: int, options: RfmOptions) -> ir.Table:
+def _buyers_per_value(table: ir.Table, column: str) -> ir.Table:
+    """How many customers who bought have each value of ``column``. Those with refunds
+    only are skipped here rather than filtered out first: each score reads the table
+    itself, so the engine does not keep a filtered copy of it for them all."""
+    values = table.group_by(column).agg(n=table.count(where=table.purchases > 0))
+    return values.filter(values.n > 0)
+
+
+def _score(table: ir.Table, column: str, bins: int) -> ir.IntegerValue:
+    """The score of ``column`` read off the edges joined to ``table``: the highest whose
+    edge the value reaches (a score no value has has no edge)."""
+    value = table[column]
+    cases = [(value >= table[f"{column}_{s}"], s) for s in range(bins, 1, -1)]
+    return ibis.cases(*cases, else_=1).cast("int64")
+
+
+def _valuable_from(per: ir.Table, column: str, customers: int, percentile: float
+                   ) -> ir.Table:
+    """One row: the least value of ``column`` whose percent rank reaches ``percentile``
+    (null when none does)."""
+    values = _buyers_per_value(per, column)
+    below = ibis.window(order_by=column, rows=(None, -1))
+    values = values.mutate(below=values.n.sum().over(below).fill_null(0))
+    rank = values.below.cast("float64") / max(customers - 1, 1)
+    return values.aggregate(valuable_from=values[column].min(where=rank >= percentile))
+
+
+def _scored(base: ir.Table, per: ir.Table, customers: int, options: RfmOptions,
+            as_of: dt.date) -> ir.Table:
+    """The customers scored, their segment and classes as numbers (see :func:`_named`).
+
+    ``base`` is a table of the engine: each score reads it once for its edges; ``per``
+    holds every column of the customers (``base`` with more joined). Recency is ranked
+    through the day of the last purchase (the later, the more recent)."""
     bins = options.bins
-    for column, name, descending in (("recency_days", "r", True), ("purchases", "f", False),
-                                     ("revenue", "m", False), ("value", "value_rank", False)):
-        ranks = _percent_rank(per, column, customers, descending=descending).rename(
-            {name: "rank"})
-        per = per.join(ranks, column)
-        if name != "value_rank":
-            per = per.mutate(**{name: ibis.least((per[name] * bins).floor().cast("int64") + 1,
-                                                 bins)})
+    value = "value" if "value" in base.columns else "revenue"
+    scored = per
+    for edge in (_edges(base, "last_purchase", customers, bins),
+                 _edges(base, "purchases", customers, bins),
+                 _edges(base, "revenue", customers, bins),
+                 _valuable_from(base, value, customers, options.valuable_percentile)):
+        scored = scored.cross_join(edge)
+    r, f, m = (_score(scored, c, bins) for c in ("last_purchase", "purchases", "revenue"))
+    scored = scored.filter(scored.purchases > 0).select(
+        *per.columns, r=r, f=f, m=m, valuable=scored[value] >= scored.valuable_from,
+        recency_days=days_between(ibis.literal(as_of), scored.last_purchase),
+        tenure_days=days_between(scored.last_purchase, scored.first_purchase))
+    if value == "revenue":
+        scored = scored.mutate(clv=ibis.null("float64"), value=scored.revenue)
 
     def five(score: ir.IntegerValue) -> ir.FloatingValue:
         # Scores on a 1-5 scale, whatever the number of bins.
         return 1 + (score - 1) * 4.0 / (bins - 1) if bins > 1 else score * 0 + 3.0
 
-    r, fm = five(per.r), (five(per.f) + five(per.m)) / 2
+    r, fm = five(scored.r), (five(scored.f) + five(scored.m)) / 2
+    # The segment as its place in RFM_SEGMENTS.
     segment = ibis.cases(
-        ((r >= 4) & (fm >= 4), "champions"), ((r >= 3) & (fm >= 3), "loyal"),
-        (r >= 4, "promising"), (r >= 3, "need_attention"), (fm >= 4, "cannot_lose"),
-        (fm >= 3, "at_risk"), (r >= 2, "hibernating"), else_="lost")
-    breadth = ibis.cases((per.categories.isnull(), "unknown"),
-                         (per.categories >= options.core_min_categories, "core"),
-                         else_="loose")
-    scored = per.mutate(
-        rfm=per.r.cast("string") + per.f.cast("string") + per.m.cast("string"),
-        rfm_segment=segment,
-        frequency_class=ibis.ifelse(per.purchases >= options.regular_min_purchases,
-                                    "regular", "one_off"),
-        relationship_class=ibis.ifelse(per.tenure_days >= options.relationship_min_days,
-                                       "relationship", "transactional"),
-        value_class=ibis.ifelse(per.value_rank >= options.valuable_percentile, "valuable",
-                                "low_value"),
-        breadth_class=breadth)
-    front = ["customer_id", GROUP, "first_purchase", "last_purchase", "recency_days",
+        ((r >= 4) & (fm >= 4), 0), ((r >= 3) & (fm >= 3), 1), (r >= 4, 2), (r >= 3, 3),
+        (fm >= 4, 4), (fm >= 3, 5), (r >= 2, 6), else_=7)
+    breadth = ibis.cases((scored.categories.isnull(), 0),
+                         (scored.categories >= options.core_min_categories, 2), else_=1)
+    scored = scored.mutate(
+        rfm_segment=segment.cast("int8"),
+        frequency_class=scored.purchases >= options.regular_min_purchases,
+        relationship_class=scored.tenure_days >= options.relationship_min_days,
+        value_class=scored.valuable, breadth_class=breadth.cast("int8"))
+    front = ["customer_id", *([GROUP] if GROUP in per.columns else []), "first_purchase",
+             "last_purchase", "recency_days",
              "purchases", "orders", "revenue", "tenure_days", "categories", "clv", "value", "r",
-             "f", "m", "rfm", "rfm_segment", "frequency_class", "relationship_class",
+             "f", "m", "rfm_segment", "frequency_class", "relationship_class",
              "value_class", "breadth_class"]
-    rest = [c for c in scored.columns if c not in front and c != "value_rank"]
+    rest = [c for c in scored.columns if c not in front and c != "valuable"
+            and not c.startswith(("last_purchase_", "purchases_", "revenue_"))
+            and c != "valuable_from"]
     return scored.select(*front, *rest)
 
 
-def _categories(tables: Tables, window: Window, as_of: dt.date) -> ir.Table | None:
-    """Distinct product categories each customer bought, when order lines and products
-    are there to tell."""
-    lines = tables.optional("order_lines", ("order_id", "sku"))
-    products = tables.optional("products", ("sku", "category"))
-    if lines is None or products is None:
-        return None
-    rows = tables.table("orders", ("customer_id", "order_id", "ordered_at", "amount"),
-                        why="category breadth")
-    rows = until(rows, "ordered_at", as_of)
-    if window.start is not None:
-        rows = rows.filter(rows.ordered_at >= ibis.timestamp(window.start))
-    rows = rows.filter(rows.amount >= 0).select("customer_id", "order_id")
-    bought = rows.join(lines.select("order_id", "sku"), "order_id").join(
-        products.select("sku", "category"), "sku")
-    return bought.group_by("customer_id").agg(categories=bought.category.nunique())
+# Class columns come from the engine as numbers: their levels, in order.
+CLASS_LEVELS = {
+    "rfm_segment": RFM_SEGMENTS,
+    "frequency_class": ("one_off", "regular"),
+    "relationship_class": ("transactional", "relationship"),
+    "value_class": ("low_value", "valuable"),
+    "breadth_class": ("unknown", "loose", "core"),
+}
 
 
-def _attributes(tables: Tables, by: str | None) -> ir.Table | None:
-    customers = tables.optional("customers", ("customer_id",))
-    if customers is None:
-        return None
-    present = [a for a in PROFILE_ATTRIBUTES if a in customers.columns and a != by]
-    if not present:
-        return None
-    return customers.select("customer_id", *[customers[a].cast("string") for a in present])
+def _named(frame: pd.DataFrame, options: RfmOptions) -> pd.DataFrame:
+    """The class columns named by their levels, and the rfm code (e.g. "545"), as pandas
+    categories: far lighter than two million strings."""
+    for column, levels in CLASS_LEVELS.items():
+        codes = frame[column].to_numpy().astype("int8")
+        frame[column] = pd.Categorical.from_codes(codes, categories=list(levels))
+    bins = options.bins
+    code = ((frame["r"].to_numpy() - 1) * bins + frame["f"].to_numpy() - 1) * bins \
+        + frame["m"].to_numpy() - 1
+    present = np.flatnonzero(np.bincount(code, minlength=bins ** 3))
+    number = np.zeros(bins ** 3, dtype="int32")
+    number[present] = np.arange(len(present))
+    labels = [f"{c // (bins * bins) + 1}{c // bins % bins + 1}{c % bins + 1}" for c in present]
+    if len(set(labels)) == len(labels):
+        rfm = pd.Categorical.from_codes(number[code], categories=labels)
+    else:  # with more than ten bins two codes can read alike ("1" "11" "1" and "11" "1" "1")
+        rfm = pd.Categorical(np.asarray(labels, dtype=object)[number[code]])
+    frame.insert(frame.columns.get_loc("m") + 1, "rfm", rfm)
+    return frame
 
 
 def _segment_summary(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
@@ -363,12 +408,16 @@ def _segment_summary(frame: pd.DataFrame, by: str | None) -> pd.DataFrame:
 
 def _class_summary(frame: pd.DataFrame) -> pd.DataFrame:
     parts = []
-    total_revenue = frame["revenue"].sum()
+    revenue = frame["revenue"].to_numpy()
+    total_revenue = revenue.sum()
     for column in ("frequency_class", "relationship_class", "value_class", "breadth_class"):
-        part = frame.groupby(column, as_index=False, observed=True).agg(
-            customers=("customer_id", "size"), revenue=("revenue", "sum"))
-        part = part.rename(columns={column: "level"}).assign(**{"class": column[:-6]})
-        parts.append(part)
+        levels = frame[column].cat.categories
+        codes = frame[column].cat.codes.to_numpy()
+        customers = np.bincount(codes, minlength=len(levels))
+        sums = np.bincount(codes, weights=revenue, minlength=len(levels))
+        seen = customers > 0
+        parts.append(pd.DataFrame({"class": column[:-6], "level": levels[seen],
+                                   "customers": customers[seen], "revenue": sums[seen]}))
     out = pd.concat(parts, ignore_index=True)
     out["share"] = out["customers"] / len(frame)
     out["revenue_share"] = out["revenue"] / total_revenue if total_revenue else np.nan
@@ -400,26 +449,40 @@ def _super_users(frame: pd.DataFrame, options: RfmOptions) -> tuple[pd.DataFrame
     values = frame["value"].to_numpy()
     threshold = np.partition(values, len(values) - count)[len(values) - count]
     chosen = values >= threshold
-    top, rest = frame[chosen], frame[~chosen]
+    top = frame[chosen]
+    # The others are nearly everyone: their sums and means come from the totals, and only
+    # their medians need their rows.
+
+    def means(column: str) -> tuple[float, float]:
+        everyone, some = frame[column], top[column]
+        rest = everyone.count() - some.count()
+        return some.mean(), (everyone.sum() - some.sum()) / rest if rest else np.nan
+
+    def medians(column: str) -> tuple[float, float]:
+        rest = frame[column].to_numpy()[~chosen]
+        return top[column].median(), float(np.median(rest)) if len(rest) else np.nan
+
     total = frame["revenue"].sum()
-    rows = [("customers", len(top), len(rest)),
-            ("revenue_share", top["revenue"].sum() / total if total else np.nan,
-             rest["revenue"].sum() / total if total else np.nan)]
-    for name, column, how in (
-            ("mean_revenue", "revenue", "mean"), ("mean_purchases", "purchases", "mean"),
-            ("median_tenure_days", "tenure_days", "median"),
-            ("median_recency_days", "recency_days", "median"),
-            ("mean_categories", "categories", "mean")):
-        rows.append((name, getattr(top[column], how)(), getattr(rest[column], how)()))
-    rows.append(("average_order_value", _ratio(top["revenue"].sum(), top["orders"].sum()),
-                 _ratio(rest["revenue"].sum(), rest["orders"].sum())))
-    rows.append(("share_regular", (top["frequency_class"] == "regular").mean(),
-                 (rest["frequency_class"] == "regular").mean()))
+    revenue = (top["revenue"].sum(), total - top["revenue"].sum())
+    orders = (top["orders"].sum(), frame["orders"].sum() - top["orders"].sum())
+    others = len(frame) - len(top)
+    regular = int((frame["frequency_class"] == "regular").sum())
+    top_regular = int((top["frequency_class"] == "regular").sum())
+    rows = [("customers", len(top), others),
+            ("revenue_share", *(r / total if total else np.nan for r in revenue)),
+            ("mean_revenue", *means("revenue")), ("mean_purchases", *means("purchases")),
+            ("median_tenure_days", *medians("tenure_days")),
+            ("median_recency_days", *medians("recency_days")),
+            ("mean_categories", *means("categories")),
+            ("average_order_value", *(_ratio(r, o) for r, o in zip(revenue, orders,
+                                                                    strict=True))),
+            ("share_regular", _ratio(top_regular, len(top)),
+             _ratio(regular - top_regular, others))]
     for attribute in PROFILE_ATTRIBUTES:
         if attribute not in frame.columns:
             continue
-        shares = pd.DataFrame({"top": top[attribute].value_counts(normalize=True),
-                               "rest": rest[attribute].value_counts(normalize=True)}).fillna(0)
+        shares = pd.DataFrame({"top": _shares(frame[attribute], chosen),
+                               "rest": _shares(frame[attribute], ~chosen)}).fillna(0)
         shares["lift"] = safe_ratio(shares["top"], shares["rest"])
         for level, row in shares.sort_values("lift", ascending=False).head(3).iterrows():
             rows.append((f"share_{attribute}={level}", row["top"], row["rest"]))
@@ -429,6 +492,19 @@ def _super_users(frame: pd.DataFrame, options: RfmOptions) -> tuple[pd.DataFrame
     profile["ratio"] = safe_ratio(profile["super_users"], profile["others"])
     top = top.sort_values(["value", "customer_id"], ascending=[False, True], kind="stable")
     return top.reset_index(drop=True), profile
+
+
+def _shares(column: pd.Series, rows: np.ndarray) -> pd.Series:
+    """Share of each value of ``column`` among ``rows`` (missing values left out), as
+    ``value_counts(normalize=True)`` gives them, indexed in sorted order."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy()[rows]
+        counts = np.bincount(codes[codes >= 0], minlength=len(column.cat.categories))
+        shares = pd.Series(counts / max(counts.sum(), 1) if counts.sum() else counts * np.nan,
+                           index=column.cat.categories)
+    else:
+        shares = column[rows].value_counts(normalize=True)
+    return shares.sort_index()
 
 
 def _ratio(numerator: float, denominator: float) -> float:

@@ -13,7 +13,7 @@ import datetime as dt
 import uuid
 import weakref
 import zoneinfo
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -22,12 +22,13 @@ import ibis.expr.types as ir
 import pandas as pd
 import pyarrow as pa
 
+from tenure._sql import ident
 from tenure.config import Config
 from tenure.contract import TABLES
 from tenure.errors import InputError
 from tenure.workspace import Workspace
 
-__all__ = ["SCORE_COLUMNS", "Tables", "open_tables"]
+__all__ = ["SCORE_COLUMNS", "Scores", "Tables", "open_tables"]
 
 # Columns of the `scores` table the value models write (one row per customer and as-of date).
 SCORE_COLUMNS = ("customer_id", "as_of", "p_alive", "expected_purchases", "expected_spend",
@@ -37,6 +38,16 @@ _IBIS_TYPES = {
     "id": "string", "text": "string", "number": "float64", "integer": "int64",
     "timestamp": "timestamp", "date": "date", "boolean": "boolean",
 }
+
+
+@dataclass(frozen=True)
+class Scores:
+    """The latest value-model scores: ``table`` (customer_id, p_alive, clv), the day they
+    are as of and the model that made them."""
+
+    table: ir.Table
+    as_of: dt.date
+    model: str
 
 
 @dataclass
@@ -50,6 +61,9 @@ class Tables:
     given: dict[str, ir.Table] = field(default_factory=dict)
     _rows: dict[str, int] = field(default_factory=dict)
     _scratch: list[str] = field(default_factory=list)
+    _blocks: dict[str, ir.Table] = field(default_factory=dict)
+    _versions: dict[str, str] = field(default_factory=dict)
+    built: list[str] = field(default_factory=list)  # stored blocks rebuilt by this object
 
     # -- tables -----------------------------------------------------------------------------
     def table(self, name: str, needs: tuple[str, ...], *, why: str) -> ir.Table:
@@ -90,9 +104,9 @@ class Tables:
             return TABLES[name].has(column)
         return name in self.given and column in self.given[name].columns
 
-    def scores(self, model: str | None) -> tuple[ir.Table, dt.date] | None:
-        """The latest value-model scores (customer_id, p_alive, clv) and their as-of date, or
-        None when no scores were written. ``model`` picks one when several models scored."""
+    def scores(self, model: str | None) -> Scores | None:
+        """The latest value-model scores, or None when no scores were written. ``model``
+        picks one when several models scored."""
         table = self._scores_table()
         if table is None:
             return None
@@ -111,15 +125,11 @@ class Tables:
         as_of = self.scalar(table.as_of.max())
         latest = table.filter(table.as_of == as_of)
         as_of = pd.Timestamp(as_of).date()
-        return latest.select("customer_id", "p_alive", "clv"), as_of
+        return Scores(latest.select("customer_id", "p_alive", "clv"), as_of, models[0])
 
     def _scores_table(self) -> ir.Table | None:
         if self.workspace is not None:
-            # fetchall: DuckDB refuses new work while a result is only partly fetched.
-            exists = self.workspace.connection.execute(
-                "SELECT count(*) FROM duckdb_tables() WHERE table_name = 'scores' "
-                "AND database_name = current_database()").fetchall()[0][0]
-            if not exists:
+            if not _exists(self.workspace, "scores"):
                 return None
             table = self.workspace.ibis.table("scores")
         elif "scores" in self.given:
@@ -136,6 +146,28 @@ class Tables:
                             p_alive=table.p_alive.cast("float64"),
                             clv=table.clv.cast("float64"))
 
+    # -- building blocks --------------------------------------------------------------------
+    def block(self, name: str, sources: tuple[str, ...], build: Callable[[], ir.Table], *,
+              recipe: int, settings: str = "") -> ir.Table:
+        """The derived table ``name``, computed by ``build()`` from the contract tables
+        ``sources`` once per version of them. A workspace stores it (as ``analytics_NAME``)
+        and rebuilds it when a source changes, or ``recipe`` (the version of ``build``) or
+        ``settings`` (the settings it depends on, as text) do; tables handed in directly
+        get it once per :class:`Tables`."""
+        if name not in self._blocks:
+            if self.workspace is None:
+                self._blocks[name] = self.keep(build())
+            else:
+                for source in sources:
+                    if source not in self._versions:
+                        self._versions[source] = _version(self.workspace, source)
+                version = ";".join([f"recipe={recipe}", *(self._versions[s] for s in sources),
+                                    *([settings] if settings else [])])
+                self._blocks[name], rebuilt = _stored(self.workspace, name, version, build)
+                if rebuilt:
+                    self.built.append(name)
+        return self._blocks[name]
+
     # -- running ----------------------------------------------------------------------------
     def keep(self, expr: ir.Table) -> ir.Table:
         """``expr`` computed once into a temporary table of the engine, for a result that
@@ -148,18 +180,71 @@ class Tables:
         self._scratch.append(name)
         return kept
 
-    def run(self, expr: ir.Table, categories: tuple[str, ...] = ()) -> pd.DataFrame:
+    def run(self, expr: ir.Table, categories: tuple[str, ...] = (),
+            text: tuple[str, ...] = ()) -> pd.DataFrame:
         """Run ``expr`` and return its rows as pandas (dates as datetime64); the text
-        columns named in ``categories`` come as pandas categoricals."""
+        columns named in ``categories`` come as pandas categoricals, those named in
+        ``text`` as pandas' Arrow-backed strings (millions of ids are far quicker to hand
+        over so than as Python strings)."""
         table = self.backend.to_pyarrow(expr)
         for name in categories:
             if name in table.column_names:
                 position = table.schema.get_field_index(name)
                 table = table.set_column(position, name, table[name].dictionary_encode())
-        return table.to_pandas(date_as_object=False)
+        names = table.column_names
+        text = tuple(n for n in text if n in names)
+        frame = table.drop_columns(list(text)).to_pandas(date_as_object=False)
+        for name in text:
+            frame.insert(names.index(name), name,
+                         table[name].to_pandas(types_mapper=_TEXT.get))
+        return frame
 
     def scalar(self, expr: ir.Scalar) -> Any:
         return self.backend.execute(expr)
+
+
+_TEXT = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
+BLOCKS = "analytics_blocks"
+
+
+def _stored(workspace: Workspace, name: str, version: str,
+            build: Callable[[], ir.Table]) -> tuple[ir.Table, bool]:
+    """The stored block ``name``, rebuilt first (True) when it was built from another
+    ``version`` of its sources."""
+    table = f"analytics_{name}"
+    con = workspace.connection
+    con.execute(f"CREATE TABLE IF NOT EXISTS {BLOCKS} (name VARCHAR PRIMARY KEY, "
+                "version VARCHAR NOT NULL)")
+    # fetchall: DuckDB refuses new work while a result is only partly fetched.
+    stored = con.execute(f"SELECT version FROM {BLOCKS} WHERE name = $name",
+                         {"name": name}).fetchall()
+    if stored and stored[0][0] == version and _exists(workspace, table):
+        return workspace.ibis.table(table), False
+    # Built before the transaction: a block read by this one is stored in one of its own.
+    expr = build()
+    with workspace.transaction():
+        workspace.ibis.create_table(table, expr, overwrite=True)
+        con.execute(f"INSERT OR REPLACE INTO {BLOCKS} VALUES ($name, $version)",
+                    {"name": name, "version": version})
+    return workspace.ibis.table(table), True
+
+
+def _exists(workspace: Workspace, table: str) -> bool:
+    return bool(workspace.connection.execute(
+        "SELECT count(*) FROM duckdb_tables() WHERE table_name = $name AND database_name = "
+        "current_database() AND NOT temporary", {"name": table}).fetchall()[0][0])
+
+
+def _version(workspace: Workspace, name: str) -> str:
+    """What changes whenever a contract table does: ingest only adds rows and stamps the
+    rows it adds or changes with a new ingest id."""
+    rows, last, total = workspace.connection.execute(
+        f"SELECT count(*), max(_ingest_id), sum(_ingest_id) FROM {ident(name)}").fetchall()[0]
+    return f"{name}={rows}:{_number(last)}:{_number(total)}"
+
+
+def _number(value: Any) -> str:
+    return "-" if value is None or pd.isna(value) else str(int(value))
 
 
 def _drop_all(backend: Any, names: list[str]) -> None:

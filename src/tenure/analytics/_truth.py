@@ -62,11 +62,13 @@ class StateAgreement(Result):
 
 
 def state_agreement(business: Any, *, dates: Sequence[Any], period: str = "month",
-                    **options: Any) -> StateAgreement:
+                    scores_model: str | None = None, **options: Any) -> StateAgreement:
     """Judge every customer's state at each of ``dates`` and compare it with the truth.
 
     ``business`` is a :class:`tenure.simulate.Business`; ``options`` go to
-    :func:`customer_states` (thresholds, ``alive_from``...).
+    :func:`customer_states` (thresholds, ``alive_from``...). With ``scores_model`` (pnbd,
+    bgnbd, mbgnbd) each date is judged by P(alive) from that value model, fitted on the
+    orders up to the date (the scores the workspace would hold if scored then).
     """
     if not hasattr(business, "latent") or not hasattr(business, "tables"):
         raise InputError("state_agreement needs a simulated business (simulate_business(...))")
@@ -77,7 +79,11 @@ def state_agreement(business: Any, *, dates: Sequence[Any], period: str = "month
     rows = []
     for value in dates:
         day = check_date(value, "date")
-        states = customer_states(orders, period=period, end=day, **options).frame
+        data: Any = orders
+        if scores_model is not None:
+            data = {"orders": orders, "scores": _scores(orders, day, scores_model)}
+            options = {"alive_from": "scores", **options}
+        states = customer_states(data, period=period, end=day, **options).frame
         judged = states.merge(latent, on="customer_id", how="left")
         cutoff = pd.Timestamp(day + dt.timedelta(days=1))
         dead = judged["death_at"].notna() & (judged["death_at"] < cutoff)
@@ -92,3 +98,22 @@ def state_agreement(business: Any, *, dates: Sequence[Any], period: str = "month
             "recall": both / dead.sum() if dead.any() else float("nan"),
         })
     return StateAgreement(pd.DataFrame(rows))
+
+
+def _scores(orders: pd.DataFrame, day: dt.date, name: str) -> pd.DataFrame:
+    """P(alive) of every customer as of ``day`` from the value model ``name`` fitted on the
+    orders up to it, in the columns of the scores table."""
+    import warnings
+
+    from tenure.models import MODELS, ModelWarning, rfm_summary
+
+    if name not in ("pnbd", "bgnbd", "mbgnbd"):
+        raise InputError(f"scores_model='{name}' is not a model with P(alive); use pnbd, "
+                         "bgnbd or mbgnbd")
+    summary = rfm_summary(orders, observation_end=day, unit="D")
+    with warnings.catch_warnings():
+        # A fit's own diagnostics are the models' business; here only P(alive) is read.
+        warnings.simplefilter("ignore", ModelWarning)
+        model = MODELS[name]().fit(summary)
+    return pd.DataFrame({"customer_id": summary["customer_id"], "as_of": day,
+                         "p_alive": model.p_alive(summary), "clv": 0.0, "model": name})
