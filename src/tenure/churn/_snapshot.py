@@ -1,0 +1,153 @@
+"""Snapshots: one row per customer counted at an as-of date, features from before it, the
+label from the horizon after it."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import ibis
+import pandas as pd
+
+from tenure.churn._dates import as_of_date, data_span
+from tenure.churn._definition import ChurnDefinition, churn_definition
+from tenure.churn._features import Feature, FeatureContext
+from tenure.churn._groups import feature_groups
+
+__all__ = ["Snapshot", "features", "resolve_definition", "snapshot"]
+
+LABEL = "churned"
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """Customers counted at ``as_of`` with their features and, when ``labelled``, whether they
+    churned within the horizon. ``frame`` has customer_id, as_of, one column per feature and
+    ``churned``."""
+
+    as_of: dt.date
+    definition: ChurnDefinition
+    features: tuple[Feature, ...]
+    frame: pd.DataFrame
+    labelled: bool
+
+    @property
+    def feature_names(self) -> list[str]:
+        return [f.name for f in self.features]
+
+    @property
+    def churn_rate(self) -> float:
+        if not self.labelled or not len(self.frame):
+            return float("nan")
+        return float(self.frame[LABEL].mean())
+
+    def __len__(self) -> int:
+        return len(self.frame)
+
+    def __str__(self) -> str:
+        rate = f", {self.churn_rate:.1%} churned" if self.labelled else ""
+        return (f"snapshot at {self.as_of.isoformat()}: {len(self):,} customers, "
+                f"{len(self.features)} features{rate}\n{self.definition.describe()}")
+
+
+def resolve_definition(workspace, definition=None, horizon=None) -> ChurnDefinition:
+    """A :class:`ChurnDefinition` from a definition, a kind name, or the workspace settings."""
+    if isinstance(definition, ChurnDefinition):
+        if horizon is None or horizon == "":
+            return definition
+        return churn_definition(workspace, kind=definition.kind, horizon=horizon)
+    return churn_definition(workspace, kind=definition, horizon=horizon)
+
+
+def _population(ctx: FeatureContext) -> ibis.Table:
+    """Customers counted at the as-of date under the definition."""
+    if ctx.definition.kind == "contractual":
+        held = ctx.before("memberships")
+        held = held.filter(held.ended_at.isnull())
+        return held.select("customer_id").distinct()
+    orders = ctx.before("orders")
+    bought = orders.filter(orders.amount > 0)
+    last = bought.group_by("customer_id").aggregate(last=bought.ordered_at.max())
+    return last.filter(ctx.days_since(last.last) <= ctx.definition.horizon_days).select(
+        "customer_id")
+
+
+def _stayed(ctx: FeatureContext) -> ibis.Table:
+    """Customers who did not churn in the horizon: they bought in it (non-contractual) or
+    hold a membership at its end (contractual)."""
+    end = ibis.timestamp(dt.datetime.combine(
+        ctx.as_of + dt.timedelta(days=ctx.definition.horizon_days), dt.time()))
+    if ctx.definition.kind == "contractual":
+        m = ctx.workspace.table("memberships")
+        held = m.filter((m.started_at <= end) & (m.ended_at.isnull() | (m.ended_at > end)))
+        return held.select("customer_id").distinct()
+    orders = ctx.workspace.table("orders")
+    bought = orders.filter((orders.amount > 0) & (orders.ordered_at >= ctx.cutoff)
+                           & (orders.ordered_at < end))
+    return bought.select("customer_id").distinct()
+
+
+def _expression(ctx: FeatureContext, groups, labelled: bool) -> tuple[ibis.Table, list[Feature]]:
+    table = _population(ctx)
+    chosen: list[Feature] = []
+    for group in groups:
+        built = group.build(ctx)
+        names = [f.name for f in group.features]
+        table = table.left_join(built, "customer_id").select(
+            table, *[built[name] for name in names])
+        chosen += group.features
+    filled = {f.name: table[f.name].fill_null(f.fill) for f in chosen if f.fill is not None}
+    table = table.mutate(**filled) if filled else table
+    if labelled:
+        stayed = _stayed(ctx).mutate(stayed=True)
+        table = table.left_join(stayed, "customer_id").select(
+            table, **{LABEL: stayed.stayed.isnull()})
+    return table.order_by("customer_id"), chosen
+
+
+def _run(workspace, as_of: dt.date, definition: ChurnDefinition, groups, labelled: bool
+         ) -> Snapshot:
+    ctx = FeatureContext(workspace, as_of, definition)
+    expr, chosen = _expression(ctx, feature_groups(groups), labelled)
+    frame = expr.to_pyarrow().to_pandas()
+    frame.insert(1, "as_of", pd.Timestamp(as_of))
+    for feature in chosen:
+        column = frame[feature.name]
+        frame[feature.name] = (column.astype("category") if feature.categorical
+                               else column.astype("float64"))
+    return Snapshot(as_of, definition, tuple(chosen), frame, labelled)
+
+
+def features(workspace, as_of, definition=None, *, groups=None) -> Snapshot:
+    """The customers counted at ``as_of`` and their features, without labels (for scoring).
+
+    ``definition`` is a :class:`ChurnDefinition`, a kind (``"non_contractual"``,
+    ``"contractual"``) or None for the workspace settings; ``groups`` names the feature
+    groups (all when None).
+    """
+    as_of = as_of_date(as_of)
+    definition = resolve_definition(workspace, definition)
+    span = data_span(workspace)
+    if as_of <= span.first:
+        span.check_window(as_of, 0)
+    return _run(workspace, as_of, definition, groups, labelled=False)
+
+
+def snapshot(workspace, as_of, horizon=None, *, definition=None, groups=None) -> Snapshot:
+    """Customers counted at ``as_of``, their features from the data stamped before it, and
+    whether they churned in the ``horizon`` after it.
+
+    ``horizon`` ("26W", "182D" or days) overrides the definition's; the label window must lie
+    inside the data.
+
+    >>> import tempfile, tenure
+    >>> ws = tenure.Workspace.init(tempfile.mkdtemp() + "/cdnow")
+    >>> _ = ws.ingest("orders", tenure.datasets.load_cdnow(kind="sample"))
+    >>> snap = tenure.churn.snapshot(ws, "1997-10-01", "26W")
+    >>> len(snap), round(snap.churn_rate, 3)
+    (1040, 0.567)
+    """
+    as_of = as_of_date(as_of)
+    definition = resolve_definition(workspace, definition, horizon)
+    data_span(workspace).check_window(as_of, definition.horizon_days)
+    return _run(workspace, as_of, definition, groups, labelled=True)
