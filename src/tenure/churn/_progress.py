@@ -23,12 +23,12 @@ def steps(progress: Progress, total: int) -> Iterator[Callable[[str], None]]:
     if not progress:
         yield lambda _description: None
         return
+    from rich import progress as rich
     from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, \
-        TimeElapsedColumn
 
-    bar = Progress(TextColumn("{task.description:<34}"), BarColumn(), MofNCompleteColumn(),
-                   TimeElapsedColumn(), console=Console(stderr=True), transient=True)
+    bar = rich.Progress(rich.TextColumn("{task.description:<34}"), rich.BarColumn(),
+                        rich.MofNCompleteColumn(), rich.TimeElapsedColumn(),
+                        console=Console(stderr=True), transient=True)
     task = bar.add_task("", total=total)
     started = [False]
 
