@@ -325,6 +325,11 @@ def demo(
         out.print(f"  {line}", highlight=False)
 
 
+from tenure.churn._cli import app as _churn_app  # noqa: E402 - it needs the helpers above
+
+app.add_typer(_churn_app, name="churn")
+
+
 def main() -> None:
     """Entry point of the `tenure` script."""
     sys.exit(app())

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from tenure.churn._dates import as_of_dates, data_span
+from tenure.churn._dates import DataSpan, as_of_dates, data_span
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._metrics import METRICS, calibration_curve, score_metrics
 from tenure.churn._progress import Progress, steps
@@ -22,7 +22,7 @@ from tenure.churn._scorers import scorers as pick_scorers
 from tenure.churn._snapshot import LABEL, _run, resolve_definition
 from tenure.errors import ConfigError, ModelError
 
-__all__ = ["BacktestResult", "backtest", "plan_folds"]
+__all__ = ["BacktestResult", "backtest", "default_backtest_dates", "plan_folds"]
 
 # A lower Brier score or calibration error is better; for the others higher is better.
 LOWER_IS_BETTER = ("brier", "calibration_error")
@@ -142,6 +142,21 @@ def plan_folds(dates: Sequence[dt.date], horizon_days: int) -> list[tuple[dt.dat
     return folds
 
 
+def default_backtest_dates(span: DataSpan, horizon_days: int) -> list[dt.date]:
+    """One test date a horizon before the data ends, and training dates a month apart whose
+    labels are all known by then (up to four, the latest a horizon before the test)."""
+    h = dt.timedelta(days=horizon_days)
+    test = span.end - h
+    training = [test - h - dt.timedelta(days=30 * k) for k in range(3, -1, -1)]
+    training = [d for d in training if d > span.first]
+    if not training:
+        raise ConfigError(
+            f"the data from {span.first.isoformat()} to {span.end.isoformat()} is shorter than "
+            f"two horizons of {horizon_days} days, so no fold can learn from labels known "
+            "before its test date; use a shorter horizon")
+    return [*training, test]
+
+
 def _evaluate(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     rows, curves = [], []
     for (fold, as_of, scorer), group in predictions.groupby(
@@ -162,12 +177,14 @@ def _evaluate(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
     return metrics, calibration
 
 
-def backtest(workspace, as_of, horizon=None, *, definition=None, groups=None, scorers=None,
+def backtest(workspace, as_of=None, horizon=None, *, definition=None, groups=None, scorers=None,
              model=None, progress: Progress = False) -> BacktestResult:
     """Backtest the churn model and the baselines over rolling-origin folds.
 
     ``as_of`` lists the snapshot dates; each one that some earlier date's label window ends
-    before becomes a test fold, trained on all such earlier dates. ``horizon`` ("26W") and
+    before becomes a test fold, trained on all such earlier dates. Without dates, the test
+    date is a horizon before the data ends and up to four training dates a month apart end
+    a horizon before it. ``horizon`` ("26W") and
     ``definition`` set the churn definition (the workspace settings by default), ``scorers``
     names the scorers (all registered ones by default) and ``model`` an unfitted
     :class:`ChurnModel` with other options.
@@ -179,9 +196,10 @@ def backtest(workspace, as_of, horizon=None, *, definition=None, groups=None, sc
     >>> result.metrics[["fold", "scorer"]].values.tolist()
     [[1, 'churn_model'], [1, 'baseline_recency']]
     """
-    dates = as_of_dates(as_of)
     definition = resolve_definition(workspace, definition, horizon)
     span = data_span(workspace)
+    dates = (default_backtest_dates(span, definition.horizon_days) if as_of is None
+             else as_of_dates(as_of))
     for date in dates:
         span.check_window(date, definition.horizon_days)
     folds = plan_folds(dates, definition.horizon_days)

@@ -14,8 +14,6 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 
 import numpy as np
-from sklearn.isotonic import IsotonicRegression
-from sklearn.linear_model import LogisticRegression
 
 from tenure.errors import ConfigError
 
@@ -47,6 +45,9 @@ class Calibrator:
 
 
 def _fit(method: str, margin: np.ndarray, churned: np.ndarray) -> Calibrator:
+    from sklearn.isotonic import IsotonicRegression
+    from sklearn.linear_model import LogisticRegression
+
     if method == "platt":
         model = LogisticRegression(C=1e6).fit(margin.reshape(-1, 1), churned)
         return Calibrator("platt", {"slope": float(model.coef_[0, 0]),

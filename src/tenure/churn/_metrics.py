@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
-from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
 
 __all__ = ["METRICS", "calibration_curve", "score_metrics", "top_share"]
 
@@ -45,6 +44,8 @@ def score_metrics(churned, risk) -> dict[str, float]:
     """ROC AUC, PR AUC, Brier score, lift and capture in the top decile, and the expected
     calibration error (mean gap between predicted and observed rates over ten bins, weighted
     by customers)."""
+    from sklearn.metrics import average_precision_score, brier_score_loss, roc_auc_score
+
     churned = np.asarray(churned, dtype=bool)
     risk = np.asarray(risk, dtype=float)
     base = churned.mean()

@@ -14,7 +14,6 @@ from typing import Protocol
 
 import numpy as np
 import pandas as pd
-from sklearn.isotonic import IsotonicRegression
 
 from tenure.churn._model import ChurnModel
 from tenure.churn._snapshot import LABEL, Snapshot
@@ -64,6 +63,8 @@ class FeatureBaseline:
         return (self.feature,)
 
     def fit(self, training: Sequence[Snapshot]) -> Predict:
+        from sklearn.isotonic import IsotonicRegression
+
         frame = pd.concat([s.frame[[self.feature, LABEL]] for s in training], ignore_index=True)
         known = frame[self.feature].notna()
         x = frame.loc[known, self.feature].to_numpy(dtype=float)
