@@ -8,6 +8,7 @@ import pytest
 
 from tenure.contract import LOAD_ORDER
 from tenure.datasets import load_cdnow
+from tenure.simulate import simulate_business, write_business
 from tenure.workspace import Workspace
 
 T = pd.Timestamp
@@ -110,4 +111,17 @@ def cdnow_workspace(tmp_path_factory) -> Workspace:
     ws = Workspace.init(tmp_path_factory.mktemp("cdnow") / "ws")
     ws.ingest("orders", load_cdnow(kind="master"))
     yield ws
+    ws.close()
+
+
+@pytest.fixture(scope="session")
+def sim20k(tmp_path_factory):
+    """20,000 simulated customers (seed 5) with their latent truth."""
+    folder = tmp_path_factory.mktemp("sim20k")
+    business = simulate_business(20_000, seed=5)
+    write_business(business, folder / "data")
+    ws = Workspace.init(folder / "ws", timezone="Asia/Shanghai")
+    for name in LOAD_ORDER:
+        ws.ingest(name, folder / "data" / f"{name}.parquet")
+    yield ws, business.latent
     ws.close()

@@ -10,10 +10,7 @@ import pytest
 
 from tenure.churn import SCORERS, backtest, simulated_truth
 from tenure.churn._backtest import plan_folds
-from tenure.contract import LOAD_ORDER
 from tenure.errors import ConfigError
-from tenure.simulate import simulate_business, write_business
-from tenure.workspace import Workspace
 
 D = dt.date
 
@@ -38,19 +35,6 @@ def test_unknown_scorer(tiny):
     with pytest.raises(ConfigError, match="there is no scorer 'baseline_magic'; the scorers "
                                           "are: churn_model, baseline_recency"):
         backtest(tiny, ["2024-03-01", "2024-07-01"], "90D", scorers=["baseline_magic"])
-
-
-@pytest.fixture(scope="module")
-def sim20k(tmp_path_factory):
-    """20,000 simulated customers (seed 5) with their latent truth."""
-    folder = tmp_path_factory.mktemp("sim20k")
-    business = simulate_business(20_000, seed=5)
-    write_business(business, folder / "data")
-    ws = Workspace.init(folder / "ws", timezone="Asia/Shanghai")
-    for name in LOAD_ORDER:
-        ws.ingest(name, folder / "data" / f"{name}.parquet")
-    yield ws, business.latent
-    ws.close()
 
 
 SIM_DATES = ["2024-01-01", "2024-03-01", "2024-05-01", "2024-07-01", "2025-01-01", "2025-07-01"]

@@ -54,9 +54,18 @@ def drivers_chart(drivers) -> alt.VConcatChart:
     return alt.vconcat(bars, curves)
 
 
+def _thinned(curves: pd.DataFrame, points: int = 120) -> pd.DataFrame:
+    """At most about ``points`` steps per curve, always keeping each curve's first and last."""
+    keep = []
+    for _, rows in curves.groupby(["by", "group"], sort=False):
+        step = max(1, len(rows) // points)
+        keep.append(rows.iloc[sorted({*range(0, len(rows), step), len(rows) - 1})])
+    return pd.concat(keep, ignore_index=True)
+
+
 def survival_chart(result) -> alt.VConcatChart:
     """Kaplan-Meier retention curves per grouping, and Cox hazard ratios with intervals."""
-    curves = alt.Chart(result.curves).mark_line(interpolate="step-after").encode(
+    curves = alt.Chart(_thinned(result.curves)).mark_line(interpolate="step-after").encode(
         x=alt.X("day", title="days since the start"), y=alt.Y("retained", title="retained",
                                                                 scale=alt.Scale(domain=[0, 1])),
         color="group", tooltip=["by", "group", "day", "retained", "lower", "upper", "at_risk"],

@@ -36,6 +36,9 @@ from tenure.errors import ConfigError
 __all__ = ["COVARIATES", "GROUPINGS", "SurvivalResult", "survival"]
 
 GROUPINGS = ("segment", "membership_tier", "acquisition_channel")
+# Fewer customers or ended lifetimes than this say too little for hazard ratios.
+MIN_COX_CUSTOMERS = 50
+MIN_COX_EVENTS = 10
 
 
 @dataclass(frozen=True)
@@ -93,7 +96,8 @@ class SurvivalResult:
       are retained).
     - ``hazard_ratios``: covariate, description, hazard_ratio, lower, upper (95% interval) and
       p; above 1 a driver of churn, below 1 a driver of staying. Segments and channels are
-      compared with their largest group.
+      compared with their largest group. Empty, with ``cox_note`` saying why, when the
+      snapshot is too small.
     """
 
     definition: ChurnDefinition
@@ -104,6 +108,7 @@ class SurvivalResult:
     hazard_ratios: pd.DataFrame
     cox_customers: int
     cox_churned: int
+    cox_note: str = ""
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -117,7 +122,7 @@ class SurvivalResult:
             self.groups.to_string(index=False, float_format=lambda v: f"{v:,.0f}"), "",
             f"Cox model from the snapshot at {self.cox_as_of.isoformat()} "
             f"({self.cox_customers:,} customers, {self.cox_churned:,} churned later)",
-            hr.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
+            self.cox_note or hr.to_string(index=False, float_format=lambda v: f"{v:.3f}"),
         ])
 
     def __str__(self) -> str:
@@ -295,7 +300,16 @@ def survival(workspace, as_of=None, horizon=None, *, definition=None, cox_as_of=
         snap = _run(workspace, cox, definition, None, labelled=False)
         declared = _declared(workspace, definition, cox, end)
         step("Cox model")
-        ratios = _cox(snap.frame, declared)
-    followed = declared[declared["customer_id"].isin(snap.frame["customer_id"])]
-    return SurvivalResult(definition, end, cox, curves, groups, ratios, len(followed),
-                          int(followed["churned"].sum()))
+        followed = declared[declared["customer_id"].isin(snap.frame["customer_id"])]
+        churned = int(followed["churned"].sum())
+        note = ""
+        if len(followed) < MIN_COX_CUSTOMERS or churned < MIN_COX_EVENTS:
+            note = (f"too few customers for a Cox model: {len(followed):,} counted at "
+                    f"{cox.isoformat()} and {churned:,} churned (at least {MIN_COX_CUSTOMERS} "
+                    f"and {MIN_COX_EVENTS} are needed); choose another cox_as_of")
+            ratios = pd.DataFrame(columns=["covariate", "description", "hazard_ratio", "lower",
+                                           "upper", "p"])
+        else:
+            ratios = _cox(snap.frame, declared)
+    return SurvivalResult(definition, end, cox, curves, groups, ratios, len(followed), churned,
+                          note)
