@@ -8,6 +8,7 @@ import datetime as dt
 import pytest
 
 from tenure.churn import ChurnModel, features, model_path, score, train
+from tenure.errors import ConfigError
 
 AS_OF = dt.date(2025, 6, 1)
 
@@ -70,3 +71,13 @@ def test_score_reads_the_saved_model_and_can_skip_writing(sim_workspace, model):
     assert not result.written and result.model_version == model.version
     assert "customers scored at 2025-03-01" in str(result)
     assert ChurnModel.load(path).version == model.version
+
+
+def test_reasons_for_the_riskiest_share_only(sim_workspace, model):
+    result = score(sim_workspace, AS_OF, model, reasons_share=0.1, write=False)
+    frame = result.frame  # riskiest first
+    explained = -(-len(frame) // 10)  # a tenth, rounded up
+    assert frame["churn_reason_1"].iloc[:explained].notna().all()
+    assert frame["churn_reason_1"].iloc[explained:].isna().all()
+    with pytest.raises(ConfigError, match="reasons_share 2 should be between 0"):
+        score(sim_workspace, AS_OF, model, reasons_share=2)

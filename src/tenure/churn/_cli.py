@@ -136,6 +136,8 @@ def score(
         "--as-of", help="Date to score at; default: the day after the last record.")] = None,
     horizon: HorizonOption = None,
     model: ModelOption = None,
+    reasons_share: Annotated[float, typer.Option(
+        help="Share of customers, riskiest first, to give reasons (1 = everyone).")] = 1.0,
     show: Annotated[int, typer.Option(help="Riskiest customers to show.")] = 10,
     json_file: JsonOption = None,
     workspace: WorkspaceOption = None,
@@ -155,7 +157,8 @@ def score(
                 f"the model predicts churn within {fitted.definition_.horizon_days} days, not "
                 f"{horizon}; train a model with `tenure churn train --horizon {horizon}` or "
                 "leave --horizon out")
-        result = run_score(ws, as_of, fitted, progress=err.is_terminal)
+        result = run_score(ws, as_of, fitted, reasons_share=reasons_share,
+                           progress=err.is_terminal)
     out.print(result.definition.describe(), highlight=False)
     out.print(str(result).splitlines()[0], highlight=False)
     shown = result.frame.head(show).drop(columns=["as_of"])

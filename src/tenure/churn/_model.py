@@ -77,13 +77,14 @@ class ChurnModel:
     True
     """
 
-    def __init__(self, *, n_estimators: int = 400, learning_rate: float = 0.05,
-                 num_leaves: int = 31, min_child_samples: int = 50,
+    def __init__(self, *, n_estimators: int = 300, learning_rate: float = 0.1,
+                 num_leaves: int = 24, max_depth: int = 6, min_child_samples: int = 100,
                  calibration: str = "auto", validation_share: float = 0.25,
                  early_stopping_rounds: int = 40, threads: int = 0, seed: int = 0) -> None:
         self.n_estimators = n_estimators
         self.learning_rate = learning_rate
         self.num_leaves = num_leaves
+        self.max_depth = max_depth
         self.min_child_samples = min_child_samples
         self.calibration = calibration
         self.validation_share = validation_share
@@ -93,7 +94,8 @@ class ChurnModel:
 
     def get_params(self) -> dict:
         return {k: getattr(self, k) for k in (
-            "n_estimators", "learning_rate", "num_leaves", "min_child_samples", "calibration",
+            "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
+            "calibration",
             "validation_share", "early_stopping_rounds", "threads", "seed")}
 
     def clone(self) -> ChurnModel:
@@ -135,7 +137,8 @@ class ChurnModel:
                     f"{int(part.sum()):,} churned); add snapshots with more customers")
         params = {
             "objective": "binary", "learning_rate": self.learning_rate,
-            "num_leaves": self.num_leaves, "min_data_in_leaf": self.min_child_samples,
+            "num_leaves": self.num_leaves, "max_depth": self.max_depth,
+            "min_data_in_leaf": self.min_child_samples,
             "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
             "lambda_l2": 1.0, "seed": self.seed, "deterministic": True, "force_row_wise": True,
             "num_threads": self.threads, "verbosity": -1,
@@ -206,7 +209,8 @@ class ChurnModel:
         self._check_fitted()
         frame = self._frame(data)
         values = self.booster_.predict(self._matrix(frame), pred_contrib=True,
-                                       num_iteration=self.best_iteration_)
+                                       num_iteration=self.best_iteration_,
+                                       num_threads=self.threads)
         names = [f.name for f in self.features_]
         return pd.DataFrame(values, columns=[*names, "bias"], index=frame.index)
 

@@ -55,8 +55,20 @@ def _render(feature, frame: pd.DataFrame, rows: np.ndarray) -> np.ndarray:
     return merged["_sentence"].to_numpy(dtype=object)
 
 
+# Rows explained at a time: the contributions of a chunk are a dense rows x features matrix.
+CHUNK = 200_000
+
+
 def explain(model, frame: pd.DataFrame, top: int = 3) -> Reasons:
     """The ``top`` features pushing each row's churn risk up most, with their sentences."""
+    parts = [_explain(model, frame.iloc[start:start + CHUNK], top)
+             for start in range(0, len(frame), CHUNK)]
+    if not parts:
+        parts = [_explain(model, frame, top)]
+    return Reasons(pd.concat(parts, ignore_index=True), top)
+
+
+def _explain(model, frame: pd.DataFrame, top: int) -> pd.DataFrame:
     contributions = model.contributions(frame)
     names = [f.name for f in model.features_]
     values = contributions[names].to_numpy()
@@ -75,7 +87,7 @@ def explain(model, frame: pd.DataFrame, top: int = 3) -> Reasons:
         if mask.any():
             reasons[mask] = _render(feature, frame, row[mask])
             shown[mask] = frame[feature.name].iloc[row[mask]].astype(object).to_numpy()
-    result = pd.DataFrame({
+    return pd.DataFrame({
         "customer_id": frame["customer_id"].to_numpy()[row],
         "rank": rank,
         "feature": np.array(names, dtype=object)[which],
@@ -83,4 +95,3 @@ def explain(model, frame: pd.DataFrame, top: int = 3) -> Reasons:
         "contribution": amount,
         "reason": reasons,
     })
-    return Reasons(result, top)

@@ -11,9 +11,11 @@ date loses them, and a row left with no value at all is removed.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 
@@ -25,7 +27,7 @@ from tenure.churn._model import ChurnModel
 from tenure.churn._progress import Progress, steps
 from tenure.churn._snapshot import _run
 from tenure.churn._train import model_path
-from tenure.errors import ModelError
+from tenure.errors import ConfigError, ModelError
 
 __all__ = ["SCORE_COLUMNS", "ChurnScores", "score"]
 
@@ -70,11 +72,20 @@ def _groups_for(model: ChurnModel) -> list[str]:
 
 
 def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *,
-          write: bool = True, progress: Progress = False) -> ChurnScores:
+          reasons_share: float = 1.0, write: bool = True,
+          progress: Progress = False) -> ChurnScores:
     """Churn risk and the top three reasons for every customer counted at ``as_of`` (the day
     after the last record by default), written to the ``scores`` table unless ``write`` is
     False. ``model`` is a fitted :class:`ChurnModel`, a saved model's path, or None for the
-    workspace's own (``models/churn.json``)."""
+    workspace's own (``models/churn.json``).
+
+    ``reasons_share`` below 1 explains only that share of the customers, the riskiest first,
+    and leaves the others' reasons blank: the exact tree contributions cost far more than the
+    risk itself, which matters at millions of customers.
+    """
+    if not 0 <= reasons_share <= 1:
+        raise ConfigError(f"reasons_share {reasons_share} should be between 0 (no reasons) "
+                          "and 1 (every customer)")
     if not isinstance(model, ChurnModel):
         model = ChurnModel.load(model if model is not None else model_path(workspace))
     model._check_fitted()
@@ -88,8 +99,10 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
         step("reasons")
         frame = pd.DataFrame({"customer_id": snap.frame["customer_id"].to_numpy(),
                               "as_of": date, "churn_risk": risk})
-        if len(snap):
-            reasons = model.explain(snap, top=REASONS).wide()
+        explained = math.ceil(reasons_share * len(snap))
+        if explained:
+            riskiest = np.argsort(-np.asarray(risk), kind="stable")[:explained]
+            reasons = model.explain(snap.frame.iloc[np.sort(riskiest)], top=REASONS).wide()
             frame = frame.merge(reasons.rename(columns=lambda c: c.replace(
                 "reason_", "churn_reason_")), on="customer_id", how="left")
         for i in range(1, REASONS + 1):
