@@ -72,14 +72,18 @@ class DataSpan:
     def __repr__(self) -> str:
         return f"DataSpan({self.first.isoformat()}, {self.end.isoformat()})"
 
-    def check_window(self, as_of: dt.date, days: int) -> None:
-        """Fail unless the label window ``[as_of, as_of + days)`` lies inside the data."""
+    def check_start(self, as_of: dt.date) -> None:
+        """Fail unless some record comes before ``as_of``."""
         if as_of <= self.first:
             raise ConfigError(
                 f"as-of {as_of.isoformat()} is not after the first record on "
                 f"{self.first.isoformat()}; choose a later as-of date so that there is a past "
                 "to learn from"
             )
+
+    def check_window(self, as_of: dt.date, days: int) -> None:
+        """Fail unless the label window ``[as_of, as_of + days)`` lies inside the data."""
+        self.check_start(as_of)
         reach = as_of + dt.timedelta(days=days)
         if reach > self.end:
             latest = self.end - dt.timedelta(days=days)

@@ -89,8 +89,9 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
     if not isinstance(model, ChurnModel):
         model = ChurnModel.load(model if model is not None else model_path(workspace))
     model._check_fitted()
-    date = as_of_date(as_of) if as_of is not None else data_span(workspace).end
-    data_span(workspace).check_window(date, 0)
+    span = data_span(workspace)
+    date = as_of_date(as_of) if as_of is not None else span.end
+    span.check_start(date)
     with steps(progress, 3 + write) as step:
         step(f"features at {date.isoformat()}")
         snap = _run(workspace, date, model.definition_, _groups_for(model), labelled=False)

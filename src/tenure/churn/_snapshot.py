@@ -127,9 +127,7 @@ def features(workspace, as_of, definition=None, *, groups=None) -> Snapshot:
     """
     as_of = as_of_date(as_of)
     definition = resolve_definition(workspace, definition)
-    span = data_span(workspace)
-    if as_of <= span.first:
-        span.check_window(as_of, 0)
+    data_span(workspace).check_start(as_of)
     return _run(workspace, as_of, definition, groups, labelled=False)
 
 

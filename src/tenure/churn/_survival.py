@@ -287,7 +287,7 @@ def survival(workspace, as_of=None, horizon=None, *, definition=None, cox_as_of=
         cox = end - 2 * h if end - 2 * h > span.first else end - h
     else:
         cox = as_of_date(cox_as_of)
-    span.check_window(cox, 0)
+    span.check_start(cox)
     if cox >= end:
         raise ConfigError(f"the Cox snapshot at {cox.isoformat()} leaves no time to follow its "
                           f"customers before {end.isoformat()}; choose an earlier cox_as_of")
