@@ -18,7 +18,7 @@ FEATURES = (
     Feature("supplies_run_out", "consumable categories whose last purchase has run out",
             "{supplies_run_out:.0f} consumables run out", fill=0),
     Feature("days_since_supplies_ran_out",
-            "days since the consumable bought last would have run out (0 while it lasts)",
+            "days since the supplies bought ran out (0 while one still lasts)",
             "supplies ran out {days_since_supplies_ran_out:.0f} days ago",
             fallback="no consumables bought"),
 )
@@ -30,42 +30,38 @@ def _build(ctx: FeatureContext) -> ibis.Table:
     products = ctx.workspace.table("products")
     lines = lines.join(orders.select("order_id", "customer_id", "ordered_at"), "order_id")
     lines = lines.left_join(products, lines.sku == products.sku).select(
-        lines.customer_id, lines.sku, day=lines.ordered_at.date(),
-        quantity=lines.quantity.fill_null(1),
-        category=products.category.fill_null(lines.sku),
+        lines.customer_id, lines.sku, day=lines.ordered_at.date().epoch_days(),
+        quantity=lines.quantity.fill_null(1), category=products.category.fill_null(lines.sku),
         durable=products.lifespan_days.notnull() | products.maintenance_interval_days.notnull(),
         service_days=products.maintenance_interval_days,
-        life_days=products.consumable_life_days,
-    )
-
-    # A product is owned while more units were bought than returned.
-    held = lines.group_by("customer_id", "sku").aggregate(
-        units=lines.quantity.sum(), first_day=lines.day.min(),
-        durable=lines.durable.any(), service_days=lines.service_days.max())
-    held = held.filter((held.units > 0) & held.durable)
-    owned = held.group_by("customer_id").aggregate(
-        products_owned=held.count(),
-        services_due=(held.service_days.notnull()
-                      & (ctx.days_since(held.first_day) >= held.service_days)).cast("int64").sum())
-
-    # Each purchase of a consumable covers life x units days; a category runs out when the
-    # latest cover ends before the as-of date.
-    supplies = lines.filter(lines.life_days.notnull() & (lines.quantity > 0))
-    supplies = supplies.mutate(
-        covered=supplies.day.epoch_days() + supplies.life_days * supplies.quantity)
-    cover = supplies.group_by("customer_id", "category").aggregate(covered=supplies.covered.max())
+        # Each purchase of a consumable covers its life times the units bought.
+        covered=lines.ordered_at.date().epoch_days()
+        + products.consumable_life_days * lines.quantity.fill_null(1))
     as_of_day = ibis.date(ctx.as_of).epoch_days()
-    run_out = cover.group_by("customer_id").aggregate(
-        supplies_run_out=(cover.covered < as_of_day).cast("int64").sum(),
-        days_since_supplies_ran_out=(as_of_day - cover.covered.max()).clip(lower=0))
 
-    breadth = lines.filter(lines.quantity > 0)
-    breadth = breadth.group_by("customer_id").aggregate(
-        categories_bought=breadth.category.nunique())
-    result = breadth.left_join(owned, "customer_id").select(
-        breadth, owned.products_owned, owned.services_due)
-    return result.left_join(run_out, "customer_id").select(
-        result, run_out.supplies_run_out, run_out.days_since_supplies_ran_out)
+    # Categories, and when the supply of each ran out: the latest cover of its purchases.
+    bought = lines.filter(lines.quantity > 0)
+    kinds = bought.group_by("customer_id", "category").aggregate(covered=bought.covered.max())
+    kinds = kinds.group_by("customer_id").aggregate(
+        categories_bought=kinds.count(),
+        supplies_run_out=(kinds.covered < as_of_day).cast("int64").sum(where=kinds.covered
+                                                                       .notnull()),
+        covered=kinds.covered.max())
+
+    # Durable products are owned while more units were bought than returned.
+    durable = lines.filter(lines.durable)
+    held = durable.group_by("customer_id", "sku").aggregate(
+        units=durable.quantity.sum(), first_day=durable.day.min(where=durable.quantity > 0),
+        service_days=durable.service_days.max())
+    held = held.filter(held.units > 0)
+    due = held.service_days.notnull() & (as_of_day - held.first_day >= held.service_days)
+    owned = held.group_by("customer_id").aggregate(
+        products_owned=held.count(), services_due=due.cast("int64").sum())
+
+    return kinds.left_join(owned, "customer_id").select(
+        kinds.customer_id, kinds.categories_bought, owned.products_owned, owned.services_due,
+        kinds.supplies_run_out,
+        days_since_supplies_ran_out=(as_of_day - kinds.covered).clip(lower=0))
 
 
 PRODUCTS = FeatureGroup(

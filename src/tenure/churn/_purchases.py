@@ -64,21 +64,24 @@ FEATURES = (
 
 def _build(ctx: FeatureContext) -> ibis.Table:
     orders = ctx.before("orders")
-    bought = orders.filter(orders.amount > 0)
-    days = bought.group_by("customer_id", day=bought.ordered_at.date()).aggregate(
-        spend=bought.amount.sum())
-    previous = days.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
-    days = days.mutate(gap=days.day.delta(previous, unit="day"))
+    bought = orders.filter(orders.amount > 0).mutate(day=orders.ordered_at.date())
+    # The gap from each purchase to the one before it, in days: 0 for a second order on the
+    # same day, so the gaps above 0 are exactly the gaps between purchase days.
+    previous = bought.day.lag().over(ibis.window(group_by="customer_id",
+                                                 order_by=["ordered_at", "order_id"]))
+    bought = bought.mutate(gap=bought.day.delta(previous, unit="day"))
+    new_day = bought.gap.isnull() | (bought.gap > 0)
+    gap = ibis.ifelse(bought.gap > 0, bought.gap, ibis.null("int64"))
 
     windows = {}
     for n in WINDOWS:
-        inside = days.day >= ibis.date(ctx.as_of) - ibis.interval(days=n)
-        windows[f"purchases_{n}d"] = inside.cast("int64").sum()
-        windows[f"spend_{n}d"] = ibis.ifelse(inside, days.spend, 0.0).sum()
-    per = days.group_by("customer_id").aggregate(
-        first_day=days.day.min(), last_day=days.day.max(), purchase_days=days.count(),
-        gross=days.spend.sum(), gaps=days.gap.count(), gap_sum=days.gap.sum(),
-        gap_squares=(days.gap * days.gap).sum(), **windows,
+        inside = bought.day >= ibis.date(ctx.as_of) - ibis.interval(days=n)
+        windows[f"purchases_{n}d"] = (inside & new_day).cast("int64").sum()
+        windows[f"spend_{n}d"] = bought.amount.sum(where=inside).fill_null(0.0)
+    per = bought.group_by("customer_id").aggregate(
+        first_day=bought.day.min(), last_day=bought.day.max(),
+        purchase_days=new_day.cast("int64").sum(), gross=bought.amount.sum(),
+        gaps=gap.count(), gap_sum=gap.sum(), gap_squares=(gap * gap).sum(), **windows,
     )
     refunds = orders.filter(orders.amount < 0)
     refunds = refunds.group_by("customer_id").aggregate(

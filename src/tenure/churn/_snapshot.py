@@ -4,15 +4,20 @@ label from the horizon after it."""
 from __future__ import annotations
 
 import datetime as dt
+import uuid
 from dataclasses import dataclass
 
 import ibis
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 from tenure.churn._dates import as_of_date, data_span
 from tenure.churn._definition import ChurnDefinition, churn_definition
 from tenure.churn._features import Feature, FeatureContext
 from tenure.churn._groups import feature_groups
+from tenure.engine import to_arrow_stream
 
 __all__ = ["Snapshot", "features", "resolve_definition", "snapshot"]
 
@@ -87,35 +92,69 @@ def _stayed(ctx: FeatureContext) -> ibis.Table:
     return bought.select("customer_id").distinct()
 
 
-def _expression(ctx: FeatureContext, groups, labelled: bool) -> tuple[ibis.Table, list[Feature]]:
-    table = _population(ctx)
-    chosen: list[Feature] = []
-    for group in groups:
-        built = group.build(ctx)
-        names = [f.name for f in group.features]
-        table = table.left_join(built, "customer_id").select(
-            table, *[built[name] for name in names])
-        chosen += group.features
-    filled = {f.name: table[f.name].fill_null(f.fill) for f in chosen if f.fill is not None}
-    table = table.mutate(**filled) if filled else table
-    if labelled:
-        stayed = _stayed(ctx).mutate(stayed=True)
-        table = table.left_join(stayed, "customer_id").select(
-            table, **{LABEL: stayed.stayed.isnull()})
-    return table.order_by("customer_id"), chosen
+def _fetch(expr: ibis.Table) -> pa.Table:
+    return to_arrow_stream(expr).read_all()
+
+
+def _column(values: pa.ChunkedArray, at: np.ndarray, size: int, feature: Feature) -> object:
+    """The values of one feature placed at rows ``at`` of ``size`` rows, filled elsewhere."""
+    if feature.fill is not None:
+        values = values.fill_null(feature.fill)
+    if feature.categorical:
+        text = np.full(size, feature.fill, dtype=object)
+        text[at] = values.to_numpy(zero_copy_only=False)
+        return pd.Categorical(text)
+    out = np.full(size, np.nan if feature.fill is None else float(feature.fill))
+    out[at] = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
+    return out
 
 
 def _run(workspace, as_of: dt.date, definition: ChurnDefinition, groups, labelled: bool
          ) -> Snapshot:
+    """The snapshot, one engine query per feature group.
+
+    The customers counted are numbered in id order once; each group's query joins them and
+    returns the numbers with its features, streamed out of the engine, so that its columns
+    are placed by number. One query joining every group at once would hold all their
+    aggregates in the engine's memory together, which does not fit at millions of customers.
+    """
     ctx = FeatureContext(workspace, as_of, definition)
-    expr, chosen = _expression(ctx, feature_groups(groups), labelled)
-    frame = expr.to_pyarrow().to_pandas()
-    frame.insert(1, "as_of", pd.Timestamp(as_of))
-    for feature in chosen:
-        column = frame[feature.name]
-        frame[feature.name] = (column.astype("category") if feature.categorical
-                               else column.astype("float64"))
-    return Snapshot(as_of, definition, tuple(chosen), frame, labelled)
+    ids = _fetch(_population(ctx))["customer_id"].combine_chunks()
+    ids = ids.take(pc.sort_indices(ids))
+    size = len(ids)
+    name = f"tenure_counted_{uuid.uuid4().hex}"
+    workspace.connection.register(name, pa.table({
+        "customer_id": ids, "row": pa.array(np.arange(size), pa.int64())}))
+    try:
+        columns, chosen = _place(ctx, workspace.ibis.table(name), ids, groups, labelled)
+    finally:
+        workspace.connection.unregister(name)
+    return Snapshot(as_of, definition, tuple(chosen), pd.DataFrame(columns), labelled)
+
+
+def _place(ctx: FeatureContext, counted: ibis.Table, ids: pa.Array, groups, labelled: bool
+           ) -> tuple[dict[str, object], list[Feature]]:
+    size = len(ids)
+    columns: dict[str, object] = {"customer_id": ids.to_numpy(zero_copy_only=False),
+                                  "as_of": pd.Timestamp(ctx.as_of)}
+    chosen: list[Feature] = []
+    for group in feature_groups(groups):
+        built = group.build(ctx)
+        part = _fetch(built.join(counted, "customer_id").select(
+            counted.row, *[built[f.name] for f in group.features]))
+        at = part["row"].to_numpy()
+        assert len(np.unique(at)) == len(at), (
+            f"feature group {group.name} gives some customers more than one row")
+        for feature in group.features:
+            columns[feature.name] = _column(part[feature.name], at, size, feature)
+        chosen += group.features
+    if labelled:
+        stayed = _stayed(ctx)
+        stayed = _fetch(stayed.join(counted, "customer_id").select(counted.row))
+        churned = np.ones(size, dtype=bool)
+        churned[stayed["row"].to_numpy()] = False
+        columns[LABEL] = churned
+    return columns, chosen
 
 
 def features(workspace, as_of, definition=None, *, groups=None) -> Snapshot:
