@@ -122,3 +122,21 @@ def test_every_feature_has_words(snap):
         assert feature.description and feature.reason
         values = snap.frame.iloc[0].to_dict()
         assert feature.sentence(values)
+
+
+def test_reasons_read_as_sentences(snap):
+    by_name = {f.name: f for f in snap.features}
+    recency = by_name["days_since_last_purchase"]
+    # 142 days against a usual gap of 47 days.
+    assert recency.sentence({"days_since_last_purchase": 142.0, "recency_ratio": 142 / 47}) == (
+        "no purchase for 142 days, 3.0x their usual gap")
+    assert recency.sentence({"days_since_last_purchase": 1.0, "recency_ratio": float("nan")}) == (
+        "no purchase for 1 day, and no second purchase yet")
+    low = by_name["low_csat_90d"]
+    assert low.sentence({"low_csat_90d": 1.0}) == (
+        "1 support ticket scored 1 or 2 out of 5 in the last 90 days")
+    assert low.sentence({"low_csat_90d": 2.0}).startswith("2 support tickets")
+    assert by_name["worst_csat_90d"].sentence({"worst_csat_90d": None}) == (
+        "no satisfaction score in the last 90 days")
+    assert by_name["acquisition_channel"].sentence({"acquisition_channel": "douyin"}) == (
+        "came through douyin")

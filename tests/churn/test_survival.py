@@ -26,6 +26,16 @@ def test_kaplan_meier_on_the_tiny_shop(tiny):
     assert result.cox_note in result.summary()
 
 
+def test_contractual_lifetimes_are_memberships(tiny):
+    # C1's gold membership ran 2023-09-01 to 2024-09-01 (366 days, 2024 is a leap year) and
+    # C2's silver one 2023-01-01 to 2024-01-01 (365 days); both ended before 2024-12-02.
+    result = survival(tiny, definition="contractual", horizon="30D", by=["membership_tier"])
+    groups = result.groups.set_index("group")
+    assert groups.loc["gold", ["customers", "churned", "median_days"]].tolist() == [1, 1, 366]
+    assert groups.loc["silver", ["customers", "churned", "median_days"]].tolist() == [1, 1, 365]
+    assert "contractual" in result.summary()
+
+
 @pytest.mark.slow
 def test_retention_follows_the_simulated_dropout_by_channel(sim20k):
     # The simulator scales dropout by 0.7 for referral customers and 1.3 for marketplace ones.

@@ -19,7 +19,7 @@ from tenure.churn._definition import ChurnDefinition
 from tenure.churn._metrics import METRICS, calibration_curve, score_metrics
 from tenure.churn._progress import Progress, steps
 from tenure.churn._scorers import scorers as pick_scorers
-from tenure.churn._snapshot import LABEL, _run, resolve_definition
+from tenure.churn._snapshot import LABEL, resolve_definition, take_snapshot
 from tenure.errors import ConfigError, ModelError
 
 __all__ = ["BacktestResult", "backtest", "default_backtest_dates", "plan_folds"]
@@ -216,7 +216,7 @@ def backtest(workspace, as_of=None, horizon=None, *, definition=None, groups=Non
     with steps(progress, len(needed) + len(folds) * len(chosen)) as step:
         for date in needed:
             step(f"snapshot at {date.isoformat()}")
-            snapshots[date] = _run(workspace, date, definition, groups, labelled=True)
+            snapshots[date] = take_snapshot(workspace, date, definition, groups, labelled=True)
         _check_requirements(chosen, next(iter(snapshots.values())))
         parts, fold_rows = [], []
         for number, (test, training) in enumerate(folds, start=1):

@@ -29,8 +29,13 @@ class Feature:
     """One model input.
 
     ``reason`` is a :meth:`str.format` template over the customer's feature values, read as a
-    sentence when the feature pushes their risk up; ``fallback`` is used when a value the
-    reason names is missing. ``fill`` replaces a missing value (a count with no rows is 0).
+    sentence when the feature pushes their risk up; ``{n:?ticket|tickets}`` picks the word
+    for one or for several. ``fallback`` is used when a value the reason names is missing.
+    ``fill`` replaces a missing value (a count with no rows is 0).
+
+    >>> Feature("tickets", "tickets", "{tickets:.0f} {tickets:?ticket|tickets}").sentence(
+    ...     {"tickets": 1.0})
+    '1 ticket'
     """
 
     name: str
@@ -41,7 +46,7 @@ class Feature:
     categorical: bool = False
 
     def fields(self, template: str | None = None) -> tuple[str, ...]:
-        parts = string.Formatter().parse(template if template is not None else self.reason)
+        parts = _WORDS.parse(template if template is not None else self.reason)
         return tuple(name for _, name, _, _ in parts if name)
 
     def sentence(self, values: Mapping[str, object]) -> str:
@@ -49,8 +54,21 @@ class Feature:
         if any(_missing(values.get(f)) for f in self.fields()):
             if self.fallback is None:
                 return f"{self.description}: not known"
-            return self.fallback.format(**values)
-        return self.reason.format(**values)
+            return _WORDS.format(self.fallback, **values)
+        return _WORDS.format(self.reason, **values)
+
+
+class _Words(string.Formatter):
+    """``str.format`` plus ``{n:?one|many}``, the word for one or for several."""
+
+    def format_field(self, value: object, format_spec: str) -> str:
+        if format_spec.startswith("?"):
+            one, many = format_spec[1:].split("|")
+            return one if value == 1 else many
+        return super().format_field(value, format_spec)
+
+
+_WORDS = _Words()
 
 
 def _missing(value: object) -> bool:

@@ -16,7 +16,8 @@ def _window_features() -> tuple[Feature, ...]:
     for days in WINDOWS:
         features += [
             Feature(f"purchases_{days}d", f"purchase days in the last {days} days",
-                    f"{{purchases_{days}d:.0f}} purchase days in the last {days} days", fill=0),
+                    f"{{purchases_{days}d:.0f}} purchase {{purchases_{days}d:?day|days}} in "
+                    f"the last {days} days", fill=0),
             Feature(f"spend_{days}d", f"net spend in the last {days} days",
                     f"{{spend_{days}d:,.0f}} spent in the last {days} days", fill=0),
             Feature(f"frequency_trend_{days}d",
@@ -35,28 +36,29 @@ def _window_features() -> tuple[Feature, ...]:
 
 FEATURES = (
     Feature("days_since_last_purchase", "days since the last purchase",
-            "no purchase for {days_since_last_purchase:.0f} days, {recency_ratio:.1f}x their "
-            "usual gap",
-            fallback="no purchase for {days_since_last_purchase:.0f} days, and no second "
-                     "purchase yet"),
+            "no purchase for {days_since_last_purchase:.0f} "
+            "{days_since_last_purchase:?day|days}, {recency_ratio:.1f}x their usual gap",
+            fallback="no purchase for {days_since_last_purchase:.0f} "
+                     "{days_since_last_purchase:?day|days}, and no second purchase yet"),
     Feature("recency_ratio", "days since the last purchase over the usual gap between purchases",
             "{recency_ratio:.1f}x their usual gap since the last purchase",
             fallback="no second purchase yet"),
     Feature("purchase_days", "days with a purchase, ever",
-            "{purchase_days:.0f} purchase days in {tenure_days:.0f} days as a customer"),
+            "{purchase_days:.0f} purchase {purchase_days:?day|days} in {tenure_days:.0f} "
+            "{tenure_days:?day|days} as a customer"),
     Feature("tenure_days", "days since the first purchase",
-            "a customer for {tenure_days:.0f} days"),
+            "a customer for {tenure_days:.0f} {tenure_days:?day|days}"),
     Feature("total_spend", "net spend, refunds deducted", "{total_spend:,.0f} spent in all"),
     Feature("average_spend", "spend per purchase day",
             "{average_spend:,.0f} spent per purchase day"),
     *_window_features(),
     Feature("mean_gap_days", "mean days between purchase days",
-            "usually {mean_gap_days:.0f} days between purchases",
+            "usually {mean_gap_days:.0f} {mean_gap_days:?day|days} between purchases",
             fallback="only one purchase day so far"),
     Feature("gap_variation", "standard deviation of the gaps between purchases over their mean",
             "irregular buying: gaps vary by {gap_variation:.0%} of their mean",
             fallback="too few purchases to know their rhythm"),
-    Feature("refunds", "refunds, ever", "{refunds:.0f} refunds", fill=0),
+    Feature("refunds", "refunds, ever", "{refunds:.0f} {refunds:?refund|refunds}", fill=0),
     Feature("refund_share", "share of spend refunded", "{refund_share:.0%} of their spend refunded",
             fill=0),
 )

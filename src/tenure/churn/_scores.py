@@ -25,7 +25,7 @@ from tenure.churn._definition import ChurnDefinition
 from tenure.churn._groups import FEATURE_GROUPS
 from tenure.churn._model import ChurnModel
 from tenure.churn._progress import Progress, steps
-from tenure.churn._snapshot import _run
+from tenure.churn._snapshot import take_snapshot
 from tenure.churn._train import model_path
 from tenure.errors import ConfigError, ModelError
 
@@ -94,7 +94,8 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
     span.check_start(date)
     with steps(progress, 3 + write) as step:
         step(f"features at {date.isoformat()}")
-        snap = _run(workspace, date, model.definition_, _groups_for(model), labelled=False)
+        snap = take_snapshot(workspace, date, model.definition_, _groups_for(model),
+                             labelled=False)
         step("churn risk")
         risk = model.predict_proba(snap) if len(snap) else []
         step("reasons")

@@ -19,7 +19,7 @@ from tenure.churn._features import Feature, FeatureContext
 from tenure.churn._groups import feature_groups
 from tenure.engine import to_arrow_stream
 
-__all__ = ["Snapshot", "features", "resolve_definition", "snapshot"]
+__all__ = ["Snapshot", "features", "resolve_definition", "snapshot", "take_snapshot"]
 
 LABEL = "churned"
 
@@ -109,8 +109,8 @@ def _column(values: pa.ChunkedArray, at: np.ndarray, size: int, feature: Feature
     return out
 
 
-def _run(workspace, as_of: dt.date, definition: ChurnDefinition, groups, labelled: bool
-         ) -> Snapshot:
+def take_snapshot(workspace, as_of: dt.date, definition: ChurnDefinition, groups,
+                  labelled: bool) -> Snapshot:
     """The snapshot, one engine query per feature group.
 
     The customers counted are numbered in id order once; each group's query joins them and
@@ -167,7 +167,7 @@ def features(workspace, as_of, definition=None, *, groups=None) -> Snapshot:
     as_of = as_of_date(as_of)
     definition = resolve_definition(workspace, definition)
     data_span(workspace).check_start(as_of)
-    return _run(workspace, as_of, definition, groups, labelled=False)
+    return take_snapshot(workspace, as_of, definition, groups, labelled=False)
 
 
 def snapshot(workspace, as_of, horizon=None, *, definition=None, groups=None) -> Snapshot:
@@ -187,4 +187,4 @@ def snapshot(workspace, as_of, horizon=None, *, definition=None, groups=None) ->
     as_of = as_of_date(as_of)
     definition = resolve_definition(workspace, definition, horizon)
     data_span(workspace).check_window(as_of, definition.horizon_days)
-    return _run(workspace, as_of, definition, groups, labelled=True)
+    return take_snapshot(workspace, as_of, definition, groups, labelled=True)

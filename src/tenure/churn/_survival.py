@@ -30,7 +30,7 @@ from tenure.churn._features import FeatureContext
 from tenure.churn._membership import NO_TIER
 from tenure.churn._progress import Progress, steps
 from tenure.churn._relationship import UNKNOWN
-from tenure.churn._snapshot import _run, resolve_definition
+from tenure.churn._snapshot import resolve_definition, take_snapshot
 from tenure.errors import ConfigError
 
 __all__ = ["COVARIATES", "GROUPINGS", "SurvivalResult", "survival"]
@@ -297,7 +297,7 @@ def survival(workspace, as_of=None, horizon=None, *, definition=None, cox_as_of=
         step("Kaplan-Meier curves")
         curves, groups = _kaplan_meier(lives, by)
         step(f"snapshot at {cox.isoformat()}")
-        snap = _run(workspace, cox, definition, None, labelled=False)
+        snap = take_snapshot(workspace, cox, definition, None, labelled=False)
         declared = _declared(workspace, definition, cox, end)
         step("Cox model")
         followed = declared[declared["customer_id"].isin(snap.frame["customer_id"])]

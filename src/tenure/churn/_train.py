@@ -8,7 +8,7 @@ from pathlib import Path
 from tenure.churn._dates import DataSpan, as_of_dates, data_span
 from tenure.churn._model import ChurnModel
 from tenure.churn._progress import Progress, steps
-from tenure.churn._snapshot import _run, resolve_definition
+from tenure.churn._snapshot import resolve_definition, take_snapshot
 from tenure.errors import ConfigError
 
 __all__ = ["default_training_dates", "model_path", "train"]
@@ -58,6 +58,6 @@ def train(workspace, as_of=None, horizon=None, *, definition=None, groups=None,
         snapshots = []
         for date in dates:
             step(f"snapshot at {date.isoformat()}")
-            snapshots.append(_run(workspace, date, definition, groups, labelled=True))
+            snapshots.append(take_snapshot(workspace, date, definition, groups, labelled=True))
         step("fitting the model")
         return model.fit(snapshots)
