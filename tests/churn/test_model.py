@@ -126,3 +126,14 @@ def test_a_single_class_of_churners_is_a_clear_error(workspace):
     with pytest.raises(ModelError, match=r"every one of the 40 customers .* churned within 30 "
                                          r"days, so there is nothing to tell apart"):
         ChurnModel().fit(snap)
+
+
+def test_an_unseen_category_is_treated_as_missing(fitted, later):
+    model, _ = fitted
+    frame = later.frame.copy()
+    frame["segment"] = pd.Categorical(["martian"] * len(frame))
+    matrix = model._matrix(frame)
+    assert matrix["segment"].isna().all()
+    assert list(matrix["segment"].cat.categories) == model.categories_["segment"]
+    risk = model.predict_proba(frame)
+    assert np.isfinite(risk).all()

@@ -188,9 +188,15 @@ class ChurnModel:
         for feature in self.features_:
             values = frame[feature.name]
             if feature.categorical:
-                columns[feature.name] = pd.Categorical(
-                    values.astype("string").astype(object),
-                    categories=self.categories_[feature.name])
+                known = self.categories_[feature.name]
+                if isinstance(values.dtype, pd.CategoricalDtype):
+                    # Categories the model never saw become missing, as unseen values should.
+                    values = values.cat.rename_categories(
+                        [str(c) for c in values.cat.categories])
+                    columns[feature.name] = values.cat.set_categories(known).array
+                else:
+                    columns[feature.name] = pd.Categorical(values.astype(object),
+                                                           categories=known)
             else:
                 columns[feature.name] = pd.to_numeric(values).astype("float64")
         return pd.DataFrame(columns, index=frame.index)
