@@ -9,7 +9,7 @@ Turn a business's own records into measurement (cohorts, lifecycle, growth), pre
 ['customer_id', 'order_id', 'ordered_at', 'quantity', 'amount']
 """
 
-from tenure import datasets
+from tenure import churn, datasets
 from tenure._ingest import IngestReport
 from tenure.config import Config
 from tenure.errors import (
@@ -51,6 +51,7 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "WorkspaceStatus",
+    "churn",
     "datasets",
     "models",
     "rfm_summary",

@@ -340,6 +340,9 @@ import tenure.sla._cli  # noqa: E402, F401 - adds `tenure sla`, using the helper
 from tenure.analytics._cli import app as _analyze  # noqa: E402
 
 app.add_typer(_analyze, name="analyze")
+from tenure.churn._cli import app as _churn_app  # noqa: E402 - it needs the helpers above
+
+app.add_typer(_churn_app, name="churn")
 
 
 def main() -> None:

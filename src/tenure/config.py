@@ -12,6 +12,7 @@ own top-level tables; a capability that reads one registers its name in
 from __future__ import annotations
 
 import difflib
+import re
 import tomllib
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
@@ -68,6 +69,23 @@ def _check_stage_names(value: list[str]) -> None:
         raise ConfigError("the funnel needs at least two stages, the last one being the win")
     if len({v.lower() for v in value}) != len(value):
         raise ConfigError(f"stage names {value} repeat a name; each stage needs its own name")
+
+
+def _check_churn_definition(value: str) -> None:
+    if value not in ("non_contractual", "contractual"):
+        raise ConfigError(f"'{value}' is not a churn definition; use non_contractual or "
+                          "contractual")
+
+
+def _check_horizon(value: str) -> None:
+    if value and not re.fullmatch(r"\s*[1-9]\d*\s*[dDwW]?\s*", value):
+        raise ConfigError(f"'{value}' is not a horizon; write days or weeks such as '180D' "
+                          "or '26W', or leave it empty to learn it")
+
+
+def _check_quantile(value: float) -> None:
+    if not 0.5 <= value < 1.0:
+        raise ConfigError(f"{value} should be at least 0.5 and below 1, such as 0.9")
 
 
 @dataclass(frozen=True)
@@ -302,6 +320,32 @@ SETTINGS: tuple[Setting, ...] = (
         ["missing_feature", "poor_onboarding", "setup_problems", "not_adopted", "bugs",
          "service"],
         "Reason codes on the product's side, used when a reason has no side recorded.",
+    ),
+    Setting(
+        "churn.definition",
+        "non_contractual",
+        "What churn means here: `non_contractual` (no purchase within the horizon after a "
+        "date) or `contractual` (a membership not renewed).",
+        _check_churn_definition,
+    ),
+    Setting(
+        "churn.horizon",
+        "",
+        "Churn horizon in days or weeks, such as `26W` or `180D`. Empty: learned from the gaps "
+        "between purchases (non-contractual) or one membership period (contractual).",
+        _check_horizon,
+    ),
+    Setting(
+        "churn.horizon_quantile",
+        0.9,
+        "Share of the gaps between a customer's purchases that a learned horizon covers.",
+        _check_quantile,
+    ),
+    Setting(
+        "churn.membership_period_days",
+        365,
+        "Days in one paid membership period, for days-to-renewal and the contractual horizon.",
+        _check_positive,
     ),
 )
 

@@ -15,7 +15,7 @@ import duckdb
 import ibis
 import pyarrow as pa
 
-__all__ = ["connect", "to_arrow"]
+__all__ = ["connect", "to_arrow", "to_arrow_stream"]
 
 
 def connect(con: duckdb.DuckDBPyConnection) -> ibis.BaseBackend:
@@ -26,3 +26,16 @@ def connect(con: duckdb.DuckDBPyConnection) -> ibis.BaseBackend:
 def to_arrow(expr: ibis.Expr) -> pa.Table:
     """Run ``expr`` and return the materialised result as an Arrow table."""
     return expr.to_pyarrow()
+
+
+def to_arrow_stream(expr: ibis.Expr, batch_rows: int = 200_000) -> pa.RecordBatchReader:
+    """Run ``expr`` and stream its result as Arrow record batches.
+
+    DuckDB keeps a materialised result inside its memory limit, so a wide result over
+    millions of rows can fail where the same rows streamed out pass. Ibis 12's own
+    ``to_pyarrow_batches`` calls a DuckDB method that DuckDB 2.0 removed; this reads DuckDB's
+    Arrow stream directly.
+    """
+    backend = expr._find_backend(use_default=True)
+    sql = ibis.to_sql(expr, dialect=backend.name)
+    return backend.con.sql(sql).to_arrow_reader(batch_rows)

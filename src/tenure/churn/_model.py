@@ -1,0 +1,332 @@
+"""The churn classifier: gradient-boosted trees (LightGBM) with calibrated probabilities.
+
+Ke et al. (2017), "LightGBM: a highly efficient gradient boosting decision tree". The trees
+learn from several past snapshots at once; a share of the customers (chosen by a stable hash
+of their id, so the same customer is never on both sides) is held back to stop the boosting
+and to fit the calibration (see :mod:`tenure.churn._calibration`).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+from tenure.churn._calibration import CALIBRATIONS, Calibrator, choose_calibrator
+from tenure.churn._definition import ChurnDefinition
+from tenure.churn._features import Feature
+from tenure.churn._metrics import score_metrics
+from tenure.churn._snapshot import LABEL, Snapshot
+from tenure.errors import ConfigError, ModelError, NotFittedError
+
+__all__ = ["ChurnModel", "TrainingWindow"]
+
+FORMAT = "tenure.churn_model/1"
+
+
+@dataclass(frozen=True)
+class TrainingWindow:
+    """The snapshots a model learned from: their as-of dates and the last day their labels
+    read (the latest as-of date plus the horizon)."""
+
+    as_of: tuple[dt.date, ...]
+    labels_until: dt.date
+    customers: int
+    rows: int
+
+    def describe(self) -> str:
+        dates = ", ".join(d.isoformat() for d in self.as_of)
+        return (f"trained on {self.rows:,} rows ({self.customers:,} customers) from snapshots at "
+                f"{dates}, labels read up to {self.labels_until.isoformat()}")
+
+    def to_dict(self) -> dict:
+        return {"as_of": [d.isoformat() for d in self.as_of],
+                "labels_until": self.labels_until.isoformat(),
+                "customers": self.customers, "rows": self.rows}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> TrainingWindow:
+        return cls(tuple(dt.date.fromisoformat(d) for d in data["as_of"]),
+                   dt.date.fromisoformat(data["labels_until"]), data["customers"], data["rows"])
+
+
+def held_out(customer_ids: pd.Series, share: float, seed: int) -> np.ndarray:
+    """A stable choice of about ``share`` of the customers, by a hash of their id."""
+    hashed = pd.util.hash_pandas_object(customer_ids.astype(str), index=False,
+                                        hash_key=f"tenure{seed:010d}"[:16])
+    return (hashed.to_numpy() % 10_000) < share * 10_000
+
+
+class ChurnModel:
+    """Churn risk from point-in-time features: LightGBM trees and a calibration on top.
+
+    >>> import tempfile, tenure
+    >>> ws = tenure.Workspace.init(tempfile.mkdtemp() + "/cdnow")
+    >>> _ = ws.ingest("orders", tenure.datasets.load_cdnow(kind="master"))
+    >>> past = [tenure.churn.snapshot(ws, d, "26W") for d in ("1997-05-01", "1997-06-01")]
+    >>> model = tenure.churn.ChurnModel().fit(past)
+    >>> later = tenure.churn.snapshot(ws, "1997-12-01", "26W")
+    >>> risk = model.predict_proba(later)
+    >>> bool(0 <= risk.min() <= risk.max() <= 1)
+    True
+    """
+
+    def __init__(self, *, n_estimators: int = 300, learning_rate: float = 0.1,
+                 num_leaves: int = 24, max_depth: int = 6, min_child_samples: int = 100,
+                 calibration: str = "auto", validation_share: float = 0.25,
+                 early_stopping_rounds: int = 40, threads: int = 0, seed: int = 0) -> None:
+        self.n_estimators = n_estimators
+        self.learning_rate = learning_rate
+        self.num_leaves = num_leaves
+        self.max_depth = max_depth
+        self.min_child_samples = min_child_samples
+        self.calibration = calibration
+        self.validation_share = validation_share
+        self.early_stopping_rounds = early_stopping_rounds
+        self.threads = threads
+        self.seed = seed
+
+    def get_params(self) -> dict:
+        return {k: getattr(self, k) for k in (
+            "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
+            "calibration",
+            "validation_share", "early_stopping_rounds", "threads", "seed")}
+
+    def clone(self) -> ChurnModel:
+        """An unfitted model with the same options."""
+        return ChurnModel(**self.get_params())
+
+    def __repr__(self) -> str:
+        state = (f"fitted, {len(self.features_)} features, calibration={self.calibrator_.method}"
+                 if self.is_fitted else "not fitted")
+        return f"ChurnModel({state})"
+
+    # -- fitting ------------------------------------------------------------------------
+    @property
+    def is_fitted(self) -> bool:
+        return hasattr(self, "booster_")
+
+    def fit(self, snapshots: Snapshot | Iterable[Snapshot]) -> ChurnModel:
+        """Learn from labelled snapshots (one or several as-of dates, one definition)."""
+        import lightgbm as lgb
+
+        if self.calibration not in CALIBRATIONS:
+            raise ConfigError(f"calibration '{self.calibration}' is not known; use auto, "
+                              "isotonic or platt")
+        if not 0 < self.validation_share < 1:
+            raise ConfigError(f"validation_share {self.validation_share} should be between 0 "
+                              "and 1, such as 0.25")
+        snaps = [snapshots] if isinstance(snapshots, Snapshot) else list(snapshots)
+        features, definition = _check_training(snaps)
+        frame = pd.concat([s.frame for s in snaps], ignore_index=True)
+        self.features_ = features
+        self.categories_ = {f.name: sorted(str(c) for c in frame[f.name].cat.categories)
+                            for f in features if f.categorical}
+        X, y = self._matrix(frame), frame[LABEL].to_numpy(dtype=bool)
+        hold = held_out(frame["customer_id"], self.validation_share, self.seed)
+        for part, name in ((~hold, "training"), (hold, "validation")):
+            if len(np.unique(y[part])) < 2:
+                raise ModelError(
+                    f"the {name} customers are all of one class ({int(y[part].sum()):,} of "
+                    f"{int(part.sum()):,} churned); add snapshots with more customers")
+        params = {
+            "objective": "binary", "learning_rate": self.learning_rate,
+            "num_leaves": self.num_leaves, "max_depth": self.max_depth,
+            "min_data_in_leaf": self.min_child_samples,
+            "feature_fraction": 0.9, "bagging_fraction": 0.8, "bagging_freq": 1,
+            "lambda_l2": 1.0, "seed": self.seed, "deterministic": True, "force_row_wise": True,
+            "num_threads": self.threads, "verbosity": -1,
+        }
+        categorical = [f.name for f in features if f.categorical]
+        train = lgb.Dataset(X[~hold], y[~hold], categorical_feature=categorical,
+                            free_raw_data=True)
+        valid = lgb.Dataset(X[hold], y[hold], categorical_feature=categorical, reference=train)
+        booster = lgb.train(params, train, num_boost_round=self.n_estimators,
+                            valid_sets=[valid], callbacks=[lgb.early_stopping(
+                                self.early_stopping_rounds, verbose=False)])
+        booster.free_dataset()
+        self.booster_ = booster
+        self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
+        margin = self._margin(X[hold])
+        self.calibrator_, self.calibration_scores_ = choose_calibrator(
+            margin, y[hold], self.calibration, self.seed)
+        self.definition_ = definition
+        self.training_window_ = TrainingWindow(
+            tuple(s.as_of for s in snaps),
+            max(s.as_of for s in snaps) + dt.timedelta(days=definition.horizon_days),
+            int(frame["customer_id"].nunique()), len(frame))
+        metrics = score_metrics(y[hold], self.calibrator_(margin))
+        # Calibration is fitted on these customers; its cross-fitted Brier score is the fair one.
+        metrics["brier"] = self.calibration_scores_[self.calibrator_.method]
+        self.validation_metrics_ = metrics
+        self.validation_rows_ = int(hold.sum())
+        return self
+
+    # -- predicting ---------------------------------------------------------------------
+    def _check_fitted(self) -> None:
+        if not self.is_fitted:
+            raise NotFittedError("this ChurnModel is not fitted yet; call fit(snapshots) or "
+                                 "ChurnModel.load(path) first")
+
+    def _frame(self, data: Snapshot | pd.DataFrame) -> pd.DataFrame:
+        frame = data.frame if isinstance(data, Snapshot) else data
+        missing = [f.name for f in self.features_ if f.name not in frame.columns]
+        if missing:
+            raise ModelError(f"the data has no column for features {', '.join(missing)}; build "
+                             "it with tenure.churn.features or snapshot and the same groups "
+                             "as the model")
+        return frame
+
+    def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
+        columns = {}
+        for feature in self.features_:
+            values = frame[feature.name]
+            if feature.categorical:
+                known = self.categories_[feature.name]
+                if isinstance(values.dtype, pd.CategoricalDtype):
+                    # Categories the model never saw become missing, as unseen values should.
+                    values = values.cat.rename_categories(
+                        [str(c) for c in values.cat.categories])
+                    columns[feature.name] = values.cat.set_categories(known).array
+                else:
+                    columns[feature.name] = pd.Categorical(values.astype(object),
+                                                           categories=known)
+            else:
+                columns[feature.name] = pd.to_numeric(values).astype("float64")
+        return pd.DataFrame(columns, index=frame.index)
+
+    def _margin(self, X: pd.DataFrame) -> np.ndarray:
+        return self.booster_.predict(X, raw_score=True, num_iteration=self.best_iteration_)
+
+    def predict_proba(self, data: Snapshot | pd.DataFrame) -> np.ndarray:
+        """The calibrated probability that each row's customer churns within the horizon."""
+        self._check_fitted()
+        return self.calibrator_(self._margin(self._matrix(self._frame(data))))
+
+    def contributions(self, data: Snapshot | pd.DataFrame) -> pd.DataFrame:
+        """Each feature's contribution to each row's log-odds of churn (tree SHAP values;
+        Lundberg et al. 2020), plus the ``bias`` they start from."""
+        self._check_fitted()
+        frame = self._frame(data)
+        values = self.booster_.predict(self._matrix(frame), pred_contrib=True,
+                                       num_iteration=self.best_iteration_,
+                                       num_threads=self.threads)
+        names = [f.name for f in self.features_]
+        return pd.DataFrame(values, columns=[*names, "bias"], index=frame.index)
+
+    def explain(self, data: Snapshot | pd.DataFrame, top: int = 3):
+        """The ``top`` features that push each customer's risk up most, as sentences."""
+        from tenure.churn._reasons import explain
+
+        return explain(self, self._frame(data), top)
+
+    def drivers(self, data: Snapshot | pd.DataFrame, **options):
+        """Global key drivers of churn and of staying (see :func:`tenure.churn.key_drivers`)."""
+        from tenure.churn._drivers import key_drivers
+
+        return key_drivers(self, data, **options)
+
+    # -- saving -------------------------------------------------------------------------
+    @property
+    def version(self) -> str:
+        """A short hash of the fitted model, naming it in the scores it writes."""
+        self._check_fitted()
+        text = self.booster_.model_to_string(num_iteration=self.best_iteration_)
+        return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+    def to_dict(self) -> dict:
+        self._check_fitted()
+        return {
+            "format": FORMAT,
+            "version": self.version,
+            "definition": self.definition_.to_dict(),
+            "definition_text": self.definition_.describe(),
+            "training_window": self.training_window_.to_dict(),
+            "features": [asdict(f) for f in self.features_],
+            "categories": self.categories_,
+            "options": self.get_params(),
+            "best_iteration": self.best_iteration_,
+            "calibration": self.calibrator_.to_dict(),
+            "calibration_scores": self.calibration_scores_,
+            "validation_metrics": self.validation_metrics_,
+            "validation_rows": self.validation_rows_,
+            "booster": self.booster_.model_to_string(num_iteration=self.best_iteration_),
+        }
+
+    def save(self, path: str | Path) -> Path:
+        """Write the model, its training window, definition, features and metrics as JSON."""
+        path = Path(path)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(self.to_dict(), indent=1, ensure_ascii=False),
+                        encoding="utf-8")
+        return path
+
+    @classmethod
+    def load(cls, path: str | Path) -> ChurnModel:
+        """A model written by :meth:`save`."""
+        import lightgbm as lgb
+
+        path = Path(path)
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ModelError(f"there is no churn model at {path}; train one with "
+                             "`tenure churn train`") from None
+        except (OSError, ValueError) as exc:
+            raise ModelError(f"{path} cannot be read as a churn model ({exc})") from None
+        if not isinstance(data, dict) or data.get("format") != FORMAT:
+            raise ModelError(f"{path} is not a tenure churn model (format {FORMAT}); train one "
+                             "with `tenure churn train`")
+        model = cls(**data["options"])
+        model.booster_ = lgb.Booster(model_str=data["booster"])
+        model.best_iteration_ = data["best_iteration"]
+        model.features_ = tuple(Feature(**f) for f in data["features"])
+        model.categories_ = data["categories"]
+        model.calibrator_ = Calibrator.from_dict(data["calibration"])
+        model.calibration_scores_ = data["calibration_scores"]
+        model.definition_ = ChurnDefinition.from_dict(data["definition"])
+        model.training_window_ = TrainingWindow.from_dict(data["training_window"])
+        model.validation_metrics_ = data["validation_metrics"]
+        model.validation_rows_ = data["validation_rows"]
+        return model
+
+
+def _check_training(snaps: Sequence[Snapshot]) -> tuple[tuple[Feature, ...], ChurnDefinition]:
+    if not snaps:
+        raise ModelError("no snapshots to learn from; pass one or more from "
+                         "tenure.churn.snapshot(workspace, as_of, horizon)")
+    first = snaps[0]
+    for snap in snaps:
+        if not isinstance(snap, Snapshot) or not snap.labelled:
+            raise ModelError("a churn model learns from labelled snapshots; build them with "
+                             "tenure.churn.snapshot(workspace, as_of, horizon)")
+        if snap.definition != first.definition:
+            raise ModelError(f"the snapshots at {first.as_of} and {snap.as_of} use different "
+                             f"churn definitions ({first.definition.horizon_days} and "
+                             f"{snap.definition.horizon_days} days); build them with one "
+                             "definition")
+        if snap.feature_names != first.feature_names:
+            raise ModelError(f"the snapshots at {first.as_of} and {snap.as_of} have different "
+                             "features; build them with the same groups")
+    churned = sum(int(s.frame[LABEL].sum()) for s in snaps)
+    rows = sum(len(s) for s in snaps)
+    dates = ", ".join(s.as_of.isoformat() for s in snaps)
+    if rows == 0:
+        raise ModelError(f"the snapshots at {dates} hold no customers; choose as-of dates "
+                         "after customers have bought")
+    if churned == 0:
+        raise ModelError(
+            f"the snapshots at {dates} hold no churned customers (all {rows:,} stayed within "
+            f"{first.definition.horizon_days} days); use a longer horizon or other as-of dates")
+    if churned == rows:
+        raise ModelError(
+            f"every one of the {rows:,} customers in the snapshots at {dates} churned within "
+            f"{first.definition.horizon_days} days, so there is nothing to tell apart; use a "
+            "shorter horizon or other as-of dates")
+    return first.features, first.definition

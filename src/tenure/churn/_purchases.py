@@ -1,0 +1,133 @@
+"""Purchase features: recency, frequency, spend, their trends, regularity, tenure, refunds."""
+
+from __future__ import annotations
+
+import ibis
+
+from tenure.churn._features import Feature, FeatureContext, FeatureGroup
+
+__all__ = ["PURCHASES"]
+
+WINDOWS = (30, 90, 365)
+
+
+def _window_features() -> tuple[Feature, ...]:
+    features = []
+    for days in WINDOWS:
+        features += [
+            Feature(f"purchases_{days}d", f"purchase days in the last {days} days",
+                    f"{{purchases_{days}d:.0f}} purchase {{purchases_{days}d:?day|days}} in "
+                    f"the last {days} days", fill=0),
+            Feature(f"spend_{days}d", f"net spend in the last {days} days",
+                    f"{{spend_{days}d:,.0f}} spent in the last {days} days", fill=0),
+            Feature(f"frequency_trend_{days}d",
+                    f"purchase rate in the last {days} days over the rate before them",
+                    f"buying {{frequency_trend_{days}d:.1f}}x as often in the last {days} days "
+                    "as before",
+                    fallback=f"no purchase history from before the last {days} days"),
+            Feature(f"spend_trend_{days}d",
+                    f"spend per day in the last {days} days over spend per day before them",
+                    f"spending {{spend_trend_{days}d:.1f}}x as much in the last {days} days "
+                    "as before",
+                    fallback=f"no purchase history from before the last {days} days"),
+        ]
+    return tuple(features)
+
+
+FEATURES = (
+    Feature("days_since_last_purchase", "days since the last purchase",
+            "no purchase for {days_since_last_purchase:.0f} "
+            "{days_since_last_purchase:?day|days}, {recency_ratio:.1f}x their usual gap",
+            fallback="no purchase for {days_since_last_purchase:.0f} "
+                     "{days_since_last_purchase:?day|days}, and no second purchase yet"),
+    Feature("recency_ratio", "days since the last purchase over the usual gap between purchases",
+            "{recency_ratio:.1f}x their usual gap since the last purchase",
+            fallback="no second purchase yet"),
+    Feature("purchase_days", "days with a purchase, ever",
+            "{purchase_days:.0f} purchase {purchase_days:?day|days} in {tenure_days:.0f} "
+            "{tenure_days:?day|days} as a customer"),
+    Feature("tenure_days", "days since the first purchase",
+            "a customer for {tenure_days:.0f} {tenure_days:?day|days}"),
+    Feature("total_spend", "net spend, refunds deducted", "{total_spend:,.0f} spent in all"),
+    Feature("average_spend", "spend per purchase day",
+            "{average_spend:,.0f} spent per purchase day"),
+    *_window_features(),
+    Feature("mean_gap_days", "mean days between purchase days",
+            "usually {mean_gap_days:.0f} {mean_gap_days:?day|days} between purchases",
+            fallback="only one purchase day so far"),
+    Feature("gap_variation", "standard deviation of the gaps between purchases over their mean",
+            "irregular buying: gaps vary by {gap_variation:.0%} of their mean",
+            fallback="too few purchases to know their rhythm"),
+    Feature("refunds", "refunds, ever", "{refunds:.0f} {refunds:?refund|refunds}", fill=0),
+    Feature("refund_share", "share of spend refunded", "{refund_share:.0%} of their spend refunded",
+            fill=0),
+)
+
+
+def _build(ctx: FeatureContext) -> ibis.Table:
+    orders = ctx.before("orders")
+    bought = orders.filter(orders.amount > 0).mutate(day=orders.ordered_at.date())
+    # The gap from each purchase to the one before it, in days: 0 for a second order on the
+    # same day, so the gaps above 0 are exactly the gaps between purchase days.
+    previous = bought.day.lag().over(ibis.window(group_by="customer_id",
+                                                 order_by=["ordered_at", "order_id"]))
+    bought = bought.mutate(gap=bought.day.delta(previous, unit="day"))
+    new_day = bought.gap.isnull() | (bought.gap > 0)
+    gap = ibis.ifelse(bought.gap > 0, bought.gap, ibis.null("int64"))
+
+    windows = {}
+    for n in WINDOWS:
+        inside = bought.day >= ibis.date(ctx.as_of) - ibis.interval(days=n)
+        windows[f"purchases_{n}d"] = (inside & new_day).cast("int64").sum()
+        windows[f"spend_{n}d"] = bought.amount.sum(where=inside).fill_null(0.0)
+    per = bought.group_by("customer_id").aggregate(
+        first_day=bought.day.min(), last_day=bought.day.max(),
+        purchase_days=new_day.cast("int64").sum(), gross=bought.amount.sum(),
+        gaps=gap.count(), gap_sum=gap.sum(), gap_squares=(gap * gap).sum(), **windows,
+    )
+    refunds = orders.filter(orders.amount < 0)
+    refunds = refunds.group_by("customer_id").aggregate(
+        refunds=refunds.count(), refunded=-refunds.amount.sum())
+    per = per.left_join(refunds, "customer_id").select(
+        per, refunds=refunds.refunds.fill_null(0), refunded=refunds.refunded.fill_null(0.0))
+
+    tenure = ctx.days_since(per.first_day)
+    mean_gap = ibis.ifelse(per.gaps > 0, per.gap_sum / per.gaps, ibis.null("float64"))
+    variance = per.gap_squares / per.gaps - mean_gap * mean_gap
+    trends = {}
+    for n in WINDOWS:
+        rest = (tenure - n).cast("float64")
+        earlier = tenure > n
+        trends[f"frequency_trend_{n}d"] = ibis.ifelse(
+            earlier, (per[f"purchases_{n}d"] / n) / ((per.purchase_days - per[f"purchases_{n}d"])
+                                                      / rest), ibis.null("float64"))
+        trends[f"spend_trend_{n}d"] = ibis.ifelse(
+            earlier & (per.gross > per[f"spend_{n}d"]),
+            (per[f"spend_{n}d"] / n) / ((per.gross - per[f"spend_{n}d"]) / rest),
+            ibis.null("float64"))
+    since_last = ctx.days_since(per.last_day)
+    return per.select(
+        "customer_id",
+        days_since_last_purchase=since_last,
+        recency_ratio=since_last / mean_gap,
+        purchase_days=per.purchase_days,
+        tenure_days=tenure,
+        total_spend=per.gross - per.refunded,
+        average_spend=per.gross / per.purchase_days,
+        **{f"{kind}_{n}d": per[f"{kind}_{n}d"] for n in WINDOWS for kind in ("purchases", "spend")},
+        **trends,
+        mean_gap_days=mean_gap,
+        gap_variation=ibis.ifelse(per.gaps >= 2, variance.clip(lower=0).sqrt() / mean_gap,
+                                  ibis.null("float64")),
+        refunds=per.refunds,
+        refund_share=ibis.ifelse(per.gross > 0, per.refunded / per.gross, 0.0),
+    )
+
+
+PURCHASES = FeatureGroup(
+    "purchases",
+    "Recency, frequency, spend and their trends over 30, 90 and 365 days, the regularity of "
+    "the gaps between purchases, tenure and refunds (orders).",
+    FEATURES,
+    _build,
+)

@@ -1,0 +1,109 @@
+"""Scorers the backtest compares: the churn model and the baselines it has to beat.
+
+A scorer learns from the training snapshots of a fold and returns a function giving each
+customer of a later snapshot a churn probability. Adding one is a class with ``name``,
+``description``, ``requires`` (the feature columns it reads) and ``fit``, and one line in
+:data:`SCORERS`; a baseline built on a single feature is one :class:`FeatureBaseline`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+import pandas as pd
+
+from tenure.churn._model import ChurnModel
+from tenure.churn._snapshot import LABEL, Snapshot
+from tenure.errors import ConfigError
+
+__all__ = ["SCORERS", "FeatureBaseline", "ModelScorer", "Scorer", "scorers"]
+
+Predict = Callable[[Snapshot], np.ndarray]
+
+
+class Scorer(Protocol):
+    name: str
+    description: str
+    requires: tuple[str, ...]
+
+    def fit(self, training: Sequence[Snapshot]) -> Predict: ...
+
+
+@dataclass(frozen=True)
+class ModelScorer:
+    """The LightGBM churn model, refitted on each fold's training snapshots."""
+
+    model: ChurnModel = field(default_factory=ChurnModel)
+    name: str = "churn_model"
+    description: str = "the calibrated LightGBM churn model over every feature"
+    requires: tuple[str, ...] = ()
+
+    def fit(self, training: Sequence[Snapshot]) -> Predict:
+        return self.model.clone().fit(training).predict_proba
+
+
+@dataclass(frozen=True)
+class FeatureBaseline:
+    """One feature turned into a probability by isotonic regression on the training rows.
+
+    ``increasing`` says that a higher value means more risk. Missing values get the training
+    churn rate.
+    """
+
+    name: str
+    feature: str
+    increasing: bool
+    description: str
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return (self.feature,)
+
+    def fit(self, training: Sequence[Snapshot]) -> Predict:
+        from sklearn.isotonic import IsotonicRegression
+
+        frame = pd.concat([s.frame[[self.feature, LABEL]] for s in training], ignore_index=True)
+        known = frame[self.feature].notna()
+        x = frame.loc[known, self.feature].to_numpy(dtype=float)
+        y = frame.loc[known, LABEL].to_numpy(dtype=float)
+        curve = IsotonicRegression(increasing=self.increasing, out_of_bounds="clip").fit(x, y)
+        rate = float(frame[LABEL].mean())
+
+        def predict(snapshot: Snapshot) -> np.ndarray:
+            values = snapshot.frame[self.feature].to_numpy(dtype=float)
+            missing = np.isnan(values)
+            risk = curve.predict(np.where(missing, 0.0, values))
+            return np.where(missing, rate, risk)
+
+        return predict
+
+
+SCORERS: dict[str, Scorer] = {
+    scorer.name: scorer
+    for scorer in (
+        ModelScorer(),
+        FeatureBaseline("baseline_recency", "days_since_last_purchase", increasing=True,
+                        description="recency alone: days since the last purchase, mapped to "
+                                    "a probability by isotonic regression"),
+    )
+}
+
+
+def scorers(names=None, model: ChurnModel | None = None) -> tuple[Scorer, ...]:
+    """The scorers named (all registered when None); ``model`` sets the churn model's
+    options."""
+    chosen = []
+    for name in (SCORERS if names is None else ([names] if isinstance(names, str) else names)):
+        if not isinstance(name, str):
+            chosen.append(name)
+            continue
+        if name not in SCORERS:
+            raise ConfigError(f"there is no scorer '{name}'; the scorers are: "
+                              f"{', '.join(SCORERS)}")
+        chosen.append(SCORERS[name])
+    if model is not None:
+        chosen = [ModelScorer(model) if isinstance(s, ModelScorer) else s for s in chosen]
+    return tuple(chosen)

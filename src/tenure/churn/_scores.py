@@ -1,0 +1,158 @@
+"""Scoring customers at a date and writing their churn risk and reasons to ``scores``.
+
+The ``scores`` table holds one row per customer and as-of date, shared by every capability
+that scores customers. Each one adds its own columns (``ALTER TABLE ... ADD COLUMN IF NOT
+EXISTS``) and writes only those: churn scoring sets ``churn_risk``, ``churn_reason_1..3``,
+``churn_model_version`` and ``churn_horizon_days`` and leaves the other columns alone.
+Scoring a date again replaces that date's churn columns; a customer no longer counted on that
+date loses them, and a row left with no value at all is removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+from tenure._sql import ident
+from tenure.churn._dates import as_of_date, data_span
+from tenure.churn._definition import ChurnDefinition
+from tenure.churn._groups import FEATURE_GROUPS
+from tenure.churn._model import ChurnModel
+from tenure.churn._progress import Progress, steps
+from tenure.churn._snapshot import take_snapshot
+from tenure.churn._train import model_path
+from tenure.errors import ConfigError, ModelError
+
+__all__ = ["SCORE_COLUMNS", "ChurnScores", "score"]
+
+REASONS = 3
+SCORE_COLUMNS: dict[str, str] = {
+    "churn_risk": "DOUBLE",
+    **{f"churn_reason_{i}": "VARCHAR" for i in range(1, REASONS + 1)},
+    "churn_model_version": "VARCHAR",
+    "churn_horizon_days": "INTEGER",
+}
+
+
+@dataclass(frozen=True)
+class ChurnScores:
+    """Churn risk and top reasons for every customer counted at ``as_of``.
+
+    ``frame`` has customer_id, as_of, churn_risk and churn_reason_1..3, riskiest first.
+    """
+
+    as_of: dt.date
+    definition: ChurnDefinition
+    model_version: str
+    frame: pd.DataFrame
+    written: bool
+
+    def __str__(self) -> str:
+        high = int((self.frame["churn_risk"] >= 0.5).sum())
+        return (f"{len(self.frame):,} customers scored at {self.as_of.isoformat()} by churn model "
+                f"{self.model_version}; {high:,} at 50% risk or more\n"
+                f"{self.definition.describe()}")
+
+
+def _groups_for(model: ChurnModel) -> list[str]:
+    wanted = {f.name for f in model.features_}
+    names = [g.name for g in FEATURE_GROUPS.values() if wanted & {f.name for f in g.features}]
+    found = {f.name for g in names for f in FEATURE_GROUPS[g].features}
+    missing = sorted(wanted - found)
+    if missing:
+        raise ModelError(f"the model reads features no feature group computes "
+                         f"({', '.join(missing)}); train it again with this version of tenure")
+    return names
+
+
+def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *,
+          reasons_share: float = 1.0, write: bool = True,
+          progress: Progress = False) -> ChurnScores:
+    """Churn risk and the top three reasons for every customer counted at ``as_of`` (the day
+    after the last record by default), written to the ``scores`` table unless ``write`` is
+    False. ``model`` is a fitted :class:`ChurnModel`, a saved model's path, or None for the
+    workspace's own (``models/churn.json``).
+
+    ``reasons_share`` below 1 explains only that share of the customers, the riskiest first,
+    and leaves the others' reasons blank: the exact tree contributions cost far more than the
+    risk itself, which matters at millions of customers.
+    """
+    if not 0 <= reasons_share <= 1:
+        raise ConfigError(f"reasons_share {reasons_share} should be between 0 (no reasons) "
+                          "and 1 (every customer)")
+    if not isinstance(model, ChurnModel):
+        model = ChurnModel.load(model if model is not None else model_path(workspace))
+    model._check_fitted()
+    span = data_span(workspace)
+    date = as_of_date(as_of) if as_of is not None else span.end
+    span.check_start(date)
+    with steps(progress, 3 + write) as step:
+        step(f"features at {date.isoformat()}")
+        snap = take_snapshot(workspace, date, model.definition_, _groups_for(model),
+                             labelled=False)
+        step("churn risk")
+        risk = model.predict_proba(snap) if len(snap) else []
+        step("reasons")
+        frame = pd.DataFrame({"customer_id": snap.frame["customer_id"].to_numpy(),
+                              "as_of": date, "churn_risk": risk})
+        explained = math.ceil(reasons_share * len(snap))
+        if explained:
+            riskiest = np.argsort(-np.asarray(risk), kind="stable")[:explained]
+            reasons = model.explain(snap.frame.iloc[np.sort(riskiest)], top=REASONS).wide()
+            frame = frame.merge(reasons.rename(columns=lambda c: c.replace(
+                "reason_", "churn_reason_")), on="customer_id", how="left")
+        for i in range(1, REASONS + 1):
+            if f"churn_reason_{i}" not in frame.columns:
+                frame[f"churn_reason_{i}"] = None
+        frame = frame.sort_values(["churn_risk", "customer_id"], ascending=[False, True],
+                                  ignore_index=True)
+        if write:
+            step("writing scores")
+            _write(workspace, date, frame, model)
+    return ChurnScores(date, model.definition_, model.version, frame, write)
+
+
+def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> None:
+    rows = pa.table({
+        "customer_id": pa.array(frame["customer_id"].astype(str), pa.string()),
+        "as_of": pa.array([date] * len(frame), pa.date32()),
+        "churn_risk": pa.array(frame["churn_risk"].astype(float), pa.float64()),
+        **{f"churn_reason_{i}": pa.array(frame[f"churn_reason_{i}"].astype(object), pa.string())
+           for i in range(1, REASONS + 1)},
+        "churn_model_version": pa.array([model.version] * len(frame), pa.string()),
+        "churn_horizon_days": pa.array([model.definition_.horizon_days] * len(frame),
+                                       pa.int32()),
+    })
+    ours = list(SCORE_COLUMNS)
+    with workspace.transaction() as con:
+        con.execute("CREATE TABLE IF NOT EXISTS scores (customer_id VARCHAR NOT NULL, "
+                    "as_of DATE NOT NULL, PRIMARY KEY (customer_id, as_of))")
+        for name, kind in SCORE_COLUMNS.items():
+            con.execute(f"ALTER TABLE scores ADD COLUMN IF NOT EXISTS {ident(name)} {kind}")
+        con.execute(f"UPDATE scores SET {', '.join(f'{ident(c)} = NULL' for c in ours)} "
+                    "WHERE as_of = $as_of", {"as_of": date})
+        updates = ", ".join(f"{ident(c)} = n.{ident(c)}" for c in ours)
+        names = ", ".join(map(ident, ours))
+        values = ", ".join(f"n.{ident(c)}" for c in ours)
+        con.register("tenure_new_churn_scores", rows)
+        try:
+            con.execute(
+                "MERGE INTO scores USING tenure_new_churn_scores AS n "
+                "ON scores.customer_id = n.customer_id AND scores.as_of = n.as_of "
+                f"WHEN MATCHED THEN UPDATE SET {updates} "
+                f"WHEN NOT MATCHED THEN INSERT (customer_id, as_of, {names}) "
+                f"VALUES (n.customer_id, n.as_of, {values})")
+        finally:
+            con.unregister("tenure_new_churn_scores")
+        others = [r[0] for r in con.execute(
+            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores' "
+            "AND database_name = current_database() "
+            "AND column_name NOT IN ('customer_id', 'as_of')").fetchall()]
+        empty = " AND ".join(f"{ident(c)} IS NULL" for c in others)
+        con.execute(f"DELETE FROM scores WHERE as_of = $as_of AND {empty}", {"as_of": date})

@@ -1,0 +1,139 @@
+"""The churn model: fitting, predicting, explaining, saving, and its errors."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from tenure.churn import ChurnModel, snapshot
+from tenure.errors import ConfigError, ModelError, NotFittedError
+
+
+@pytest.fixture(scope="module")
+def fitted(sim_workspace):
+    training = [snapshot(sim_workspace, d, "120D") for d in ("2024-06-01", "2024-09-01")]
+    return ChurnModel(seed=1).fit(training), training
+
+
+@pytest.fixture(scope="module")
+def later(sim_workspace):
+    return snapshot(sim_workspace, "2025-06-01", "120D")
+
+
+def test_fit_records_what_it_learned_from(fitted):
+    model, training = fitted
+    window = model.training_window_
+    assert [d.isoformat() for d in window.as_of] == ["2024-06-01", "2024-09-01"]
+    assert window.labels_until.isoformat() == "2024-12-30"  # 2024-09-01 + 120 days
+    assert window.rows == sum(len(s) for s in training)
+    assert model.definition_.horizon_days == 120
+    assert model.calibrator_.method == min(model.calibration_scores_,
+                                           key=model.calibration_scores_.get)
+    assert set(model.validation_metrics_) >= {"roc_auc", "pr_auc", "brier", "top_decile_lift"}
+    assert model.validation_metrics_["roc_auc"] > 0.6
+    assert "fitted" in repr(model)
+
+
+def test_predictions_are_probabilities_and_reproducible(fitted, later):
+    model, training = fitted
+    risk = model.predict_proba(later)
+    assert risk.shape == (len(later),)
+    assert 0 <= risk.min() < risk.max() <= 1
+    again = ChurnModel(seed=1).fit(training).predict_proba(later)
+    np.testing.assert_array_equal(risk, again)
+
+
+def test_contributions_add_up_to_the_score(fitted, later):
+    model, _ = fitted
+    contributions = model.contributions(later)
+    margin = model.booster_.predict(model._matrix(later.frame), raw_score=True,
+                                    num_iteration=model.best_iteration_)
+    np.testing.assert_allclose(contributions.sum(axis=1), margin, atol=1e-6)
+
+
+def test_reasons_are_the_strongest_positive_contributions(fitted, later):
+    model, _ = fitted
+    reasons = model.explain(later)
+    frame = reasons.frame
+    assert set(frame["rank"]) <= {1, 2, 3}
+    assert (frame["contribution"] > 0).all()
+    contributions = model.contributions(later).set_index(later.frame["customer_id"])
+    for customer, rows in list(frame.groupby("customer_id"))[:50]:
+        own = contributions.loc[customer].drop("bias")
+        expected = own[own > 0].sort_values(ascending=False, kind="stable").index[:3]
+        assert rows.sort_values("rank")["feature"].tolist() == list(expected)
+    wide = reasons.wide()
+    assert list(wide.columns) == ["customer_id", "reason_1", "reason_2", "reason_3"]
+    assert wide["reason_1"].notna().all()
+
+
+def test_save_and_load_give_the_same_model(fitted, later, tmp_path):
+    model, _ = fitted
+    path = model.save(tmp_path / "churn.json")
+    loaded = ChurnModel.load(path)
+    np.testing.assert_allclose(loaded.predict_proba(later), model.predict_proba(later))
+    assert loaded.version == model.version
+    assert loaded.training_window_ == model.training_window_
+    assert loaded.definition_ == model.definition_
+    assert loaded.features_ == model.features_
+    assert loaded.validation_metrics_ == model.validation_metrics_
+    pd.testing.assert_frame_equal(loaded.explain(later).frame, model.explain(later).frame)
+
+
+def test_errors_say_what_to_do(tmp_path, later):
+    with pytest.raises(NotFittedError, match="not fitted yet; call fit"):
+        ChurnModel().predict_proba(later)
+    with pytest.raises(ModelError, match="there is no churn model at"):
+        ChurnModel.load(tmp_path / "missing.json")
+    (tmp_path / "other.json").write_text('{"a": 1}', encoding="utf-8")
+    with pytest.raises(ModelError, match="is not a tenure churn model"):
+        ChurnModel.load(tmp_path / "other.json")
+    with pytest.raises(ConfigError, match="calibration 'sigmoid' is not known"):
+        ChurnModel(calibration="sigmoid").fit(later)
+    with pytest.raises(ModelError, match="has no column for features days_since_last_purchase"):
+        ChurnModel().fit(later).predict_proba(later.frame.drop(
+            columns="days_since_last_purchase"))
+
+
+def _steady_buyers(workspace, customers: int = 40) -> None:
+    """Customers who each buy every 10 days through 2024."""
+    start = pd.Timestamp("2024-01-01")
+    rows = [(f"{c}-{k}", f"C{c:02d}", start + pd.Timedelta(days=10 * k + c % 5), 20.0)
+            for c in range(customers) for k in range(36)]
+    workspace.ingest("orders", pd.DataFrame(rows, columns=["order_id", "customer_id",
+                                                           "ordered_at", "amount"]))
+
+
+def test_no_churned_customers_is_a_clear_error(workspace):
+    _steady_buyers(workspace)
+    snap = snapshot(workspace, "2024-06-01", "30D")  # everyone buys again within 30 days
+    assert not snap.frame["churned"].any()
+    with pytest.raises(ModelError, match=r"hold no churned customers \(all 40 stayed within 30 "
+                                         r"days\); use a longer horizon or other as-of dates"):
+        ChurnModel().fit(snap)
+
+
+def test_a_single_class_of_churners_is_a_clear_error(workspace):
+    _steady_buyers(workspace)
+    # Their last purchases are from 2024-12-16 to 2024-12-20; a newcomer in March 2025 makes
+    # the data long enough for a 30-day window from 2024-12-21, in which nobody buys.
+    workspace.ingest("orders", pd.DataFrame({
+        "order_id": ["late"], "customer_id": ["NEW"],
+        "ordered_at": [pd.Timestamp("2025-03-01")], "amount": [5.0]}))
+    snap = snapshot(workspace, "2024-12-21", "30D")
+    assert len(snap) == 40 and snap.frame["churned"].all()
+    with pytest.raises(ModelError, match=r"every one of the 40 customers .* churned within 30 "
+                                         r"days, so there is nothing to tell apart"):
+        ChurnModel().fit(snap)
+
+
+def test_an_unseen_category_is_treated_as_missing(fitted, later):
+    model, _ = fitted
+    frame = later.frame.copy()
+    frame["segment"] = pd.Categorical(["martian"] * len(frame))
+    matrix = model._matrix(frame)
+    assert matrix["segment"].isna().all()
+    assert list(matrix["segment"].cat.categories) == model.categories_["segment"]
+    risk = model.predict_proba(frame)
+    assert np.isfinite(risk).all()
