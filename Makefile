@@ -29,8 +29,13 @@ test: $(DEV_STAMP)
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench
 
+# Each benchmark prints tenure's figures beside its peer's; see the README.
 bench: $(DEV_STAMP)
 	$(BIN)/python bench/ingest.py
+	$(BIN)/python bench/value_models.py
+	$(BIN)/python bench/analytics.py
+	$(BIN)/python bench/sla.py
+	$(BIN)/python bench/churn.py
 
 clean:
 	rm -rf $(VENV) tenure-demo .pytest_cache

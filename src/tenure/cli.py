@@ -314,7 +314,7 @@ def demo(
     with _steps("building the demo") as step:
         result = build_demo(directory, customers=customers, progress=step)
     for report in result.reports:
-        out.print(f"  {report}", highlight=False)
+        out.print(f"  {report}", highlight=False, soft_wrap=True)
     for ws_path in result.workspaces:
         from tenure.workspace import Workspace
 
@@ -326,10 +326,10 @@ def demo(
         _models_cli.show_model_table(result.models, "Value models on the shop "
                                      "(weeks, calibration to 2025-06-30)")
     for line in result.headlines:
-        out.print(line, highlight=False)
+        out.print(line, highlight=False, soft_wrap=True)
     out.print("Where to look next:")
     for line in result.next_steps:
-        out.print(f"  {line}", highlight=False)
+        out.print(f"  {line}", highlight=False, soft_wrap=True)
 
 
 from tenure.models import _cli as _models_cli  # noqa: E402

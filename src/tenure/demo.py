@@ -60,6 +60,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
 
     result.headlines, result.charts = demo_analytics(shop_path, cdnow_path, business,
                                                      root / "charts", step)
+    with Workspace(shop_path) as shop:
+        _churn(shop, step, result)
     result.next_steps = [
         f"tenure status --workspace {shop_path}",
         f"tenure quarantine --workspace {shop_path}",
@@ -69,6 +71,7 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"the simulator's ground truth: {data / 'truth.json'} and {data / 'latent.parquet'}",
         f"tenure fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
         f"tenure analyze cohorts --workspace {shop_path} --by segment",
+        f"tenure churn backtest --workspace {shop_path}",
         f"the charts: {root / 'charts'}",
     ]
     return result
@@ -82,3 +85,25 @@ def _fit_and_score(shop: Workspace, step: Callable[[str], None], result: DemoRes
     result.models = model_table(shop, unit="W", calibration_end="2025-06-30")
     step("scoring customers")
     score(shop, as_of="2026-01-01", horizon="90d")
+
+
+def _churn(shop: Workspace, step: Callable[[str], None], result: DemoResult) -> None:
+    """Train the churn model on the shop (SLA breaches included), save it and score."""
+    from tenure.churn import model_path, score, train
+
+    step("training the churn model")
+    model = train(shop)
+    model.save(model_path(shop))
+    step("scoring churn risk")
+    scores = score(shop, model=model)
+    frame = scores.frame
+    auc = model.validation_metrics_["roc_auc"]
+    result.headlines.append(
+        f"Churn risk: {model.definition_.describe().split(';')[0]}. The model's ROC AUC on "
+        f"customers held out of training is {auc:.3f}; at {scores.as_of}, "
+        f"{int((frame['churn_risk'] >= 0.5).sum()):,} of {len(frame):,} customers are at 50% "
+        "risk or more. The riskiest, and why:")
+    for row in frame.head(3).itertuples():
+        reasons = "; ".join(r for r in (row.churn_reason_1, row.churn_reason_2,
+                                        row.churn_reason_3) if isinstance(r, str))
+        result.headlines.append(f"  {row.customer_id} ({row.churn_risk:.0%}): {reasons}")

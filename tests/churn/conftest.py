@@ -9,6 +9,7 @@ import pytest
 from tenure.contract import LOAD_ORDER
 from tenure.datasets import load_cdnow
 from tenure.simulate import simulate_business, write_business
+from tenure.sla._demo import add_shop_section
 from tenure.workspace import Workspace
 
 T = pd.Timestamp
@@ -16,6 +17,23 @@ T = pd.Timestamp
 
 def _frame(rows: list[tuple], columns: str) -> pd.DataFrame:
     return pd.DataFrame(rows, columns=columns.split())
+
+
+# Every hour counts; a first reply is due in 45 minutes, a resolution in 20 hours.
+TINY_SLA = """
+[sla]
+default_policy = "all"
+default_priority = "P3"
+
+[sla.calendars.always]
+timezone = "Asia/Shanghai"
+hours = { "mon-sun" = "00:00-24:00" }
+
+[sla.policies.all]
+calendar = "always"
+clock = "calendar"
+targets.P3 = { first_response = 45, resolution = "20h" }
+"""
 
 
 def tiny_tables() -> dict[str, pd.DataFrame]:
@@ -85,7 +103,11 @@ def tiny_tables() -> dict[str, pd.DataFrame]:
 
 @pytest.fixture(scope="module")
 def tiny(tmp_path_factory) -> Workspace:
-    ws = Workspace.init(tmp_path_factory.mktemp("tiny") / "ws", timezone="Asia/Shanghai")
+    path = tmp_path_factory.mktemp("tiny") / "ws"
+    Workspace.init(path, timezone="Asia/Shanghai").close()
+    with open(path / "tenure.toml", "a", encoding="utf-8") as config:
+        config.write(TINY_SLA)
+    ws = Workspace(path)
     tables = tiny_tables()
     for name in LOAD_ORDER:
         if name in tables:
@@ -120,7 +142,9 @@ def sim20k(tmp_path_factory):
     folder = tmp_path_factory.mktemp("sim20k")
     business = simulate_business(20_000, seed=5)
     write_business(business, folder / "data")
-    ws = Workspace.init(folder / "ws", timezone="Asia/Shanghai")
+    Workspace.init(folder / "ws", timezone="Asia/Shanghai").close()
+    add_shop_section(folder / "ws")  # the demo shop's SLA clocks: breaches are features
+    ws = Workspace(folder / "ws")
     for name in LOAD_ORDER:
         ws.ingest(name, folder / "data" / f"{name}.parquet")
     yield ws, business.latent

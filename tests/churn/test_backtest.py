@@ -33,7 +33,8 @@ def test_dates_too_close_for_any_fold(tiny):
 
 def test_unknown_scorer(tiny):
     with pytest.raises(ConfigError, match="there is no scorer 'baseline_magic'; the scorers "
-                                          "are: churn_model, baseline_recency"):
+                                          "are: churn_model, baseline_recency, "
+                                          "baseline_p_alive"):
         backtest(tiny, ["2024-03-01", "2024-07-01"], "90D", scorers=["baseline_magic"])
 
 
@@ -49,8 +50,8 @@ def test_the_model_beats_recency_on_the_simulator(sim20k):
         "2024-07-01", "2025-01-01", "2025-07-01"]
     assert result.folds["training_as_of"].iloc[0] == "2024-01-01"  # 175-day labels
     margins = result.margins()
-    assert set(margins["baseline"]) == {"baseline_recency"}
-    # Every fold, on every metric: at least 0.05 of ROC AUC, and a lower Brier score.
+    assert set(margins["baseline"]) == {"baseline_recency", "baseline_p_alive"}
+    # Every fold, against both baselines: at least 0.05 of ROC AUC, and a lower Brier score.
     assert (margins["roc_auc"] > 0.05).all(), margins
     assert (margins["pr_auc"] > 0.03).all(), margins
     assert (margins["brier"] > 0.01).all(), margins
@@ -77,11 +78,15 @@ def test_the_model_beats_recency_on_cdnow(cdnow_workspace):
     result = backtest(cdnow_workspace, dates, "26W")
     assert result.definition.horizon_days == 182
     assert len(result.folds) == 1 and result.folds["training_rows"].iloc[0] == 4 * 23_500
-    margins = result.margins().iloc[0]
-    assert margins["roc_auc"] > 0.05, margins
-    assert margins["pr_auc"] > 0.04, margins
-    assert margins["brier"] > 0.03, margins
-    assert margins["top_decile_lift"] > 0.05, margins
+    margins = result.margins().set_index("baseline")
+    assert list(margins.index) == ["baseline_recency", "baseline_p_alive"]
+    assert (margins["roc_auc"] > 0.05).all(), margins
+    assert (margins["pr_auc"] > 0.04).all(), margins
+    assert (margins["brier"] > 0.03).all(), margins
+    assert (margins["top_decile_lift"] > 0.05).all(), margins
+    # The baselines themselves: the BG/NBD P(alive) ranks better than chance.
+    p_alive = result.metrics.set_index("scorer").loc["baseline_p_alive"]
+    assert 0.6 < p_alive["roc_auc"] < 0.66, p_alive
 
 
 def test_against_needs_a_label_for_every_scored_customer(sim_workspace):
@@ -92,4 +97,4 @@ def test_against_needs_a_label_for_every_scored_customer(sim_workspace):
     with pytest.raises(ConfigError, match=r"has no row for .* scored customers, such as"):
         result.against(pd.DataFrame({"customer_id": ["x"], "as_of": ["2024-09-01"],
                                      "churned": [True]}))
-    assert list(SCORERS) == ["churn_model", "baseline_recency"]
+    assert list(SCORERS) == ["churn_model", "baseline_recency", "baseline_p_alive"]

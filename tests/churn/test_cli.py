@@ -66,7 +66,8 @@ def test_train_score_and_backtest(shop, tmp_path):
     assert result.exit_code == 0, result.output
     assert "churn_model margin over each baseline" in result.output
     report = json.loads(tested.read_text(encoding="utf-8"))
-    assert {m["scorer"] for m in report["metrics"]} == {"churn_model", "baseline_recency"}
+    assert {m["scorer"] for m in report["metrics"]} == {"churn_model", "baseline_recency",
+                                                         "baseline_p_alive"}
     assert report["margins"][0]["baseline"] == "baseline_recency"
 
 

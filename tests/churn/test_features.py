@@ -81,6 +81,28 @@ def test_support(c1, c2):
     assert (c2.tickets_90d, c2.low_csat_90d, c2.open_tickets) == (0, 0, 0)
 
 
+def test_service(tiny, c1, c2):
+    # By the tiny [sla] (every hour counts, a first reply due in 45 minutes, a resolution in
+    # 20 hours): T1 answered after 4 hours (missed at 08:45 on Jun 10) and resolved after 24
+    # (missed at 04:00 on Jun 11); T2 answered after an hour (missed at 09:45 on Jun 25) and
+    # still open on Jul 1 (missed at 05:00 on Jun 26, still running). T3 is the future.
+    assert c1.sla_breaches_90d == 4
+    assert c1.sla_open_breaches == 1
+    assert c1.days_since_sla_breach == pytest.approx(4 + 19 / 24)
+    assert (c2.sla_breaches_90d, c2.sla_open_breaches) == (0, 0)
+    assert c2.isna()["days_since_sla_breach"]
+    # The stored SLA results are not touched by looking back.
+    assert "sla_results" not in tiny.connection.execute("SHOW TABLES").df()["name"].tolist()
+
+
+def test_value(snap):
+    # The BG/NBD P(alive) and expected purchases, fitted on the two customers' histories.
+    values = snap.frame.set_index("customer_id")[["p_alive", "expected_purchases"]]
+    assert values.notna().all().all()
+    assert ((values["p_alive"] > 0) & (values["p_alive"] <= 1)).all()
+    assert (values["expected_purchases"] >= 0).all()
+
+
 def test_engagement(c1, c2):
     # Jun 20 and Jun 28 count; Jul 3 is the future. The Jun 28 click is under 7 days old at
     # the as-of date, so its outcome is not counted yet.

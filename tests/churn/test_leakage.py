@@ -8,6 +8,7 @@ import pytest
 
 from tenure.churn import churn_definition, features, snapshot
 from tenure.contract import LOAD_ORDER
+from tenure.sla._demo import add_shop_section
 from tenure.workspace import Workspace
 
 AS_OF = "2025-01-01"
@@ -51,7 +52,9 @@ REWRITE_THE_FUTURE = [
 
 @pytest.fixture
 def sim(tmp_path, small_business):
-    ws = Workspace.init(tmp_path / "ws", timezone="Asia/Shanghai")
+    Workspace.init(tmp_path / "ws", timezone="Asia/Shanghai").close()
+    add_shop_section(tmp_path / "ws")  # SLA clocks, so that breaches are features too
+    ws = Workspace(tmp_path / "ws")
     for name in LOAD_ORDER:
         ws.ingest(name, small_business / f"{name}.parquet")
     yield ws

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import pandas as pd
 import pytest
 
 from tenure.churn import ChurnModel, features, model_path, score, train
@@ -81,3 +82,28 @@ def test_reasons_for_the_riskiest_share_only(sim_workspace, model):
     assert frame["churn_reason_1"].iloc[explained:].isna().all()
     with pytest.raises(ConfigError, match="reasons_share 2 should be between 0"):
         score(sim_workspace, AS_OF, model, reasons_share=2)
+
+
+def test_value_model_and_churn_scores_keep_each_others_columns(sim_workspace, model):
+    from tenure.models import score as value_score
+
+    ws = sim_workspace
+    with ws.transaction() as con:
+        con.execute("DROP TABLE IF EXISTS scores")
+    day = dt.date(2025, 4, 1)
+    values = value_score(ws, as_of=day, horizon="90d")
+    churn = score(ws, day, model)
+    both = _table(ws)
+    both = both[both["as_of"].dt.date == day]
+    assert both["p_alive"].notna().sum() == values.customers
+    assert both["churn_risk"].notna().sum() == len(churn.frame)
+    # Scoring the value models again leaves every churn column as it was, and back.
+    again = value_score(ws, as_of=day, horizon="90d")
+    assert again.customers == values.customers
+    after = _table(ws)
+    after = after[after["as_of"].dt.date == day]
+    pd.testing.assert_frame_equal(after.reset_index(drop=True), both.reset_index(drop=True))
+    score(ws, day, model)
+    pd.testing.assert_frame_equal(
+        _table(ws)[lambda t: t["as_of"].dt.date == day].reset_index(drop=True),
+        both.reset_index(drop=True))

@@ -86,6 +86,9 @@ def test_at_risk_lists_clocks_due_within_the_window(sla_workspace):
 
 
 def test_breach_features_per_customer_as_of_a_date(book):
+    from tenure.sla import evaluate
+
+    stored = evaluate(book, "2026-10-20").frame
     features = customer_breaches(book, "2026-10-16 12:00", windows=(7, 40)).frame
     acme = features.set_index("customer_id").loc["ACME"]
     assert acme.breaches == 4
@@ -100,3 +103,7 @@ def test_breach_features_per_customer_as_of_a_date(book):
     # Point in time: as of 13 October 09:30 A2 has not breached yet (due at 10:00).
     earlier = customer_breaches(book, "2026-10-13 09:30").frame.set_index("customer_id")
     assert earlier.loc["ACME", "breaches"] == 3  # A0, A1 first response, A1 resolution
+    # Looking back leaves the stored evaluation as it was.
+    pd.testing.assert_frame_equal(
+        book.connection.execute("SELECT * EXCLUDE (as_of) FROM sla_results "
+                                "ORDER BY ticket_id, metric").df(), stored)

@@ -130,7 +130,7 @@ class RfmSegments(Result):
     def chart(self):
         """Customers on the recency x frequency grid, named by segment."""
         alt = _charts.altair()
-        grid = self.frame.groupby(["r", "f"], as_index=False).agg(
+        grid = self.frame.groupby(["r", "f"], as_index=False, observed=True).agg(
             customers=("customer_id", "size"), revenue=("revenue", "sum"))
         return alt.Chart(grid).mark_rect().encode(
             x=alt.X("f:O", title="frequency score"), y=alt.Y("r:O", sort="descending",

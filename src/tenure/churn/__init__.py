@@ -26,7 +26,7 @@ from tenure.churn._features import Feature, FeatureContext, FeatureGroup
 from tenure.churn._groups import FEATURE_GROUPS
 from tenure.churn._model import ChurnModel, TrainingWindow
 from tenure.churn._reasons import Reasons
-from tenure.churn._scorers import SCORERS, FeatureBaseline, ModelScorer, Scorer
+from tenure.churn._scorers import SCORERS, FeatureBaseline, ModelScorer, Scorer, SurvivalBaseline
 from tenure.churn._scores import ChurnScores, score
 from tenure.churn._snapshot import Snapshot, features, snapshot
 from tenure.churn._survival import SurvivalResult, survival
@@ -49,6 +49,7 @@ __all__ = [
     "Reasons",
     "Scorer",
     "Snapshot",
+    "SurvivalBaseline",
     "SurvivalResult",
     "TrainingWindow",
     "backtest",

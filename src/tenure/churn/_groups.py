@@ -11,14 +11,17 @@ from tenure.churn._membership import MEMBERSHIP
 from tenure.churn._products import PRODUCTS
 from tenure.churn._purchases import PURCHASES
 from tenure.churn._relationship import RELATIONSHIP
+from tenure.churn._service import SERVICE
 from tenure.churn._support import SUPPORT
+from tenure.churn._value import VALUE
 from tenure.errors import ConfigError
 
 __all__ = ["FEATURE_GROUPS", "feature_groups"]
 
 FEATURE_GROUPS: dict[str, FeatureGroup] = {
     group.name: group
-    for group in (PURCHASES, PRODUCTS, SUPPORT, ENGAGEMENT, MEMBERSHIP, RELATIONSHIP)
+    for group in (PURCHASES, VALUE, PRODUCTS, SUPPORT, SERVICE, ENGAGEMENT, MEMBERSHIP,
+                  RELATIONSHIP)
 }
 
 

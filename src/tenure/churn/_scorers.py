@@ -19,7 +19,7 @@ from tenure.churn._model import ChurnModel
 from tenure.churn._snapshot import LABEL, Snapshot
 from tenure.errors import ConfigError
 
-__all__ = ["SCORERS", "FeatureBaseline", "ModelScorer", "Scorer", "scorers"]
+__all__ = ["SCORERS", "FeatureBaseline", "ModelScorer", "Scorer", "SurvivalBaseline", "scorers"]
 
 Predict = Callable[[Snapshot], np.ndarray]
 
@@ -81,6 +81,30 @@ class FeatureBaseline:
         return predict
 
 
+@dataclass(frozen=True)
+class SurvivalBaseline:
+    """A feature that is itself a probability of still being a customer, taken at its word:
+    churn risk is one minus it, with nothing learned from the training rows. Missing values
+    get the training churn rate."""
+
+    name: str
+    feature: str
+    description: str
+
+    @property
+    def requires(self) -> tuple[str, ...]:
+        return (self.feature,)
+
+    def fit(self, training: Sequence[Snapshot]) -> Predict:
+        rate = float(pd.concat([s.frame[LABEL] for s in training]).mean())
+
+        def predict(snapshot: Snapshot) -> np.ndarray:
+            values = snapshot.frame[self.feature].to_numpy(dtype=float)
+            return np.where(np.isnan(values), rate, np.clip(1.0 - values, 0.0, 1.0))
+
+        return predict
+
+
 SCORERS: dict[str, Scorer] = {
     scorer.name: scorer
     for scorer in (
@@ -88,6 +112,9 @@ SCORERS: dict[str, Scorer] = {
         FeatureBaseline("baseline_recency", "days_since_last_purchase", increasing=True,
                         description="recency alone: days since the last purchase, mapped to "
                                     "a probability by isotonic regression"),
+        SurvivalBaseline("baseline_p_alive", "p_alive",
+                         description="the BG/NBD P(alive) at the as-of date: churn risk is "
+                                     "1 - P(alive)"),
     )
 }
 

@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tenure._sql import ident
+from tenure._scores import write_scores
 from tenure.churn._dates import as_of_date, data_span
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._groups import FEATURE_GROUPS
@@ -129,30 +129,9 @@ def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> 
         "churn_horizon_days": pa.array([model.definition_.horizon_days] * len(frame),
                                        pa.int32()),
     })
-    ours = list(SCORE_COLUMNS)
     with workspace.transaction() as con:
-        con.execute("CREATE TABLE IF NOT EXISTS scores (customer_id VARCHAR NOT NULL, "
-                    "as_of DATE NOT NULL, PRIMARY KEY (customer_id, as_of))")
-        for name, kind in SCORE_COLUMNS.items():
-            con.execute(f"ALTER TABLE scores ADD COLUMN IF NOT EXISTS {ident(name)} {kind}")
-        con.execute(f"UPDATE scores SET {', '.join(f'{ident(c)} = NULL' for c in ours)} "
-                    "WHERE as_of = $as_of", {"as_of": date})
-        updates = ", ".join(f"{ident(c)} = n.{ident(c)}" for c in ours)
-        names = ", ".join(map(ident, ours))
-        values = ", ".join(f"n.{ident(c)}" for c in ours)
         con.register("tenure_new_churn_scores", rows)
         try:
-            con.execute(
-                "MERGE INTO scores USING tenure_new_churn_scores AS n "
-                "ON scores.customer_id = n.customer_id AND scores.as_of = n.as_of "
-                f"WHEN MATCHED THEN UPDATE SET {updates} "
-                f"WHEN NOT MATCHED THEN INSERT (customer_id, as_of, {names}) "
-                f"VALUES (n.customer_id, n.as_of, {values})")
+            write_scores(con, date, "tenure_new_churn_scores", SCORE_COLUMNS)
         finally:
             con.unregister("tenure_new_churn_scores")
-        others = [r[0] for r in con.execute(
-            "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores' "
-            "AND database_name = current_database() "
-            "AND column_name NOT IN ('customer_id', 'as_of')").fetchall()]
-        empty = " AND ".join(f"{ident(c)} IS NULL" for c in others)
-        con.execute(f"DELETE FROM scores WHERE as_of = $as_of AND {empty}", {"as_of": date})

@@ -20,6 +20,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tenure._scores import write_scores
 from tenure.errors import ConfigError, ModelError
 from tenure.models._base import ModelWarning
 from tenure.models._evaluation import holdout_error
@@ -32,18 +33,20 @@ __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "mode
 TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
 STATS = ["frequency", "recency", "T", "monetary_value"]
 
-_SCORES = """
-CREATE TABLE IF NOT EXISTS scores (
-    customer_id VARCHAR NOT NULL,
-    as_of DATE NOT NULL,
-    p_alive DOUBLE,
-    expected_purchases DOUBLE,
-    expected_spend DOUBLE,
-    clv DOUBLE,
-    model VARCHAR,
-    model_version VARCHAR,
-    horizon_days INTEGER
-)"""
+# The columns of the shared ``scores`` table the value models own.
+SCORE_COLUMNS: dict[str, str] = {
+    "p_alive": "DOUBLE",
+    "expected_purchases": "DOUBLE",
+    "expected_spend": "DOUBLE",
+    "clv": "DOUBLE",
+    "model": "VARCHAR",
+    "model_version": "VARCHAR",
+    "horizon_days": "INTEGER",
+}
+
+
+def _text(value: str) -> str:
+    return "'" + str(value).replace("'", "''") + "'"
 
 
 def parse_horizon(text: str | int) -> int:
@@ -279,15 +282,15 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
     step("writing scores")
     scores = ibis.to_sql(query, dialect="duckdb")
     with ws.transaction() as tx:
-        tx.execute(_SCORES)
-        tx.execute("DELETE FROM scores WHERE as_of = $as_of", {"as_of": day})
-        tx.execute(
-            "INSERT INTO scores SELECT customer_id, $as_of, p_alive, expected_purchases, "
-            "expected_purchases * spend_per_purchase, clv, $model, $version, $days "
-            f"FROM ({scores})",
-            {"as_of": day, "model": purchases.name, "version": version, "days": days})
+        write_scores(
+            tx, day,
+            "SELECT customer_id, p_alive, expected_purchases, "
+            "expected_purchases * spend_per_purchase AS expected_spend, clv, "
+            f"{_text(purchases.name)} AS model, {_text(version)} AS model_version, "
+            f"{int(days)} AS horizon_days FROM ({scores})",
+            SCORE_COLUMNS)
         totals = tx.execute(
-            "SELECT count(*), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
+            "SELECT count(p_alive), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
             "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
     return ScoreResult(day, days, int(totals[0]), version, spend_version,
                        *(float(v) for v in totals[1:]), distinct)

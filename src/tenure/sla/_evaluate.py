@@ -52,6 +52,7 @@ if TYPE_CHECKING:
 __all__ = ["RESULTS_TABLE", "SlaEvaluation", "evaluate", "load_config"]
 
 RESULTS_TABLE = "sla_results"
+SCRATCH_TABLE = "_sla_results_scratch"
 QUARANTINE_SOURCE = "sla"
 _DAY = 86_400
 # Deadlines are found up to this long after the evaluation moment.
@@ -88,16 +89,18 @@ class SlaEvaluation:
     quarantined: int
     at_risk_hours: float
     _workspace: Workspace = field(repr=False, compare=False)
+    #: Where the rows are: ``sla_results``, or a temporary table when not stored.
+    results_table: str = RESULTS_TABLE
 
     @cached_property
     def frame(self) -> pd.DataFrame:
         return self._workspace.connection.execute(
-            f"SELECT * EXCLUDE (as_of) FROM {RESULTS_TABLE} ORDER BY ticket_id, metric"
+            f"SELECT * EXCLUDE (as_of) FROM {self.results_table} ORDER BY ticket_id, metric"
         ).df()
 
     def table(self):
         """The results as an Ibis table expression, for further work in the engine."""
-        return self._workspace.ibis.table(RESULTS_TABLE)
+        return self._workspace.ibis.table(self.results_table)
 
 
 def load_config(workspace: Workspace) -> SlaConfig:
@@ -148,8 +151,12 @@ def resolve_as_of(workspace: Workspace, as_of: Any) -> datetime:
 
 
 def evaluate(workspace: Workspace, as_of: Any = None, *, at_risk_hours: float | None = None,
-             progress: bool = False) -> SlaEvaluation:
+             progress: bool = False, store: bool = True) -> SlaEvaluation:
     """Measure every ticket's SLA clocks as of ``as_of`` and store them in ``sla_results``.
+
+    With ``store=False`` the results go to a temporary table of this connection
+    (:data:`SCRATCH_TABLE`) and ``sla_results`` and the quarantine are left as they were: a
+    look at a past moment (the churn features do this) does not replace the latest results.
 
     ``as_of`` is a local date or time in the workspace's time zone (default: the latest
     time recorded in ``tickets`` and ``ticket_status``); only what was recorded by then
@@ -170,18 +177,19 @@ def evaluate(workspace: Workspace, as_of: Any = None, *, at_risk_hours: float | 
             measured, late, problems, zone = _run_clocks(workspace, con, calendars, tickets,
                                                          moment)
             held = _store(workspace, measured, tickets, late, problems, moment, hours, zone,
-                          runner)
+                          runner, store)
     finally:
         for name in (*registered, "_sla_measured", "_sla_late", "_sla_unknown_priority"):
             con.unregister(name)
+    table = RESULTS_TABLE if store else SCRATCH_TABLE
     breached, at_risk = con.execute(
-        f"SELECT count(*) FILTER (breached), count(*) FILTER (at_risk) FROM {RESULTS_TABLE}"
+        f"SELECT count(*) FILTER (breached), count(*) FILTER (at_risk) FROM {table}"
     ).fetchall()[0]
     in_scope = tickets["opened"] <= _seconds(moment)
     covered = in_scope & (tickets["policy"] >= 0)
     return SlaEvaluation(moment, len(measured.ticket), int(np.count_nonzero(tickets["measured"])),
                          int(np.count_nonzero(in_scope & ~covered)), breached, at_risk, held,
-                         hours, workspace)
+                         hours, workspace, table)
 
 
 def _seconds(moment: datetime) -> int:
@@ -390,8 +398,9 @@ def _local_timestamps(zone: Zone, values: np.ndarray) -> pa.Array:
 
 
 def _store(workspace, measured, tickets, late, problems: int, moment: datetime, hours: float,
-           zone: Zone, runner) -> int:
-    """Replace ``sla_results`` and this evaluation's quarantine rows, in one transaction."""
+           zone: Zone, runner, store: bool = True) -> int:
+    """Replace ``sla_results`` and this evaluation's quarantine rows, in one transaction
+    (without ``store``: only the temporary results table; returns 0 rows held)."""
     con = workspace.connection
     ids = tickets["ids"].take(pa.array(tickets["row_of"][measured.ticket]))
     result = pa.table({
@@ -421,8 +430,9 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
     p = Params()
     p.values.update({"as_of": moment, "hours": hours, "source": QUARANTINE_SOURCE,
                      "metrics": list(METRICS)})
+    target = f"TABLE {RESULTS_TABLE}" if store else f"OR REPLACE TEMP TABLE {SCRATCH_TABLE}"
     insert = f"""
-        CREATE TABLE {RESULTS_TABLE} AS
+        CREATE {target} AS
         SELECT CAST($as_of AS TIMESTAMP) AS as_of, m.ticket_id, m.customer_id, x.policy,
                x.priority, $metrics[m.metric + 1] AS metric, x.clock_name AS clock,
                m.opened_at, m.target_minutes, m.elapsed_minutes, m.breached,
@@ -440,6 +450,9 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
     con.execute("SET disabled_compression_methods = $methods",
                 {"methods": ",".join(filter(None, [disabled, "dict_fsst"]))})
     try:
+        if not store:
+            runner.run(insert, p.values, "measuring clocks")
+            return 0
         with workspace.transaction():
             con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
             runner.run(insert, p.values, "storing results")

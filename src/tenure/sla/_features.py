@@ -13,7 +13,7 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tenure.errors import ConfigError
-from tenure.sla._evaluate import RESULTS_TABLE, evaluate
+from tenure.sla._evaluate import evaluate
 
 if TYPE_CHECKING:
     from tenure.workspace import Workspace
@@ -39,15 +39,17 @@ class CustomerBreaches:
 def customer_breaches(workspace: Workspace, as_of: Any, *,
                       windows: tuple[int, ...] = (30, 90, 365),
                       progress: bool = False) -> CustomerBreaches:
-    """Per-customer breach counts and recency as of ``as_of`` (this re-evaluates the
-    clocks as of that moment, replacing ``sla_results``).
+    """Per-customer breach counts and recency as of ``as_of``.
+
+    The clocks are evaluated as of that moment into a temporary table: ``sla_results`` keeps
+    the latest stored evaluation.
 
     >>> # features = customer_breaches(ws, "2025-06-30").frame
     """
     if not windows or any(not isinstance(w, int) or w < 1 for w in windows):
         raise ConfigError(f"windows = {windows!r} should be whole numbers of days such as "
                           "(30, 90, 365)")
-    evaluation = evaluate(workspace, as_of, progress=progress)
+    evaluation = evaluate(workspace, as_of, progress=progress, store=False)
     counts = ", ".join(
         f"count(*) FILTER (breached AND breached_at > $as_of - INTERVAL {int(w)} DAY) "
         f"AS breaches_{int(w)}d" for w in windows)
@@ -59,6 +61,6 @@ def customer_breaches(workspace: Workspace, as_of: Any, *,
                date_diff('second', max(breached_at), $as_of) / 86400.0 AS days_since_breach,
                round(count(*) FILTER (NOT breached AND NOT running)
                      / nullif(count(*) FILTER (breached OR NOT running), 0), 4) AS compliance
-        FROM {RESULTS_TABLE} GROUP BY customer_id ORDER BY customer_id
+        FROM {evaluation.results_table} GROUP BY customer_id ORDER BY customer_id
     """, {"as_of": evaluation.as_of}).df()
     return CustomerBreaches(evaluation.as_of, tuple(windows), frame)

@@ -1,0 +1,57 @@
+"""The ``scores`` table: one row per customer and as-of date, shared by everything that scores.
+
+Each capability owns a set of columns (the value models ``p_alive``, ``expected_purchases``,
+``clv``...; churn ``churn_risk`` and its reasons) and writes only those: scoring a date again
+replaces that capability's columns on that date and leaves the others alone. A customer no
+longer scored by it loses its columns, and a row left with no value at all is removed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping
+
+from tenure._sql import ident
+
+__all__ = ["write_scores"]
+
+_BASE = ("CREATE TABLE IF NOT EXISTS scores (customer_id VARCHAR NOT NULL, "
+         "as_of DATE NOT NULL, PRIMARY KEY (customer_id, as_of))")
+
+
+def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -> int:
+    """Write ``columns`` (name to DuckDB type) of the scores on ``as_of`` from ``source``.
+
+    ``source`` is a SQL query (or the name of a registered relation) with customer_id and
+    each of ``columns``; ``con`` is a connection inside the caller's transaction. Returns the
+    number of customers written.
+    """
+    con.execute(_BASE)
+    for name, kind in columns.items():
+        con.execute(f"ALTER TABLE scores ADD COLUMN IF NOT EXISTS {ident(name)} {kind}")
+    ours = list(columns)
+    con.execute(f"UPDATE scores SET {', '.join(f'{ident(c)} = NULL' for c in ours)} "
+                "WHERE as_of = $as_of", {"as_of": as_of})
+    updates = ", ".join(f"{ident(c)} = n.{ident(c)}" for c in ours)
+    names = ", ".join(map(ident, ours))
+    values = ", ".join(f"n.{ident(c)}" for c in ours)
+    select = ", ".join(f"CAST({ident(c)} AS {kind}) AS {ident(c)}" for c, kind in columns.items())
+    written = con.execute(
+        f"MERGE INTO scores USING (SELECT CAST(customer_id AS VARCHAR) AS customer_id, "
+        f"CAST($as_of AS DATE) AS as_of, {select} FROM ({_query(source)})) AS n "
+        "ON scores.customer_id = n.customer_id AND scores.as_of = n.as_of "
+        f"WHEN MATCHED THEN UPDATE SET {updates} "
+        f"WHEN NOT MATCHED THEN INSERT (customer_id, as_of, {names}) "
+        f"VALUES (n.customer_id, n.as_of, {values})", {"as_of": as_of}).fetchall()
+    others = [r[0] for r in con.execute(
+        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores' "
+        "AND database_name = current_database() "
+        "AND column_name NOT IN ('customer_id', 'as_of')").fetchall()]
+    empty = " AND ".join(f"{ident(c)} IS NULL" for c in others)
+    con.execute(f"DELETE FROM scores WHERE as_of = $as_of AND {empty}", {"as_of": as_of})
+    return int(written[0][0]) if written else 0
+
+
+def _query(source: str) -> str:
+    text = source.strip()
+    return text if " " in text else f"SELECT * FROM {ident(text)}"

@@ -1,0 +1,89 @@
+"""Value-model features: the BG/NBD P(alive) and the purchases it expects in the horizon.
+
+At each as-of date a BG/NBD model (Fader, Hardie and Lee 2005, "Counting your customers the
+easy way") is fitted, in days, on the purchase histories known then: the orders stamped before
+the as-of date, summarised in the engine and compressed to distinct (frequency, recency, T).
+Each history's P(alive) and expected purchases over the churn horizon go back to the engine
+as a small table joined to the customers. The same P(alive), mapped to a probability on the
+training rows, is the ``baseline_p_alive`` scorer the churn model has to beat.
+
+When the model cannot be fitted (too few customers, no repeat buyer), both features are
+missing, and the baseline gives every customer the training churn rate.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import warnings
+
+import ibis
+import pyarrow as pa
+
+from tenure.churn._features import Feature, FeatureContext, FeatureGroup
+from tenure.errors import ModelError
+
+__all__ = ["VALUE"]
+
+FEATURES = (
+    Feature("p_alive", "probability that the customer is still a customer (BG/NBD)",
+            "only a {p_alive:.0%} chance of still being a customer, by their buying pattern",
+            fallback="too little purchase history to judge whether they are still a customer"),
+    Feature("expected_purchases",
+            "purchases the BG/NBD model expects from the customer within the churn horizon",
+            "only {expected_purchases:.1f} purchases expected within the horizon",
+            fallback="too little purchase history to expect purchases"),
+)
+
+KEYS = ("frequency", "recency", "T")
+
+
+def value_predictions(ctx: FeatureContext) -> pa.Table | None:
+    """P(alive) and expected purchases per distinct (frequency, recency, T) at the as-of
+    date, or None when a BG/NBD model cannot be fitted on the histories known then."""
+    from tenure.models import BetaGeo, ModelWarning, rfm_expression
+
+    summary = rfm_expression(ctx.workspace, observation_end=ctx.as_of, unit="D",
+                             last_day=ctx.as_of - dt.timedelta(days=1))
+    histories = (summary.group_by(list(KEYS)).aggregate(weights=summary.count())
+                 .to_pandas())
+    if histories.empty or not (histories["frequency"] > 0).any():
+        return None
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ModelWarning)
+            model = BetaGeo().fit(histories)
+        outlook = model.purchase_outlook(histories, horizon=ctx.definition.horizon_days,
+                                         steps=1)
+    except ModelError:
+        return None
+    return pa.table({
+        **{k: pa.array(histories[k].to_numpy()) for k in KEYS},
+        "p_alive": pa.array(outlook.p_alive, pa.float64()),
+        "expected_purchases": pa.array(outlook.expected_purchases, pa.float64()),
+    })
+
+
+def _build(ctx: FeatureContext) -> ibis.Table:
+    from tenure.models import rfm_expression
+
+    summary = rfm_expression(ctx.workspace, observation_end=ctx.as_of, unit="D",
+                             last_day=ctx.as_of - dt.timedelta(days=1))
+    predictions = value_predictions(ctx)
+    if predictions is None:
+        return summary.select("customer_id", p_alive=ibis.null("float64"),
+                              expected_purchases=ibis.null("float64"))
+    # A temporary table of the workspace's connection (the snapshot runs its queries there),
+    # one per as-of date and horizon.
+    name = f"_tenure_churn_value_{ctx.as_of:%Y%m%d}_{ctx.definition.horizon_days}"
+    table = ctx.workspace.ibis.create_table(name, predictions, temp=True, overwrite=True)
+    joined = summary.view().join(table, list(KEYS))
+    return joined.select("customer_id", "p_alive", "expected_purchases")
+
+
+VALUE = FeatureGroup(
+    "value",
+    "The BG/NBD P(alive) and the purchases it expects within the churn horizon, fitted on "
+    "the purchase histories known at the as-of date (orders).",
+    FEATURES,
+    _build,
+)
