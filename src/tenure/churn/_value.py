@@ -37,23 +37,18 @@ FEATURES = (
 KEYS = ("frequency", "recency", "T")
 
 
-def value_predictions(ctx: FeatureContext) -> pa.Table | None:
-    """P(alive) and expected purchases per distinct (frequency, recency, T) at the as-of
-    date, or None when a BG/NBD model cannot be fitted on the histories known then."""
-    from tenure.models import BetaGeo, ModelWarning, rfm_expression
+def value_predictions(histories, horizon: float) -> pa.Table | None:
+    """P(alive) and expected purchases within ``horizon`` days per distinct (frequency,
+    recency, T) with their ``weights``, or None when a BG/NBD model cannot be fitted."""
+    from tenure.models import BetaGeo, ModelWarning
 
-    summary = rfm_expression(ctx.workspace, observation_end=ctx.as_of, unit="D",
-                             last_day=ctx.as_of - dt.timedelta(days=1))
-    histories = (summary.group_by(list(KEYS)).aggregate(weights=summary.count())
-                 .to_pandas())
     if histories.empty or not (histories["frequency"] > 0).any():
         return None
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ModelWarning)
             model = BetaGeo().fit(histories)
-        outlook = model.purchase_outlook(histories, horizon=ctx.definition.horizon_days,
-                                         steps=1)
+        outlook = model.purchase_outlook(histories, horizon=horizon, steps=1)
     except ModelError:
         return None
     return pa.table({
@@ -66,20 +61,25 @@ def value_predictions(ctx: FeatureContext) -> pa.Table | None:
 def _build(ctx: FeatureContext) -> ibis.Table:
     from tenure.models import rfm_expression
 
-    summary = rfm_expression(ctx.workspace, observation_end=ctx.as_of, unit="D",
-                             last_day=ctx.as_of - dt.timedelta(days=1))
-    predictions = value_predictions(ctx)
+    # The summary is run once into a temporary table of the workspace's connection (the
+    # snapshot runs its queries there and reads each group as soon as it is built).
+    backend = ctx.workspace.ibis
+    summary = backend.create_table(
+        SUMMARY, rfm_expression(ctx.workspace, observation_end=ctx.as_of, unit="D",
+                                last_day=ctx.as_of - dt.timedelta(days=1)),
+        temp=True, overwrite=True)
+    histories = summary.group_by(list(KEYS)).aggregate(weights=summary.count()).to_pandas()
+    predictions = value_predictions(histories, ctx.definition.horizon_days)
     if predictions is None:
         return summary.select("customer_id", p_alive=ibis.null("float64"),
                               expected_purchases=ibis.null("float64"))
-    # A temporary table of the workspace's connection (the snapshot runs its queries there),
-    # one per as-of date and horizon.
-    name = f"_tenure_churn_value_{ctx.as_of:%Y%m%d}_{ctx.definition.horizon_days}"
-    table = ctx.workspace.ibis.create_table(name, predictions, temp=True, overwrite=True)
-    joined = summary.view().join(table, list(KEYS))
+    table = backend.create_table(PREDICTIONS, predictions, temp=True, overwrite=True)
+    joined = summary.join(table, list(KEYS))
     return joined.select("customer_id", "p_alive", "expected_purchases")
 
 
+SUMMARY = "_tenure_churn_summary"
+PREDICTIONS = "_tenure_churn_value"
 VALUE = FeatureGroup(
     "value",
     "The BG/NBD P(alive) and the purchases it expects within the churn horizon, fitted on "
