@@ -22,9 +22,8 @@ _BASE = ("CREATE TABLE IF NOT EXISTS scores (customer_id VARCHAR NOT NULL, "
 def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -> int:
     """Write ``columns`` (name to DuckDB type) of the scores on ``as_of`` from ``source``.
 
-    ``source`` is a SQL query (or the name of a registered relation) with customer_id and
-    each of ``columns``; ``con`` is a connection inside the caller's transaction. Returns the
-    number of customers written.
+    ``source`` is a SQL query giving customer_id and each of ``columns``; ``con`` is a
+    connection inside the caller's transaction. Returns the number of customers written.
     """
     con.execute(_BASE)
     for name, kind in columns.items():
@@ -38,7 +37,7 @@ def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -
     select = ", ".join(f"CAST({ident(c)} AS {kind}) AS {ident(c)}" for c, kind in columns.items())
     written = con.execute(
         f"MERGE INTO scores USING (SELECT CAST(customer_id AS VARCHAR) AS customer_id, "
-        f"CAST($as_of AS DATE) AS as_of, {select} FROM ({_query(source)})) AS n "
+        f"CAST($as_of AS DATE) AS as_of, {select} FROM ({source})) AS n "
         "ON scores.customer_id = n.customer_id AND scores.as_of = n.as_of "
         f"WHEN MATCHED THEN UPDATE SET {updates} "
         f"WHEN NOT MATCHED THEN INSERT (customer_id, as_of, {names}) "
@@ -51,7 +50,3 @@ def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -
     con.execute(f"DELETE FROM scores WHERE as_of = $as_of AND {empty}", {"as_of": as_of})
     return int(written[0][0]) if written else 0
 
-
-def _query(source: str) -> str:
-    text = source.strip()
-    return text if " " in text else f"SELECT * FROM {ident(text)}"

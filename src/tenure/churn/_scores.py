@@ -132,6 +132,6 @@ def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> 
     with workspace.transaction() as con:
         con.register("tenure_new_churn_scores", rows)
         try:
-            write_scores(con, date, "tenure_new_churn_scores", SCORE_COLUMNS)
+            write_scores(con, date, "SELECT * FROM tenure_new_churn_scores", SCORE_COLUMNS)
         finally:
             con.unregister("tenure_new_churn_scores")
