@@ -13,6 +13,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 import string
+import uuid
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 
@@ -77,11 +78,40 @@ def _missing(value: object) -> bool:
 
 @dataclass(frozen=True)
 class FeatureContext:
-    """What a feature group may see: the workspace as it stood at ``as_of``."""
+    """What a feature group may see: the workspace as it stood at ``as_of``.
+
+    Tables that several groups read (the purchase history of every customer) are built once
+    per context with :meth:`shared`; :meth:`close` drops them and every other temporary
+    table the groups made.
+    """
 
     workspace: object
     as_of: dt.date
     definition: ChurnDefinition
+    _temporary: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def shared(self, key: str, build: Callable[[FeatureContext], ibis.Table]) -> ibis.Table:
+        """``build(self)`` run once into a temporary table of the workspace's connection and
+        returned as that table, here and to every later caller with the same ``key``."""
+        if key not in self._temporary:
+            self.temporary(key, build(self))
+        return self._temporary[key][1]
+
+    def temporary(self, key: str, data) -> ibis.Table:
+        """``data`` (an Ibis expression, or an Arrow or pandas table) stored as a temporary
+        table of the workspace's connection until :meth:`close`."""
+        if key in self._temporary:
+            self.workspace.connection.execute(f'DROP TABLE IF EXISTS "{self._temporary[key][0]}"')
+        name = f"_tenure_churn_{key}_{uuid.uuid4().hex[:12]}"
+        table = self.workspace.ibis.create_table(name, data, temp=True)
+        self._temporary[key] = (name, table)
+        return table
+
+    def close(self) -> None:
+        """Drop the temporary tables made for this date."""
+        for name, _ in self._temporary.values():
+            self.workspace.connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+        self._temporary.clear()
 
     @property
     def cutoff(self) -> ibis.Expr:

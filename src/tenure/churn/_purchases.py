@@ -6,7 +6,7 @@ import ibis
 
 from tenure.churn._features import Feature, FeatureContext, FeatureGroup
 
-__all__ = ["PURCHASES"]
+__all__ = ["PURCHASES", "purchase_history"]
 
 WINDOWS = (30, 90, 365)
 
@@ -64,33 +64,45 @@ FEATURES = (
 )
 
 
-def _build(ctx: FeatureContext) -> ibis.Table:
+def purchase_history(ctx: FeatureContext) -> ibis.Table:
+    """One row per customer who bought before the as-of date, built once per snapshot and
+    shared by the groups that read it (the population, purchases, value).
+
+    A purchase day is a day with an order of positive amount; gaps are counted between
+    purchase days. Columns: customer_id, first_day, last_day, purchase_days, gross (spend of
+    the purchase orders), gaps, gap_sum and gap_squares (over the gaps between consecutive
+    purchase days), purchases_Nd and spend_Nd per window, refunds and refunded.
+    """
+    return ctx.shared("purchases", _history)
+
+
+def _history(ctx: FeatureContext) -> ibis.Table:
     orders = ctx.before("orders")
-    bought = orders.filter(orders.amount > 0).mutate(day=orders.ordered_at.date())
-    # The gap from each purchase to the one before it, in days: 0 for a second order on the
-    # same day, so the gaps above 0 are exactly the gaps between purchase days.
-    previous = bought.day.lag().over(ibis.window(group_by="customer_id",
-                                                 order_by=["ordered_at", "order_id"]))
-    bought = bought.mutate(gap=bought.day.delta(previous, unit="day"))
-    new_day = bought.gap.isnull() | (bought.gap > 0)
-    gap = ibis.ifelse(bought.gap > 0, bought.gap, ibis.null("int64"))
+    bought = orders.filter(orders.amount > 0)
+    days = bought.group_by("customer_id", day=bought.ordered_at.date()).aggregate(
+        amount=bought.amount.sum())
+    previous = days.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
+    days = days.mutate(gap=days.day.delta(previous, unit="day"))
 
     windows = {}
     for n in WINDOWS:
-        inside = bought.day >= ibis.date(ctx.as_of) - ibis.interval(days=n)
-        windows[f"purchases_{n}d"] = (inside & new_day).cast("int64").sum()
-        windows[f"spend_{n}d"] = bought.amount.sum(where=inside).fill_null(0.0)
-    per = bought.group_by("customer_id").aggregate(
-        first_day=bought.day.min(), last_day=bought.day.max(),
-        purchase_days=new_day.cast("int64").sum(), gross=bought.amount.sum(),
-        gaps=gap.count(), gap_sum=gap.sum(), gap_squares=(gap * gap).sum(), **windows,
+        inside = days.day >= ibis.date(ctx.as_of) - ibis.interval(days=n)
+        windows[f"purchases_{n}d"] = days.count(where=inside)
+        windows[f"spend_{n}d"] = days.amount.sum(where=inside).fill_null(0.0)
+    per = days.group_by("customer_id").aggregate(
+        first_day=days.day.min(), last_day=days.day.max(), purchase_days=days.count(),
+        gross=days.amount.sum(), gaps=days.gap.count(), gap_sum=days.gap.sum(),
+        gap_squares=(days.gap * days.gap).sum(), **windows,
     )
     refunds = orders.filter(orders.amount < 0)
     refunds = refunds.group_by("customer_id").aggregate(
         refunds=refunds.count(), refunded=-refunds.amount.sum())
-    per = per.left_join(refunds, "customer_id").select(
+    return per.left_join(refunds, "customer_id").select(
         per, refunds=refunds.refunds.fill_null(0), refunded=refunds.refunded.fill_null(0.0))
 
+
+def _build(ctx: FeatureContext) -> ibis.Table:
+    per = purchase_history(ctx)
     tenure = ctx.days_since(per.first_day)
     mean_gap = ibis.ifelse(per.gaps > 0, per.gap_sum / per.gaps, ibis.null("float64"))
     variance = per.gap_squares / per.gaps - mean_gap * mean_gap

@@ -9,6 +9,7 @@ from __future__ import annotations
 import ibis
 
 from tenure.churn._features import Feature, FeatureContext, FeatureGroup
+from tenure.churn._purchases import purchase_history
 
 __all__ = ["RELATIONSHIP", "UNKNOWN"]
 
@@ -41,11 +42,13 @@ def _build(ctx: FeatureContext) -> ibis.Table:
                                             ibis.null("int64")))
 
     customers = ctx.workspace.table("customers")
-    orders = ctx.before("orders")
-    first = orders.group_by("customer_id").aggregate(first_at=orders.ordered_at.min())
+    # A referred customer counts from when they were first seen, or else from their first
+    # purchase (the purchase history the purchases group reads).
+    first = purchase_history(ctx)
     referred = customers.filter(customers.referrer_id.notnull())
     referred = referred.left_join(first, "customer_id").select(
-        referred.referrer_id, known_at=referred.first_seen.fill_null(first.first_at))
+        referred.referrer_id,
+        known_at=referred.first_seen.fill_null(first.first_day.cast("timestamp")))
     referred = referred.filter(referred.known_at < ctx.cutoff)
     referrals = referred.group_by(customer_id=referred.referrer_id).aggregate(
         referrals_made=referred.count())

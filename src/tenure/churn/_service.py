@@ -53,8 +53,7 @@ def _build(ctx: FeatureContext) -> ibis.Table:
                      "days_since_sla_breach"]
     frame = frame.astype({"customer_id": str, "sla_breaches_90d": "int64",
                           "sla_open_breaches": "int64", "days_since_sla_breach": "float64"})
-    # A temporary table, replaced at each date: the snapshot reads it as soon as it is built.
-    return workspace.ibis.create_table("_tenure_churn_sla", frame, temp=True, overwrite=True)
+    return ctx.temporary("sla", frame)
 
 
 SERVICE = FeatureGroup(

@@ -17,6 +17,7 @@ from tenure.churn._dates import as_of_date, data_span
 from tenure.churn._definition import ChurnDefinition, churn_definition
 from tenure.churn._features import Feature, FeatureContext
 from tenure.churn._groups import feature_groups
+from tenure.churn._purchases import purchase_history
 from tenure.engine import to_arrow_stream
 
 __all__ = ["Snapshot", "features", "resolve_definition", "snapshot", "take_snapshot"]
@@ -70,10 +71,8 @@ def _population(ctx: FeatureContext) -> ibis.Table:
         held = ctx.before("memberships")
         held = held.filter(held.ended_at.isnull())
         return held.select("customer_id").distinct()
-    orders = ctx.before("orders")
-    bought = orders.filter(orders.amount > 0)
-    last = bought.group_by("customer_id").aggregate(last=bought.ordered_at.max())
-    return last.filter(ctx.days_since(last.last) <= ctx.definition.horizon_days).select(
+    bought = purchase_history(ctx)
+    return bought.filter(ctx.days_since(bought.last_day) <= ctx.definition.horizon_days).select(
         "customer_id")
 
 
@@ -119,16 +118,17 @@ def take_snapshot(workspace, as_of: dt.date, definition: ChurnDefinition, groups
     aggregates in the engine's memory together, which does not fit at millions of customers.
     """
     ctx = FeatureContext(workspace, as_of, definition)
-    ids = _fetch(_population(ctx))["customer_id"].combine_chunks()
-    ids = ids.take(pc.sort_indices(ids))
-    size = len(ids)
     name = f"tenure_counted_{uuid.uuid4().hex}"
-    workspace.connection.register(name, pa.table({
-        "customer_id": ids, "row": pa.array(np.arange(size), pa.int64())}))
     try:
+        ids = _fetch(_population(ctx))["customer_id"].combine_chunks()
+        ids = ids.take(pc.sort_indices(ids))
+        size = len(ids)
+        workspace.connection.register(name, pa.table({
+            "customer_id": ids, "row": pa.array(np.arange(size), pa.int64())}))
         columns, chosen = _place(ctx, workspace.ibis.table(name), ids, groups, labelled)
     finally:
         workspace.connection.unregister(name)
+        ctx.close()
     return Snapshot(as_of, definition, tuple(chosen), pd.DataFrame(columns), labelled)
 
 

@@ -3,6 +3,9 @@
 At each as-of date a BG/NBD model (Fader, Hardie and Lee 2005, "Counting your customers the
 easy way") is fitted, in days, on the purchase histories known then: the orders stamped before
 the as-of date, summarised in the engine and compressed to distinct (frequency, recency, T).
+A purchase here is what the churn label counts, an order of positive amount (the value
+models of ``tenure fit`` also count orders of amount 0), and the summary is the purchase
+history the purchases group reads, made once per snapshot.
 Each history's P(alive) and expected purchases over the churn horizon go back to the engine
 as a small table joined to the customers. The same P(alive), mapped to a probability on the
 training rows, is the ``baseline_p_alive`` scorer the churn model has to beat.
@@ -13,7 +16,6 @@ missing, and the baseline gives every customer the training churn rate.
 
 from __future__ import annotations
 
-import datetime as dt
 import warnings
 
 import ibis
@@ -59,27 +61,25 @@ def value_predictions(histories, horizon: float) -> pa.Table | None:
 
 
 def _build(ctx: FeatureContext) -> ibis.Table:
-    from tenure.models import rfm_expression
+    from tenure.churn._purchases import purchase_history
 
-    # The summary is run once into a temporary table of the workspace's connection (the
-    # snapshot runs its queries there and reads each group as soon as it is built).
-    backend = ctx.workspace.ibis
-    summary = backend.create_table(
-        SUMMARY, rfm_expression(ctx.workspace, observation_end=ctx.as_of, unit="D",
-                                last_day=ctx.as_of - dt.timedelta(days=1)),
-        temp=True, overwrite=True)
-    histories = summary.group_by(list(KEYS)).aggregate(weights=summary.count()).to_pandas()
+    # (frequency, recency, T) in days from the purchase history the purchases group reads
+    # too: the orders are summarised once per snapshot.
+    per = purchase_history(ctx)
+    stats = per.select(
+        "customer_id", frequency=per.purchase_days - 1,
+        recency=per.last_day.delta(per.first_day, unit="day").cast("float64"),
+        T=ctx.day.delta(per.first_day, unit="day").cast("float64"))
+    histories = stats.group_by(list(KEYS)).aggregate(weights=stats.count()).to_pandas()
     predictions = value_predictions(histories, ctx.definition.horizon_days)
     if predictions is None:
-        return summary.select("customer_id", p_alive=ibis.null("float64"),
-                              expected_purchases=ibis.null("float64"))
-    table = backend.create_table(PREDICTIONS, predictions, temp=True, overwrite=True)
-    joined = summary.join(table, list(KEYS))
+        return stats.select("customer_id", p_alive=ibis.null("float64"),
+                            expected_purchases=ibis.null("float64"))
+    table = ctx.temporary("value", predictions)
+    joined = stats.join(table, list(KEYS))
     return joined.select("customer_id", "p_alive", "expected_purchases")
 
 
-SUMMARY = "_tenure_churn_summary"
-PREDICTIONS = "_tenure_churn_value"
 VALUE = FeatureGroup(
     "value",
     "The BG/NBD P(alive) and the purchases it expects within the churn horizon, fitted on "
