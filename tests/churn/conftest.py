@@ -6,6 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import pytest
 
+from tenure.churn import ChurnModel, snapshot
 from tenure.contract import LOAD_ORDER
 from tenure.datasets import load_cdnow
 from tenure.simulate import simulate_business, write_business
@@ -125,6 +126,19 @@ def sim_workspace(tmp_path_factory, small_business) -> Workspace:
         ws.ingest(name, small_business / f"{name}.parquet")
     yield ws
     ws.close()
+
+
+@pytest.fixture(scope="session")
+def fitted(sim_workspace):
+    """A churn model fitted on the simulated business at two dates, and its snapshots."""
+    training = [snapshot(sim_workspace, d, "120D") for d in ("2024-06-01", "2024-09-01")]
+    return ChurnModel(seed=1).fit(training), training
+
+
+@pytest.fixture(scope="session")
+def later(sim_workspace):
+    """The simulated business at a later date, to predict and explain."""
+    return snapshot(sim_workspace, "2025-06-01", "120D")
 
 
 @pytest.fixture(scope="session")

@@ -58,6 +58,9 @@ def test_train_score_and_backtest(shop, tmp_path):
             "AND churn_risk IS NOT NULL").fetchall()[0][0]
     assert stored == scores["customers"] == len(scores["scores"]) > 0
     assert scores["model_version"] == data["version"]
+    result = run("churn", "score", "--reasons-method", "exact", "-w", shop)
+    assert result.exit_code == 2
+    assert "contribution method 'exact' is not known; use path" in result.output
 
     tested = tmp_path / "backtest.json"
     result = run("churn", "backtest", "--horizon", "26W", "--as-of",

@@ -10,17 +10,6 @@ from tenure.churn import ChurnModel, snapshot
 from tenure.errors import ConfigError, ModelError, NotFittedError
 
 
-@pytest.fixture(scope="module")
-def fitted(sim_workspace):
-    training = [snapshot(sim_workspace, d, "120D") for d in ("2024-06-01", "2024-09-01")]
-    return ChurnModel(seed=1).fit(training), training
-
-
-@pytest.fixture(scope="module")
-def later(sim_workspace):
-    return snapshot(sim_workspace, "2025-06-01", "120D")
-
-
 def test_fit_records_what_it_learned_from(fitted):
     model, training = fitted
     window = model.training_window_
@@ -44,25 +33,47 @@ def test_predictions_are_probabilities_and_reproducible(fitted, later):
     np.testing.assert_array_equal(risk, again)
 
 
-def test_contributions_add_up_to_the_score(fitted, later):
+@pytest.mark.parametrize("method", ["path", "shap"])
+def test_contributions_add_up_to_the_score(fitted, later, method):
     model, _ = fitted
-    contributions = model.contributions(later)
-    margin = model.booster_.predict(model._matrix(later.frame), raw_score=True,
-                                    num_iteration=model.best_iteration_)
-    np.testing.assert_allclose(contributions.sum(axis=1), margin, atol=1e-6)
+    X = model._matrix(later.frame)
+    # The trees split on categories, and the customers miss values where they go.
+    split = {node["split_feature"] for node in _internal_nodes(model)}
+    categorical = {i for i, f in enumerate(model.features_) if f.categorical}
+    assert split & categorical
+    assert X.iloc[:, sorted(split)].isna().any().sum() >= 3
+    contributions = model.contributions(later, method=method)
+    margin = model.booster_.predict(X, raw_score=True, num_iteration=model.best_iteration_)
+    np.testing.assert_allclose(contributions.sum(axis=1), margin, rtol=0, atol=1e-9)
+    # Both start from the trees' expected output over the training rows.
+    shap_bias = model.contributions(later.frame.head(1), method="shap")["bias"].iloc[0]
+    np.testing.assert_allclose(contributions["bias"], shap_bias, rtol=0, atol=1e-12)
 
 
-def test_reasons_are_the_strongest_positive_contributions(fitted, later):
+def _internal_nodes(model):
+    trees = model.booster_.dump_model(num_iteration=model.best_iteration_)["tree_info"]
+    stack = [tree["tree_structure"] for tree in trees]
+    while stack:
+        node = stack.pop()
+        if "split_feature" in node:
+            yield node
+            stack += [node["left_child"], node["right_child"]]
+
+
+@pytest.mark.parametrize("method", ["path", "shap"])
+def test_reasons_are_the_strongest_positive_contributions(fitted, later, method):
     model, _ = fitted
-    reasons = model.explain(later)
+    reasons = model.explain(later, method=method)
     frame = reasons.frame
     assert set(frame["rank"]) <= {1, 2, 3}
     assert (frame["contribution"] > 0).all()
-    contributions = model.contributions(later).set_index(later.frame["customer_id"])
+    contributions = model.contributions(later, method).set_index(later.frame["customer_id"])
     for customer, rows in list(frame.groupby("customer_id"))[:50]:
         own = contributions.loc[customer].drop("bias")
         expected = own[own > 0].sort_values(ascending=False, kind="stable").index[:3]
         assert rows.sort_values("rank")["feature"].tolist() == list(expected)
+        np.testing.assert_array_equal(rows.sort_values("rank")["contribution"],
+                                      own[expected])
     wide = reasons.wide()
     assert list(wide.columns) == ["customer_id", "reason_1", "reason_2", "reason_3"]
     assert wide["reason_1"].notna().all()

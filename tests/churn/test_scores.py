@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+import numpy as np
 import pandas as pd
 import pytest
 
@@ -48,7 +49,9 @@ def test_scores_share_the_table_and_rewrite_only_their_columns(sim_workspace, mo
     assert today.loc[second].isna()["p_alive"] and today.loc[second, "churn_risk"] > 0
     assert (today.loc[counted.frame["customer_id"], "churn_model_version"] == model.version).all()
     assert (today.loc[counted.frame["customer_id"], "churn_horizon_days"] == 120).all()
-    assert today["churn_reason_1"].notna().sum() == len(counted)
+    # A reason for everyone but a customer whom every feature moves away from churn.
+    raising = (model.contributions(counted).drop(columns="bias") > 0).any(axis=1)
+    assert today["churn_reason_1"].notna().sum() == raising.sum() >= len(counted) - 5
     assert len(table[table["as_of"].dt.date == dt.date(2025, 1, 1)]) == 1  # other date kept
 
     # Scoring again changes nothing.
@@ -82,6 +85,26 @@ def test_reasons_for_the_riskiest_share_only(sim_workspace, model):
     assert frame["churn_reason_1"].iloc[explained:].isna().all()
     with pytest.raises(ConfigError, match="reasons_share 2 should be between 0"):
         score(sim_workspace, AS_OF, model, reasons_share=2)
+
+
+def test_reasons_by_either_method(sim_workspace, model):
+    path = score(sim_workspace, AS_OF, model, write=False)
+    shap = score(sim_workspace, AS_OF, model, reasons_share=0.1, reasons_method="shap",
+                 write=False)
+    # The path reasons come with the risk from one pass over the trees: the same risk, to
+    # the last bit, as predict_proba.
+    counted = features(sim_workspace, AS_OF, model.definition_)
+    risk = pd.Series(model.predict_proba(counted), index=counted.frame["customer_id"])
+    for result in (path, shap):
+        np.testing.assert_array_equal(result.frame["churn_risk"],
+                                      risk[result.frame["customer_id"]])
+    explained = -(-len(counted) // 10)
+    riskiest = shap.frame.head(explained)
+    expected = model.explain(counted.frame[counted.frame["customer_id"].isin(
+        riskiest["customer_id"])], method="shap").wide().set_index("customer_id")
+    for i in (1, 2, 3):
+        assert (riskiest[f"churn_reason_{i}"].fillna("").tolist()
+                == expected.loc[riskiest["customer_id"], f"reason_{i}"].fillna("").tolist())
 
 
 def test_value_model_and_churn_scores_keep_each_others_columns(sim_workspace, model):

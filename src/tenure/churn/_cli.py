@@ -138,6 +138,9 @@ def score(
     model: ModelOption = None,
     reasons_share: Annotated[float, typer.Option(
         help="Share of customers, riskiest first, to give reasons (1 = everyone).")] = 1.0,
+    reasons_method: Annotated[str, typer.Option(
+        help="How reasons weigh the features: path (fast) or shap (exact tree SHAP, much "
+             "slower).")] = "path",
     show: Annotated[int, typer.Option(help="Riskiest customers to show.")] = 10,
     json_file: JsonOption = None,
     workspace: WorkspaceOption = None,
@@ -158,7 +161,7 @@ def score(
                 f"{horizon}; train a model with `tenure churn train --horizon {horizon}` or "
                 "leave --horizon out")
         result = run_score(ws, as_of, fitted, reasons_share=reasons_share,
-                           progress=err.is_terminal)
+                           reasons_method=reasons_method, progress=err.is_terminal)
     out.print(result.definition.describe(), highlight=False)
     out.print(str(result).splitlines()[0], highlight=False)
     shown = result.frame.head(show).drop(columns=["as_of"])

@@ -1,9 +1,13 @@
 """Global key drivers: which features move customers towards churn or towards staying.
 
-The summary averages the trees' per-customer contributions (tree SHAP) over a sample of
-customers; partial dependence (Friedman 2001, "Greedy function approximation: a gradient
-boosting machine") shows the average predicted risk as one feature is set to each value of a
-grid while every other feature keeps its own value.
+The summary averages the trees' per-customer contributions over a sample of customers, by
+exact tree SHAP (Lundberg et al. 2020) rather than the path attributions the reasons use by
+default: on a sample of a few thousand it costs about a second, and its shares are consistent
+(a feature the model relies on more never gets less credit), which matters more in a ranking
+of the features over everyone than in one customer's top three. Partial dependence (Friedman
+2001, "Greedy function approximation: a gradient boosting machine") shows the average
+predicted risk as one feature is set to each value of a grid while every other feature keeps
+its own value.
 """
 
 from __future__ import annotations
@@ -66,7 +70,7 @@ def key_drivers(model, data: Snapshot | pd.DataFrame, *, top: int = 6, grid: int
     frame = data.frame if isinstance(data, Snapshot) else data
     if len(frame) > sample:
         frame = frame.sample(sample, random_state=seed)
-    contributions = model.contributions(frame)
+    contributions = model.contributions(frame, method="shap")
     rows = []
     for feature in model.features_:
         c = contributions[feature.name].to_numpy()

@@ -11,10 +11,11 @@ measures) and a reason template (how it reads in a customer's explanation).
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 import string
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ibis
@@ -47,16 +48,29 @@ class Feature:
     categorical: bool = False
 
     def fields(self, template: str | None = None) -> tuple[str, ...]:
-        parts = _WORDS.parse(template if template is not None else self.reason)
-        return tuple(name for _, name, _, _ in parts if name)
+        return _fields(template if template is not None else self.reason)
 
     def sentence(self, values: Mapping[str, object]) -> str:
         """The reason for a customer whose feature values are ``values``."""
         if any(_missing(values.get(f)) for f in self.fields()):
             if self.fallback is None:
                 return f"{self.description}: not known"
-            return _WORDS.format(self.fallback, **values)
-        return _WORDS.format(self.reason, **values)
+            return _format(self.fallback, values)
+        return _format(self.reason, values)
+
+    def readings(self, name: str, values: Sequence[object]) -> list[str]:
+        """How each of ``values`` (none missing) of field ``name`` reads in this feature's
+        sentences, every form it takes joined: values that read alike give one sentence.
+
+        >>> Feature("gap", "gap", "{gap:.1f}x").readings("gap", [3.14, 3.1, 2.0])
+        ['3.1', '3.1', '2.0']
+        """
+        forms = [_reading(values, spec, conversion)
+                 for template in (self.reason, self.fallback) if template
+                 for _, field, spec, conversion in _WORDS.parse(template) if field == name]
+        if len(forms) == 1:
+            return forms[0]
+        return ["\x1f".join(parts) for parts in zip(*forms, strict=True)]
 
 
 class _Words(string.Formatter):
@@ -70,6 +84,52 @@ class _Words(string.Formatter):
 
 
 _WORDS = _Words()
+
+
+@functools.cache
+def _fields(template: str) -> tuple[str, ...]:
+    return tuple(name for _, name, _, _ in _WORDS.parse(template) if name)
+
+
+@functools.cache
+def _compiled(template: str) -> tuple[str, tuple[tuple[str, str, str, str], ...]] | None:
+    """``template`` as a plain ``str.format`` template, each ``{n:?one|many}`` replaced by a
+    field of its own, with those fields (key, name, one, many); None if a field is not a
+    plain name. ``str.format`` runs in C, ``_WORDS.format`` in Python."""
+    parts, words = [], []
+    for literal, name, spec, conversion in _WORDS.parse(template):
+        parts.append(literal.replace("{", "{{").replace("}", "}}"))
+        if name is None:
+            continue
+        if not name.isidentifier():
+            return None
+        if spec.startswith("?"):
+            one, many = spec[1:].split("|")
+            words.append((f"_word{len(words)}", name, one, many))
+            parts.append(f"{{_word{len(words) - 1}}}")
+        else:
+            parts.append(f"{{{name}{'!' + conversion if conversion else ''}"
+                         f"{':' + spec if spec else ''}}}")
+    return "".join(parts), tuple(words)
+
+
+def _format(template: str, values: Mapping[str, object]) -> str:
+    compiled = _compiled(template)
+    if compiled is None:
+        return _WORDS.format(template, **values)
+    plain, words = compiled
+    return plain.format(**values, **{key: one if values[name] == 1 else many
+                                     for key, name, one, many in words})
+
+
+def _reading(values: Sequence[object], spec: str, conversion: str | None) -> list[str]:
+    if conversion is None and spec.startswith("?"):
+        one, many = spec[1:].split("|")
+        return [one if value == 1 else many for value in values]
+    if conversion is None:
+        return [format(value, spec) for value in values]
+    return [_WORDS.format_field(_WORDS.convert_field(value, conversion), spec)
+            for value in values]
 
 
 def _missing(value: object) -> bool:

@@ -23,8 +23,9 @@ from tenure._scores import write_scores
 from tenure.churn._dates import as_of_date, data_span
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._groups import FEATURE_GROUPS
-from tenure.churn._model import ChurnModel
+from tenure.churn._model import ChurnModel, check_method
 from tenure.churn._progress import Progress, steps
+from tenure.churn._reasons import sentences, strongest
 from tenure.churn._snapshot import take_snapshot
 from tenure.churn._train import model_path
 from tenure.errors import ConfigError, ModelError
@@ -72,20 +73,23 @@ def _groups_for(model: ChurnModel) -> list[str]:
 
 
 def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *,
-          reasons_share: float = 1.0, write: bool = True,
+          reasons_share: float = 1.0, reasons_method: str = "path", write: bool = True,
           progress: Progress = False) -> ChurnScores:
     """Churn risk and the top three reasons for every customer counted at ``as_of`` (the day
     after the last record by default), written to the ``scores`` table unless ``write`` is
     False. ``model`` is a fitted :class:`ChurnModel`, a saved model's path, or None for the
     workspace's own (``models/churn.json``).
 
-    ``reasons_share`` below 1 explains only that share of the customers, the riskiest first,
-    and leaves the others' reasons blank: the exact tree contributions cost far more than the
-    risk itself, which matters at millions of customers.
+    ``reasons_method`` is how the reasons weigh the features (see
+    :meth:`ChurnModel.contributions`): ``path`` (the default) reads them from the same pass
+    over the trees as the risk, at little cost; ``shap`` (exact tree SHAP) costs far more
+    than the risk itself. ``reasons_share`` below 1 explains only that share of the
+    customers, the riskiest first, and leaves the others' reasons blank.
     """
     if not 0 <= reasons_share <= 1:
         raise ConfigError(f"reasons_share {reasons_share} should be between 0 (no reasons) "
                           "and 1 (every customer)")
+    check_method(reasons_method)
     if not isinstance(model, ChurnModel):
         model = ChurnModel.load(model if model is not None else model_path(workspace))
     model._check_fitted()
@@ -97,21 +101,28 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
         snap = take_snapshot(workspace, date, model.definition_, _groups_for(model),
                              labelled=False)
         step("churn risk")
-        risk = model.predict_proba(snap) if len(snap) else []
+        if reasons_method == "path":
+            # The paths add up to the margin: one pass over the trees gives the risk and
+            # every customer's strongest features.
+            which, _, margin = strongest(model, snap.frame, REASONS)
+            risk = model.calibrator_(margin)
+        else:
+            risk = model.predict_proba(snap) if len(snap) else np.zeros(0)
         step("reasons")
-        frame = pd.DataFrame({"customer_id": snap.frame["customer_id"].to_numpy(),
-                              "as_of": date, "churn_risk": risk})
-        explained = math.ceil(reasons_share * len(snap))
-        if explained:
-            riskiest = np.argsort(-np.asarray(risk), kind="stable")[:explained]
-            reasons = model.explain(snap.frame.iloc[np.sort(riskiest)], top=REASONS).wide()
-            frame = frame.merge(reasons.rename(columns=lambda c: c.replace(
-                "reason_", "churn_reason_")), on="customer_id", how="left")
-        for i in range(1, REASONS + 1):
-            if f"churn_reason_{i}" not in frame.columns:
-                frame[f"churn_reason_{i}"] = None
-        frame = frame.sort_values(["churn_risk", "customer_id"], ascending=[False, True],
-                                  ignore_index=True)
+        # The snapshot is in id order, so a stable sort on risk alone breaks ties by id.
+        order = np.argsort(-risk, kind="stable")
+        explained = np.sort(order[:math.ceil(reasons_share * len(snap))])
+        picked = snap.frame.iloc[explained]
+        if reasons_method == "path":
+            which = which[explained]
+        else:
+            which = strongest(model, picked, REASONS, reasons_method)[0]
+        said = np.full((len(snap), REASONS), None, dtype=object)
+        said[explained] = sentences(model, picked, which)
+        said = said[order]
+        frame = pd.DataFrame({"customer_id": snap.frame["customer_id"].to_numpy()[order],
+                              "as_of": date, "churn_risk": risk[order],
+                              **{f"churn_reason_{i + 1}": said[:, i] for i in range(REASONS)}})
         if write:
             step("writing scores")
             _write(workspace, date, frame, model)
