@@ -11,10 +11,9 @@ runs in its own process so that its peak memory is its own:
 - training: a ChurnModel fitted on one million snapshot rows (boosting, early stopping and
   the calibration choice), beside plain LightGBM trained for as many rounds on the same rows.
 - scoring: ``tenure.churn.score`` at the end of the data (features, risk, three reasons per
-  customer by path attributions, written to ``scores``), then with reasons for the riskiest
-  tenth only; and the model alone: risk for every customer beside plain LightGBM
-  predictions, and reasons for a sample of 100,000 by path attributions and by exact tree
-  SHAP.
+  customer by path attributions, written to ``scores``) in a process of its own; then, in
+  another, the model alone: risk for every customer beside plain LightGBM predictions, and
+  reasons for a sample of 100,000 by path attributions and by exact tree SHAP.
 
     python bench/churn.py                    # 2 million customers
     python bench/churn.py --customers 2e5    # a quicker run
@@ -138,10 +137,15 @@ TRAIN = PRELUDE + textwrap.dedent("""
 """)
 
 SCORE = PRELUDE + textwrap.dedent("""
-    from tenure.churn import ChurnModel, features, score
+    from tenure.churn import ChurnModel, score
     model = ChurnModel.load(sys.argv[2])
     result, t_score = timed(lambda: score(ws, end, model), "score")
-    tenth, t_tenth = timed(lambda: score(ws, end, model, reasons_share=0.1), "tenth")
+    print(json.dumps({"score": t_score, "scored": len(result.frame), "rss": rss(), "cpu": CPU}))
+""")
+
+MODEL = PRELUDE + textwrap.dedent("""
+    from tenure.churn import ChurnModel, features
+    model = ChurnModel.load(sys.argv[2])
     everyone = ChurnDefinition("non_contractual", 5000, "everyone who ever bought")
     snap = features(ws, end, everyone)
     risk, t_risk = timed(lambda: model.predict_proba(snap))
@@ -153,10 +157,9 @@ SCORE = PRELUDE + textwrap.dedent("""
     agree = float((first[0] == first[1].reindex(first[0].index)).mean())
     X = model._matrix(snap.frame)
     _, t_plain = timed(lambda: model.booster_.predict(X, num_iteration=model.best_iteration_))
-    print(json.dumps({"score": t_score, "scored": len(result.frame), "rows": len(snap),
-                      "tenth": t_tenth, "sample": len(sample),
-                      "risk": t_risk, "path": t_path, "shap": t_shap, "agree": agree,
-                      "plain": t_plain, "rss": rss(), "cpu": CPU}))
+    print(json.dumps({"rows": len(snap), "sample": len(sample), "risk": t_risk,
+                      "path": t_path, "shap": t_shap, "agree": agree, "plain": t_plain,
+                      "cpu": CPU}))
 """)
 
 
@@ -249,16 +252,13 @@ def main() -> None:
           f"{s['scored']:,} customers counted at the "
           f"end (features, risk, 3 reasons, written), peak RSS {s['rss'] / GIB:.2f} GiB  "
           f"{verdict(s['score'], 30, s['rss'])}")
-    print(f"  score() with reasons for the riskiest tenth only: {s['tenth']:.1f} s "
-          f"(cpu {s['cpu']['tenth']:.0f} s)  "
-          f"{verdict(s['tenth'], 30, s['rss'])}")
-    print(f"  model on all {s['rows']:,} customers: risk {s['risk']:.1f} s (plain LightGBM "
-          f"predictions {s['plain']:.1f} s)")
-    print(f"  reasons for {s['sample']:,} of them: path attributions {s['path']:.2f} s "
-          f"({s['path'] / s['sample'] * 1e6:.1f} µs per customer, cpu {s['cpu']['path']:.1f} "
-          f"s), exact tree SHAP {s['shap']:.1f} s ({s['shap'] / s['sample'] * 1e6:.0f} µs, cpu "
-          f"{s['cpu']['shap']:.0f} s); the same first reason for {s['agree']:.0%}")
-
+    m = measure(MODEL, ws, model)
+    print(f"  model on all {m['rows']:,} customers: risk {m['risk']:.1f} s (plain LightGBM "
+          f"predictions {m['plain']:.1f} s)")
+    print(f"  reasons for {m['sample']:,} of them: path attributions {m['path']:.2f} s "
+          f"({m['path'] / m['sample'] * 1e6:.1f} µs per customer, cpu {m['cpu']['path']:.1f} "
+          f"s), exact tree SHAP {m['shap']:.1f} s ({m['shap'] / m['sample'] * 1e6:.0f} µs, cpu "
+          f"{m['cpu']['shap']:.0f} s); the same first reason for {m['agree']:.0%}")
 
 if __name__ == "__main__":
     main()

@@ -148,3 +148,19 @@ def test_an_unseen_category_is_treated_as_missing(fitted, later):
     assert list(matrix["segment"].cat.categories) == model.categories_["segment"]
     risk = model.predict_proba(frame)
     assert np.isfinite(risk).all()
+
+
+def test_prediction_array_reads_as_lightgbm_reads_the_frame(fitted, later):
+    # The array the predictions use gives exactly what LightGBM makes of the training-style
+    # frame, categories (and one never seen in training) included.
+    model, _ = fitted
+    frame = later.frame.copy()
+    categorical = [f.name for f in model.features_ if f.categorical]
+    assert categorical
+    frame[categorical[0]] = frame[categorical[0]].astype(object)
+    frame.loc[frame.index[0], categorical[0]] = "a value never seen in training"
+    by_frame = model.booster_.predict(model._matrix(frame), raw_score=True,
+                                      num_iteration=model.best_iteration_)
+    by_array = model.booster_.predict(model._array(frame), raw_score=True,
+                                      num_iteration=model.best_iteration_)
+    np.testing.assert_array_equal(by_array, by_frame)

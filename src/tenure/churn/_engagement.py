@@ -71,7 +71,7 @@ def _build(ctx: FeatureContext) -> ibis.Table:
     withdrawn = withdrawn.group_by("customer_id").aggregate(
         consent_withdrawn_90d=withdrawn.channel.nunique())
 
-    keys = touches.select("customer_id").union(state.select("customer_id"), distinct=True)
+    keys = ctx.customers()
     result = keys.left_join(touches, "customer_id").select(
         keys.customer_id, touches.contacts_90d, touches.contacts_answered_90d,
         touches.response_rate_365d)

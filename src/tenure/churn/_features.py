@@ -148,7 +148,15 @@ class FeatureContext:
     workspace: object
     as_of: dt.date
     definition: ChurnDefinition
+    counted: ibis.Table | None = field(default=None, compare=False, repr=False)
     _temporary: dict = field(default_factory=dict, compare=False, repr=False)
+
+    def customers(self) -> ibis.Table:
+        """The customers counted at the as-of date (customer_id): the rows of a group that
+        gives every one of them a value, joined to what it knows of them."""
+        if self.counted is None:
+            raise RuntimeError("the customers are counted when the snapshot is taken")
+        return self.counted.select("customer_id")
 
     def shared(self, key: str, build: Callable[[FeatureContext], ibis.Table]) -> ibis.Table:
         """``build(self)`` run once into a temporary table of the workspace's connection and

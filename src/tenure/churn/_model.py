@@ -210,13 +210,35 @@ class ChurnModel:
                 columns[feature.name] = pd.to_numeric(values).astype("float64")
         return pd.DataFrame(columns, index=frame.index)
 
-    def _margin(self, X: pd.DataFrame) -> np.ndarray:
+    def _array(self, frame: pd.DataFrame) -> np.ndarray:
+        """The features as the trees read them when predicting: a float column per feature
+        (filled column by column, then made row-major), a category as its code among
+        those the model was trained on, and a category it never saw as missing: the values
+        LightGBM itself derives from the frame of :meth:`_matrix`, without the frame."""
+        X = np.empty((len(frame), len(self.features_)), order="F")
+        for j, feature in enumerate(self.features_):
+            values = frame[feature.name]
+            if feature.categorical:
+                known = self.categories_[feature.name]
+                if isinstance(values.dtype, pd.CategoricalDtype):
+                    values = values.cat.rename_categories(
+                        [str(c) for c in values.cat.categories])
+                    codes = values.cat.set_categories(known).cat.codes.to_numpy()
+                else:
+                    codes = pd.Categorical(values.astype(object), categories=known).codes
+                X[:, j] = np.where(codes < 0, np.nan, codes)
+            else:
+                X[:, j] = pd.to_numeric(values).to_numpy(dtype="float64", na_value=np.nan)
+        # The trees read a row at a time: row-major input predicts about a quarter faster.
+        return np.ascontiguousarray(X)
+
+    def _margin(self, X: np.ndarray | pd.DataFrame) -> np.ndarray:
         return self.booster_.predict(X, raw_score=True, num_iteration=self.best_iteration_)
 
     def predict_proba(self, data: Snapshot | pd.DataFrame) -> np.ndarray:
         """The calibrated probability that each row's customer churns within the horizon."""
         self._check_fitted()
-        return self.calibrator_(self._margin(self._matrix(self._frame(data))))
+        return self.calibrator_(self._margin(self._array(self._frame(data))))
 
     def contributions(self, data: Snapshot | pd.DataFrame,
                       method: str = "path") -> pd.DataFrame:
@@ -231,7 +253,7 @@ class ChurnModel:
         check_method(method)
         self._check_fitted()
         frame = self._frame(data)
-        X = self._matrix(frame)
+        X = self._array(frame)
         names = [f.name for f in self.features_]
         if method == "shap":
             values = self.booster_.predict(X, pred_contrib=True,
@@ -242,7 +264,7 @@ class ChurnModel:
             values = np.empty((len(X), len(names) + 1))
             values[:, -1] = paths.bias
             for start in range(0, len(X), CHUNK):
-                leaves = self._leaves(X.iloc[start:start + CHUNK])
+                leaves = self._leaves(X[start:start + CHUNK])
                 values[start:start + len(leaves), :-1] = paths.contributions(leaves,
                                                                              self.threads)
         return pd.DataFrame(values, columns=[*names, "bias"], index=frame.index)
@@ -256,7 +278,7 @@ class ChurnModel:
         self._check_fitted()
         return explain(self, self._frame(data), top, method)
 
-    def _leaves(self, X: pd.DataFrame) -> np.ndarray:
+    def _leaves(self, X: np.ndarray) -> np.ndarray:
         """The leaf each row reaches in each tree (rows x trees)."""
         return self.booster_.predict(X, pred_leaf=True, num_iteration=self.best_iteration_,
                                      num_threads=self.threads)

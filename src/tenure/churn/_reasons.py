@@ -88,7 +88,7 @@ def strongest(model, frame: pd.DataFrame, k: int,
     for start in range(0, len(frame), CHUNK):
         part = frame.iloc[start:start + CHUNK]
         if method == "path":
-            picked = model._paths().top(model._leaves(model._matrix(part)), k, model.threads)
+            picked = model._paths().top(model._leaves(model._array(part)), k, model.threads)
         else:
             picked = _top_of(model.contributions(part, method).to_numpy(), k)
         for out, values in zip((which, amount, margin), picked, strict=True):

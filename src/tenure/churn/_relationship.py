@@ -56,8 +56,7 @@ def _build(ctx: FeatureContext) -> ibis.Table:
     profile = customers.select(
         "customer_id", acquisition_channel=customers.acquisition_channel.fill_null(UNKNOWN),
         segment=customers.segment.fill_null(UNKNOWN))
-    keys = (profile.select("customer_id").union(owners.select("customer_id"), distinct=True)
-            .union(referrals.select("customer_id"), distinct=True))
+    keys = ctx.customers()
     result = keys.left_join(owners, "customer_id").select(
         keys.customer_id, owners.owner_changes, owners.days_since_owner_change)
     result = result.left_join(referrals, "customer_id").select(result, referrals.referrals_made)

@@ -112,7 +112,8 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
         # The snapshot is in id order, so a stable sort on risk alone breaks ties by id.
         order = np.argsort(-risk, kind="stable")
         explained = np.sort(order[:math.ceil(reasons_share * len(snap))])
-        picked = snap.frame.iloc[explained]
+        # Explaining everyone (the default) needs no copy of the features.
+        picked = snap.frame if len(explained) == len(snap) else snap.frame.iloc[explained]
         if reasons_method == "path":
             which = which[explained]
         else:
@@ -130,15 +131,20 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
 
 
 def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> None:
+    n = len(frame)
+    # The model's version is one string for every row: a dictionary of one entry, not
+    # millions of copies. The date is bound by the writer.
+    version = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
+                                             pa.array([model.version], pa.string()))
     rows = pa.table({
-        "customer_id": pa.array(frame["customer_id"].astype(str), pa.string()),
-        "as_of": pa.array([date] * len(frame), pa.date32()),
-        "churn_risk": pa.array(frame["churn_risk"].astype(float), pa.float64()),
-        **{f"churn_reason_{i}": pa.array(frame[f"churn_reason_{i}"].astype(object), pa.string())
+        "customer_id": pa.array(frame["customer_id"].to_numpy(dtype=object), pa.string()),
+        "churn_risk": pa.array(frame["churn_risk"].to_numpy(dtype=np.float64)),
+        **{f"churn_reason_{i}": pa.array(frame[f"churn_reason_{i}"].to_numpy(dtype=object),
+                                         pa.string())
            for i in range(1, REASONS + 1)},
-        "churn_model_version": pa.array([model.version] * len(frame), pa.string()),
-        "churn_horizon_days": pa.array([model.definition_.horizon_days] * len(frame),
-                                       pa.int32()),
+        "churn_model_version": version,
+        "churn_horizon_days": pa.array(np.full(n, model.definition_.horizon_days,
+                                               dtype=np.int32)),
     })
     with workspace.transaction() as con:
         con.register("tenure_new_churn_scores", rows)

@@ -3,8 +3,8 @@ label from the horizon after it."""
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
-import uuid
 from dataclasses import dataclass
 
 import ibis
@@ -95,17 +95,14 @@ def _fetch(expr: ibis.Table) -> pa.Table:
     return to_arrow_stream(expr).read_all()
 
 
-def _column(values: pa.ChunkedArray, at: np.ndarray, size: int, feature: Feature) -> object:
-    """The values of one feature placed at rows ``at`` of ``size`` rows, filled elsewhere."""
+def _categorical(values: pa.ChunkedArray, at: np.ndarray, size: int, feature: Feature
+                 ) -> pd.Categorical:
+    """The values of a categorical feature placed at rows ``at`` of ``size``, filled elsewhere."""
     if feature.fill is not None:
         values = values.fill_null(feature.fill)
-    if feature.categorical:
-        text = np.full(size, feature.fill, dtype=object)
-        text[at] = values.to_numpy(zero_copy_only=False)
-        return pd.Categorical(text)
-    out = np.full(size, np.nan if feature.fill is None else float(feature.fill))
-    out[at] = values.cast(pa.float64()).to_numpy(zero_copy_only=False)
-    return out
+    text = np.full(size, feature.fill, dtype=object)
+    text[at] = values.to_numpy(zero_copy_only=False)
+    return pd.Categorical(text)
 
 
 def take_snapshot(workspace, as_of: dt.date, definition: ChurnDefinition, groups,
@@ -118,43 +115,64 @@ def take_snapshot(workspace, as_of: dt.date, definition: ChurnDefinition, groups
     aggregates in the engine's memory together, which does not fit at millions of customers.
     """
     ctx = FeatureContext(workspace, as_of, definition)
-    name = f"tenure_counted_{uuid.uuid4().hex}"
     try:
         ids = _fetch(_population(ctx))["customer_id"].combine_chunks()
         ids = ids.take(pc.sort_indices(ids))
-        size = len(ids)
-        workspace.connection.register(name, pa.table({
-            "customer_id": ids, "row": pa.array(np.arange(size), pa.int64())}))
-        columns, chosen = _place(ctx, workspace.ibis.table(name), ids, groups, labelled)
+        # A table of the engine's own (not a view of this Arrow table): every group joins it.
+        counted = ctx.temporary("counted", pa.table({
+            "customer_id": ids, "row": pa.array(np.arange(len(ids)), pa.int64())}))
+        frame, chosen = _place(dataclasses.replace(ctx, counted=counted), counted, ids, groups,
+                               labelled)
     finally:
-        workspace.connection.unregister(name)
         ctx.close()
-    return Snapshot(as_of, definition, tuple(chosen), pd.DataFrame(columns), labelled)
+    return Snapshot(as_of, definition, tuple(chosen), frame, labelled)
 
 
 def _place(ctx: FeatureContext, counted: ibis.Table, ids: pa.Array, groups, labelled: bool
-           ) -> tuple[dict[str, object], list[Feature]]:
+           ) -> tuple[pd.DataFrame, list[Feature]]:
     size = len(ids)
-    columns: dict[str, object] = {"customer_id": ids.to_numpy(zero_copy_only=False),
-                                  "as_of": pd.Timestamp(ctx.as_of)}
-    chosen: list[Feature] = []
+    chosen = [f for group in feature_groups(groups) for f in group.features]
+    # The numeric features go straight into one block of rows (a row per feature), which
+    # becomes the frame without a copy: millions of customers times dozens of features.
+    numeric = [f for f in chosen if not f.categorical]
+    block = np.empty((len(numeric), size))
+    for i, feature in enumerate(numeric):
+        block[i] = np.nan if feature.fill is None else float(feature.fill)
+    slot = {f.name: i for i, f in enumerate(numeric)}
+    categorical: dict[str, pd.Categorical] = {}
     for group in feature_groups(groups):
         built = group.build(ctx)
         part = _fetch(built.join(counted, "customer_id").select(
             counted.row, *[built[f.name] for f in group.features]))
         at = part["row"].to_numpy()
-        assert len(np.unique(at)) == len(at), (
+        # One row per customer: checked by marking rows (a sort of the numbers costs seconds).
+        seen = np.zeros(size, dtype=bool)
+        seen[at] = True
+        assert np.count_nonzero(seen) == len(at), (
             f"feature group {group.name} gives some customers more than one row")
         for feature in group.features:
-            columns[feature.name] = _column(part[feature.name], at, size, feature)
-        chosen += group.features
+            values = part[feature.name]
+            if feature.categorical:
+                categorical[feature.name] = _categorical(values, at, size, feature)
+                continue
+            if feature.fill is not None:
+                values = values.fill_null(feature.fill)
+            block[slot[feature.name], at] = values.cast(pa.float64()).to_numpy(
+                zero_copy_only=False)
+    head = pd.DataFrame({"customer_id": ids.to_numpy(zero_copy_only=False),
+                         "as_of": pd.Timestamp(ctx.as_of)})
+    frame = pd.concat([head, pd.DataFrame(block.T, columns=list(slot), copy=False)], axis=1,
+                      copy=False)
+    for position, feature in enumerate(chosen):
+        if feature.categorical:
+            frame.insert(2 + position, feature.name, categorical[feature.name])
     if labelled:
         stayed = _stayed(ctx)
         stayed = _fetch(stayed.join(counted, "customer_id").select(counted.row))
         churned = np.ones(size, dtype=bool)
         churned[stayed["row"].to_numpy()] = False
-        columns[LABEL] = churned
-    return columns, chosen
+        frame[LABEL] = churned
+    return frame, chosen
 
 
 def features(workspace, as_of, definition=None, *, groups=None) -> Snapshot:
