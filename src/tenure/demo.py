@@ -84,7 +84,9 @@ def _fit_and_score(shop: Workspace, step: Callable[[str], None], result: DemoRes
     step("fitting the value models")
     result.models = model_table(shop, unit="W", calibration_end="2025-06-30")
     step("scoring customers")
-    score(shop, as_of="2026-01-01", horizon="90d")
+    # Pareto/NBD: its P(alive) tells a silent one-time buyer from a gone one, which the
+    # analytics need (BG/NBD gives every one-time buyer P(alive) = 1).
+    score(shop, as_of="2026-01-01", horizon="90d", model="pnbd")
 
 
 def _churn(shop: Workspace, step: Callable[[str], None], result: DemoResult) -> None:

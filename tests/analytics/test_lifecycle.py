@@ -165,6 +165,13 @@ def test_p_alive_from_the_scores_judges_the_last_period():
     # Scores from an earlier month are not used for the last one.
     old = {"orders": HISTORY, "scores": scores.assign(as_of="2024-06-30")}
     assert lifecycle(old, end="2024-07-31", **FIXED).thresholds.alive_from == "rhythm"
+    # Scores as of the next morning (what `tenure score` makes by default) saw every order
+    # up to the end of July: they judge July; two days later they would see August.
+    morning = {"orders": HISTORY, "scores": scores.assign(as_of="2024-08-01")}
+    assert states_by_month(lifecycle(morning, end="2024-07-31", **FIXED))["2024-07"] == {
+        "active": 1, "dormant": 1}
+    later = {"orders": HISTORY, "scores": scores.assign(as_of="2024-08-02")}
+    assert lifecycle(later, end="2024-07-31", **FIXED).thresholds.alive_from == "rhythm"
 
 
 def test_p_alive_cuts_and_bg_nbd_scores():

@@ -303,13 +303,16 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
     scores = set_aside = None
     if alive_from != "rhythm":
         found = tables.scores(model)
-        usable = found is not None and index_of(found.as_of, window.period) == last \
-            and found.as_of <= as_of
+        # Scores as of the day after the end see every order up to it (as `tenure score`
+        # makes them by default): they describe the end of the last period too.
+        usable = found is not None and (
+            (index_of(found.as_of, window.period) == last and found.as_of <= as_of)
+            or found.as_of == as_of + dt.timedelta(days=1))
         if alive_from == "scores" and not usable:
             when = f"are as of {found.as_of}" if found else "do not exist"
             raise InputError(f"alive_from='scores' needs value-model scores made in the "
-                             f"period holding {as_of}; the scores {when}; score the "
-                             "customers first or use alive_from='rhythm'")
+                             f"period holding {as_of} or on the day after it; the scores "
+                             f"{when}; score the customers first or use alive_from='rhythm'")
         if usable and alive_from == "auto" and found.model in SILENT_MODELS:
             # Measured on the simulator: one-time buyers kept alive for ever make the
             # states and the early-repeat effect far worse than the rhythm does.
