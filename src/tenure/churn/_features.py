@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 
 import ibis
 
+from tenure._sql import ident
 from tenure.churn._definition import ChurnDefinition
 from tenure.contract import TABLES
 
@@ -169,7 +170,8 @@ class FeatureContext:
         """``data`` (an Ibis expression, or an Arrow or pandas table) stored as a temporary
         table of the workspace's connection until :meth:`close`."""
         if key in self._temporary:
-            self.workspace.connection.execute(f'DROP TABLE IF EXISTS "{self._temporary[key][0]}"')
+            self.workspace.connection.execute(
+                f"DROP TABLE IF EXISTS {ident(self._temporary[key][0])}")
         name = f"_tenure_churn_{key}_{uuid.uuid4().hex[:12]}"
         table = self.workspace.ibis.create_table(name, data, temp=True)
         self._temporary[key] = (name, table)
@@ -178,7 +180,7 @@ class FeatureContext:
     def close(self) -> None:
         """Drop the temporary tables made for this date."""
         for name, _ in self._temporary.values():
-            self.workspace.connection.execute(f'DROP TABLE IF EXISTS "{name}"')
+            self.workspace.connection.execute(f"DROP TABLE IF EXISTS {ident(name)}")
         self._temporary.clear()
 
     @property
