@@ -192,20 +192,21 @@ class ChurnModel:
                              "as the model")
         return frame
 
+    def _categorical(self, feature: Feature, values: pd.Series) -> pd.Categorical:
+        """``values`` over the categories the model was trained on; a category it never saw
+        becomes missing, as an unseen value should."""
+        known = self.categories_[feature.name]
+        if isinstance(values.dtype, pd.CategoricalDtype):
+            values = values.cat.rename_categories([str(c) for c in values.cat.categories])
+            return values.cat.set_categories(known).array
+        return pd.Categorical(values.astype(object), categories=known)
+
     def _matrix(self, frame: pd.DataFrame) -> pd.DataFrame:
         columns = {}
         for feature in self.features_:
             values = frame[feature.name]
             if feature.categorical:
-                known = self.categories_[feature.name]
-                if isinstance(values.dtype, pd.CategoricalDtype):
-                    # Categories the model never saw become missing, as unseen values should.
-                    values = values.cat.rename_categories(
-                        [str(c) for c in values.cat.categories])
-                    columns[feature.name] = values.cat.set_categories(known).array
-                else:
-                    columns[feature.name] = pd.Categorical(values.astype(object),
-                                                           categories=known)
+                columns[feature.name] = self._categorical(feature, values)
             else:
                 columns[feature.name] = pd.to_numeric(values).astype("float64")
         return pd.DataFrame(columns, index=frame.index)
@@ -219,13 +220,7 @@ class ChurnModel:
         for j, feature in enumerate(self.features_):
             values = frame[feature.name]
             if feature.categorical:
-                known = self.categories_[feature.name]
-                if isinstance(values.dtype, pd.CategoricalDtype):
-                    values = values.cat.rename_categories(
-                        [str(c) for c in values.cat.categories])
-                    codes = values.cat.set_categories(known).cat.codes.to_numpy()
-                else:
-                    codes = pd.Categorical(values.astype(object), categories=known).codes
+                codes = self._categorical(feature, values).codes
                 X[:, j] = np.where(codes < 0, np.nan, codes)
             else:
                 X[:, j] = pd.to_numeric(values).to_numpy(dtype="float64", na_value=np.nan)
