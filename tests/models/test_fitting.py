@@ -15,18 +15,22 @@ from tenure.models._base import _difference_hessian, _Evaluator, _invert, _minim
 MODELS_WITH_TOTALS = [BetaGeo, ModifiedBetaGeo, ParetoNBD, GammaGamma]
 
 
-def simulated(cls, n, seed):
-    """Simulated rows with continuous T (so nearly every row is distinct), and weights."""
+def simulated(cls, n, seed, whole=False):
+    """Simulated rows with continuous T (so nearly every row is distinct), and weights.
+    ``whole`` rounds the times to whole units, as summaries in days are."""
     rng = np.random.default_rng(seed)
     options = {} if cls is GammaGamma else {"T": rng.uniform(5, 60, n)}
     data = cls.simulate(cls.example_params, n=n, seed=seed, **options)
+    if whole and cls is not GammaGamma:
+        data = data.assign(recency=np.floor(data.recency), T=np.ceil(data["T"]))
     return data.assign(weights=rng.integers(1, 4, len(data)).astype(float))
 
 
+@pytest.mark.parametrize("whole", [False, True], ids=["continuous", "whole units"])
 @pytest.mark.parametrize("cls", MODELS_WITH_TOTALS, ids=lambda c: c.__name__)
-def test_totals_are_the_weighted_sums_of_the_row_likelihoods(cls):
+def test_totals_are_the_weighted_sums_of_the_row_likelihoods(cls, whole):
     model = cls()
-    d, w = model._compress(simulated(cls, 5000, seed=1))
+    d, w = model._compress(simulated(cls, 5000, seed=1, whole=whole))
     totals = model._totals(d, w)
     # Parameters away from the truth, so that no term vanishes.
     params = {k: v * f for (k, v), f in zip(cls.example_params.items(), (1.3, 0.8, 1.1, 0.9),
@@ -101,3 +105,19 @@ def test_too_few_repeat_buyers_always_warn(cls):
     assert any("estimates say little: only 0 of 3 customers" in m for m in said), said
     # Whatever else it says (a boundary, a Hessian that cannot be inverted) names the cause.
     assert all("only 0 of 3 customers bought again" in m for m in said), said
+
+
+@pytest.mark.parametrize("values", [
+    np.array([3.0, 0.0, 3.0, 7.0, 0.0]),  # whole numbers: the lookup table
+    np.array([5, 2, 5, 2, 9]),
+    np.array([0.5, 1.5, 0.5]),  # fractions, negatives and large numbers: a hash table
+    np.array([-1.0, 2.0, -1.0]),
+    np.array([1e9, 3.0, 1e9]),
+], ids=["whole floats", "integers", "fractions", "negatives", "large"])
+def test_factorize_gives_each_value_its_index_among_the_distinct_values(values):
+    from tenure.models._special import factorize
+
+    codes, uniques = factorize(values)
+    np.testing.assert_array_equal(uniques[codes], values)
+    assert sorted(uniques.tolist()) == sorted(set(values.tolist()))
+    assert uniques.dtype == values.dtype

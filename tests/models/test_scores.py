@@ -26,6 +26,9 @@ def test_score_writes_one_row_per_customer_and_is_idempotent(cdnow_ws):
     rows = con.execute("SELECT count(*), count(DISTINCT customer_id) FROM scores").fetchone()
     assert rows == (2357, 2357)  # re-running replaced the rows of that as-of date
     assert again.model_version == first.model_version  # the saved fit was reused
+    # The predictions the scores were joined with are gone from the connection.
+    assert con.execute("SELECT count(*) FROM information_schema.tables "
+                       "WHERE starts_with(table_name, '_tenure_')").fetchone()[0] == 0
     p_alive, expected = con.execute(
         "SELECT p_alive, expected_purchases FROM scores WHERE customer_id = '1'").fetchone()
     # Customer 1 as of 1997-10-01, in days: x = 2, t_x = 213, T = 273.

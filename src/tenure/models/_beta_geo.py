@@ -9,10 +9,9 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
-from tenure.models._special import dbetaln, dot, rank_within, simulate_events
+from tenure.models._special import dbetaln, factorize, rank_within, simulate_events
 from tenure.models._transactions import TransactionModel, history_from_events
 
 __all__ = ["BetaGeo", "BetaGeoTotals", "bg_loglik"]
@@ -238,82 +237,77 @@ class BetaGeoTotals:
     def __init__(self, x, tx, T, w, *, modified: bool = False):
         self.k = 1.0 if modified else 0.0
         self.w_total = float(w.sum())
-        x_codes, self.xu = pd.factorize(x)
+        x_codes, self.xu = factorize(x)
         self.w_x = np.bincount(x_codes, weights=w, minlength=len(self.xu))
         # The second term's denominator b + x - 1 is 1 where the term is absent (x = 0).
         self.x_shift = np.where(self.xu > 0, self.xu - 1 + self.k, 1.0) if not modified \
             else self.xu
         # u3 over the distinct T: weights and weighted x per T.
-        T_codes, self.Tu = pd.factorize(T)
+        T_codes, self.Tu = factorize(T)
         self.w_T = np.bincount(T_codes, weights=w, minlength=len(self.Tu))
         self.wx_T = np.bincount(T_codes, weights=w * x, minlength=len(self.Tu))
         rows = np.ones(len(x), bool) if modified else x > 0
-        tx_codes, self.txu = pd.factorize(tx[rows])
+        tx_codes, self.txu = factorize(tx[rows])
         # Narrow codes make the lookups of each evaluation cheaper.
         self.tx_codes = tx_codes.astype(np.int32)
         self.T_codes, self.x_codes = T_codes[rows].astype(np.int32), x_codes[rows].astype(np.int32)
         self.x, self.w = x[rows], w[rows]
 
     def __call__(self, params, order):
+        from tenure.models._compiled import bg_rows
+
         r, alpha, a, b = params["r"], params["alpha"], params["a"], params["b"]
-        k, xu, w_x, w = self.k, self.xu, self.w_x, self.w
-        take = np.take
+        k, xu, w_x = self.k, self.xu, self.w_x
         # Terms in x alone, per distinct x, and u3 per distinct T.
         ll = (w_x @ (special.gammaln(r + xu) + special.betaln(a, b + xu + k))
               + self.w_total * (r * np.log(alpha) - special.gammaln(r) - special.betaln(a, b)))
         log_T = np.log(alpha + self.Tu)
-        ll -= dot(log_T, r * self.w_T + self.wx_T)
-        # The second term, row by row: log(1 + exp(d)) = max(d, 0) + log(1 + exp(-|d|)).
+        ll -= log_T @ (r * self.w_T + self.wx_T)
+        # The second term, row by row (compiled): log(1 + exp(d)) and, for the derivatives,
+        # sums of s = 1 / (1 + exp(-d)) and v = s (1 - s) times d's own derivatives
+        # d' = (-delta_log, -(r+x) delta_inv, 1/a, -1/denom), where delta_log and
+        # delta_inv are the differences of log(alpha + .) and 1/(alpha + .) between t_x
+        # and T.
         denom = b + self.x_shift
-        delta_log = take(np.log(alpha + self.txu), self.tx_codes) - take(log_T, self.T_codes)
-        rx = r + self.x
-        d = take(np.log(a) - np.log(denom), self.x_codes) - rx * delta_log
-        softplus = np.maximum(d, 0.0) + np.log1p(np.exp(-np.abs(d)))
-        ll += dot(w, softplus)
+        inv_T, inv_tx = 1.0 / (alpha + self.Tu), 1.0 / (alpha + self.txu)
+        sums = bg_rows(self.x, self.w, self.tx_codes, self.T_codes, self.x_codes,
+                       np.log(alpha + self.txu), log_T, inv_tx, inv_T,
+                       np.log(a) - np.log(denom), 1.0 / denom, float(r), order)
+        (rows_ll, ws_log, ws_rx_inv, ws_total, ws_inv_denom, v_log_log, ws_inv, v_log_rx_inv,
+         ws_rx_inv2, v_inv_rx_inv, v_log_total, v_log_inv_denom, v_inv_total,
+         v_inv_inv_denom, v_total, wsv_inv_denom2, v_inv_denom) = sums
+        ll += rows_ll
         if order < 1:
             return ll, None, None
-        s = np.exp(d - softplus)  # 1 / (1 + exp(-d))
-        ws = w * s
-        inv_T, inv_tx = 1.0 / (alpha + self.Tu), 1.0 / (alpha + self.txu)
-        delta_inv = take(inv_tx, self.tx_codes) - take(inv_T, self.T_codes)
-        rx_inv = rx * delta_inv
-        inv_denom = take(1.0 / denom, self.x_codes)
-        ws_total = ws.sum()
         psi_ab = special.digamma(a + b)
         psi_abx = special.digamma(a + b + xu + k)
         grad = np.array([
             w_x @ special.digamma(r + xu) + self.w_total * (np.log(alpha) - special.digamma(r))
-            - dot(log_T, self.w_T) - dot(ws, delta_log),
-            self.w_total * r / alpha - dot(inv_T, r * self.w_T + self.wx_T) - dot(ws, rx_inv),
+            - log_T @ self.w_T - ws_log,
+            self.w_total * r / alpha - inv_T @ (r * self.w_T + self.wx_T) - ws_rx_inv,
             w_x @ (psi_ab - psi_abx) + ws_total / a,
             w_x @ (special.digamma(b + xu + k) - psi_abx)
-            + self.w_total * (psi_ab - special.digamma(b)) - dot(ws, inv_denom),
+            + self.w_total * (psi_ab - special.digamma(b)) - ws_inv_denom,
         ])
         if order < 2:
             return ll, grad, None
         # Second derivatives: of A and u3 (per x and per T), then of log(1 + exp(d)):
-        # s d'' + s (1 - s) d' d'^T, with d' = (-delta_log, -(r+x) delta_inv, 1/a, -1/denom).
-        v = ws * (1.0 - s)
-        v_log = v * delta_log
-        v_inv = v * rx_inv
-        delta_inv2 = take(inv_tx**2, self.tx_codes) - take(inv_T**2, self.T_codes)
+        # s d'' + s (1 - s) d' d'^T.
         tri_ab, tri_abx = special.polygamma(1, a + b), special.polygamma(1, a + b + xu + k)
         h = np.empty((4, 4))
         h[0, 0] = (w_x @ special.polygamma(1, r + xu)
-                   - self.w_total * special.polygamma(1, r) + dot(v_log, delta_log))
-        h[0, 1] = (self.w_total / alpha - dot(inv_T, self.w_T) - dot(ws, delta_inv)
-                   + dot(v_log, rx_inv))
-        h[1, 1] = (-self.w_total * r / alpha**2 + dot(inv_T**2, r * self.w_T + self.wx_T)
-                   + dot(ws, rx * delta_inv2) + dot(v_inv, rx_inv))
-        h[0, 2] = -v_log.sum() / a
-        h[0, 3] = dot(v_log, inv_denom)
-        h[1, 2] = -v_inv.sum() / a
-        h[1, 3] = dot(v_inv, inv_denom)
-        h[2, 2] = w_x @ (tri_ab - tri_abx) + (v.sum() - ws_total) / a**2
-        h[2, 3] = w_x @ (tri_ab - tri_abx) - dot(v, inv_denom) / a
+                   - self.w_total * special.polygamma(1, r) + v_log_log)
+        h[0, 1] = self.w_total / alpha - inv_T @ self.w_T - ws_inv + v_log_rx_inv
+        h[1, 1] = (-self.w_total * r / alpha**2 + (inv_T**2) @ (r * self.w_T + self.wx_T)
+                   + ws_rx_inv2 + v_inv_rx_inv)
+        h[0, 2] = -v_log_total / a
+        h[0, 3] = v_log_inv_denom
+        h[1, 2] = -v_inv_total / a
+        h[1, 3] = v_inv_inv_denom
+        h[2, 2] = w_x @ (tri_ab - tri_abx) + (v_total - ws_total) / a**2
+        h[2, 3] = w_x @ (tri_ab - tri_abx) - v_inv_denom / a
         h[3, 3] = (w_x @ (special.polygamma(1, b + xu + k) - tri_abx)
-                   + self.w_total * (tri_ab - special.polygamma(1, b))
-                   + dot((ws + v) * inv_denom, inv_denom))
+                   + self.w_total * (tri_ab - special.polygamma(1, b)) + wsv_inv_denom2)
         lower = np.tril_indices(4, -1)
         h[lower] = h.T[lower]
         return ll, grad, h

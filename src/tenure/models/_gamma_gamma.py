@@ -19,7 +19,7 @@ from scipy import special
 
 from tenure.errors import InputError, ModelError
 from tenure.models._base import ModelWarning, ValueModel
-from tenure.models._special import dot
+from tenure.models._special import dot, factorize
 
 __all__ = ["GammaGamma", "GammaGammaTotals", "gg_loglik"]
 
@@ -180,9 +180,12 @@ class GammaGamma(ValueModel):
         """``expected_spend`` as an engine expression of the two columns (Ibis), so that
         it is computed where the customers are."""
         self._check_fitted()
-        p, q, gamma = self.params_["p"], self.params_["q"], self.params_["gamma"]
-        m = ibis.ifelse(frequency > 0, monetary_value, 0.0)
-        return p * (gamma + m * frequency) / (p * frequency + q - 1)
+        p, q, gamma = (ibis.literal(self.params_[k], type="float64") for k in ("p", "q", "gamma"))
+        # In floating point throughout: an engine may read a long literal as an exact
+        # decimal, and decimal arithmetic on every customer is several times slower.
+        x = frequency.cast("float64")
+        m = ibis.ifelse(x > 0, monetary_value.cast("float64"), 0.0)
+        return p * (gamma + m * x) / (p * x + q - 1)
 
     def predict(self, data: Any) -> pd.DataFrame:
         """Expected spend per purchase, per row."""
@@ -215,7 +218,7 @@ class GammaGammaTotals:
 
     def __init__(self, x, m, w):
         self.w_total = float(w.sum())
-        x_codes, self.xu = pd.factorize(x)
+        x_codes, self.xu = factorize(x)
         self.w_x = np.bincount(x_codes, weights=w, minlength=len(self.xu))
         log_m = np.log(m)
         self.wx = w * x
@@ -225,18 +228,20 @@ class GammaGammaTotals:
         self.sum_x_log_m = dot(self.wx, log_m)
 
     def __call__(self, params, order):
+        from tenure.models._compiled import gg_rows
+
         p, q, gamma = params["p"], params["q"], params["gamma"]
         xu, w_x, total = self.xu, self.w_x, self.w_total
         px = p * xu
-        log_g = np.log(gamma + self.mx)
-        wx_log, w_log = dot(self.wx, log_g), dot(self.w, log_g)
+        # Row by row (compiled): the weighted sums of log(gamma + m x) and of its inverse
+        # and squared inverse, each weighted by x and by 1.
+        wx_log, w_log, wx_inv, w_inv, wx_inv2, w_inv2 = gg_rows(self.wx, self.w, self.mx,
+                                                                float(gamma), order)
         ll = (w_x @ (special.gammaln(px + q) - special.gammaln(px) + px * np.log(xu))
               + total * (q * np.log(gamma) - special.gammaln(q))
               + p * self.sum_x_log_m - self.sum_log_m - p * wx_log - q * w_log)
         if order < 1:
             return ll, None, None
-        inv_g = 1.0 / (gamma + self.mx)
-        wx_inv, w_inv = dot(self.wx, inv_g), dot(self.w, inv_g)
         psi = special.digamma(px + q)
         grad = np.array([
             w_x @ (xu * (psi - special.digamma(px) + np.log(xu))) + self.sum_x_log_m - wx_log,
@@ -246,12 +251,11 @@ class GammaGammaTotals:
         if order < 2:
             return ll, grad, None
         tri = special.polygamma(1, px + q)
-        inv_g2 = inv_g * inv_g
         h = np.empty((3, 3))
         h[0, 0] = w_x @ (xu**2 * (tri - special.polygamma(1, px)))
         h[0, 1] = h[1, 0] = w_x @ (xu * tri)
         h[1, 1] = w_x @ tri - total * special.polygamma(1, q)
         h[0, 2] = h[2, 0] = -wx_inv
         h[1, 2] = h[2, 1] = total / gamma - w_inv
-        h[2, 2] = -total * q / gamma**2 + p * dot(self.wx, inv_g2) + q * dot(self.w, inv_g2)
+        h[2, 2] = -total * q / gamma**2 + p * wx_inv2 + q * w_inv2
         return ll, grad, h

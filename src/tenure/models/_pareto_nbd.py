@@ -11,12 +11,12 @@ from __future__ import annotations
 from typing import ClassVar
 
 import numpy as np
-import pandas as pd
 from scipy import special
 
 from tenure.errors import ModelError
 from tenure.models._special import (
     distinct_rows,
+    factorize,
     gauss_legendre,
     log_hyp2f1_unit,
     simulate_events,
@@ -254,7 +254,7 @@ class ParetoNBDTotals:
 
     def __init__(self, x, tx, T, w):
         self.pairs = (distinct_pairs(x, tx), distinct_pairs(x, T))
-        x_codes, self.xu = pd.factorize(x)
+        x_codes, self.xu = factorize(x)
         self.w_x = np.bincount(x_codes, weights=w, minlength=len(self.xu))
         self.w_total = float(w.sum())
         self.x, self.T, self.w = x, T, w

@@ -144,13 +144,14 @@ def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon:
     frequency, recency, T and monetary_value).
 
     The purchase model predicts once per distinct history (frequency, recency, T); those
-    rows go to the engine as the table ``_tenure_predictions`` (dropped by the caller when
-    done) and are joined back to the customers there, where the spend per purchase and the
-    CLV are columns of the query. CLV is as in :meth:`GammaGamma.clv`, over ``clv_horizon``
-    (default ``horizon``) cut into ``steps`` periods, period k discounted by
-    (1 + discount_rate)^k. ``histories`` are the distinct histories with their ``weights``
-    when already at hand (the rows the purchase model was fitted on). Returns the query and
-    the distinct histories with their predictions and how many customers share each.
+    rows go to the engine as ``_tenure_predictions``, a view of an Arrow table (the caller
+    unregisters it when done), and are joined back to the customers there, where the spend
+    per purchase and the CLV are columns of the query. CLV is as in
+    :meth:`GammaGamma.clv`, over ``clv_horizon`` (default ``horizon``) cut into ``steps``
+    periods, period k discounted by (1 + discount_rate)^k. ``histories`` are the distinct
+    histories with their ``weights`` when already at hand (the rows the purchase model was
+    fitted on). Returns the query and the distinct histories with their predictions and how
+    many customers share each.
     """
     keys = ["frequency", "recency", "T"]
     if histories is None:
@@ -163,8 +164,10 @@ def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon:
         "expected_purchases": outlook.expected_purchases,
         "discounted_purchases": outlook.discounted_purchases,
     })
-    table = summary.get_backend().create_table(PREDICTIONS, predictions, temp=True,
-                                               overwrite=True)
+    # Registered, not copied: the engine reads the Arrow columns where they are.
+    backend = summary.get_backend()
+    backend.con.register(PREDICTIONS, predictions)
+    table = backend.table(PREDICTIONS)
     j = summary.join(table, keys)
     j = j.mutate(spend_per_purchase=spend.expected_spend_expression(j.frequency,
                                                                     j.monetary_value))
@@ -230,20 +233,21 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
                               days=days, discount_rate=discount_rate, margin=margin,
                               refit=refit, step=step)
     finally:
-        con.execute(f"DROP TABLE IF EXISTS {PREDICTIONS}")
+        con.unregister(PREDICTIONS)
         con.execute("DROP TABLE IF EXISTS _tenure_summary")
 
 
 def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, days: int,
                    discount_rate: float, margin: float, refit: bool, step) -> ScoreResult:
     con = ws.connection
-    counts = con.execute('SELECT frequency, recency, "T", count(*) AS weights '
-                         "FROM _tenure_summary GROUP BY ALL").df()
+    # Fetched as Arrow, which turns into a DataFrame quicker than a direct fetch does.
+    counts = con.sql('SELECT frequency, recency, "T", count(*) AS weights '
+                     "FROM _tenure_summary GROUP BY ALL").to_arrow_table().to_pandas()
     if not len(counts):
         raise ModelError(f"no customer bought before {day}; choose a later --as-of")
     # Mean spends are nearly all distinct: one row per repeat buyer.
-    buyers = con.execute("SELECT frequency, monetary_value, 1.0 AS weights "
-                         "FROM _tenure_summary WHERE frequency > 0").df()
+    buyers = con.sql("SELECT frequency, monetary_value, 1.0::DOUBLE AS weights "
+                     "FROM _tenure_summary WHERE frequency > 0").to_arrow_table().to_pandas()
 
     models = {}
     for kind, model_cls, data in (("purchases", cls, counts), ("spend", spend_cls, buyers)):

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["distinct_rows", "dot", "gauss_legendre", "log_hyp2f1_unit", "simulate_events"]
+__all__ = ["distinct_rows", "dot", "factorize", "gauss_legendre", "log_hyp2f1_unit",
+           "simulate_events"]
 
 def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = False):
     """log 2F1(1, b; c; z) for 0 <= z < 1 and c > b > 0, with d/db, d/dc and d/dz.
@@ -33,15 +34,40 @@ def dot(u: np.ndarray, v: np.ndarray) -> float:
     return float(np.einsum("i,i->", u, v))
 
 
+# Whole numbers below this are factorized by a table lookup (frequencies, and recencies and
+# ages in days, are).
+SMALL_WHOLE = 1 << 22
+
+
+def factorize(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Each value's index into the distinct values, and the distinct values (``codes``,
+    ``uniques`` with ``uniques[codes] == values``), as ``pandas.factorize`` does. Whole
+    numbers from 0 up to a few million, the usual case in a summary, go through a lookup
+    table instead of a hash table, which is several times quicker; their uniques come
+    sorted."""
+    import pandas as pd
+
+    values = np.asarray(values)
+    if values.dtype.kind in "fiu" and len(values):
+        low, high = values.min(), values.max()
+        if low >= 0 and high < SMALL_WHOLE:
+            whole = values.astype(np.int64, copy=False)
+            if values.dtype.kind != "f" or np.array_equal(whole, values):
+                present = np.zeros(int(high) + 1, dtype=bool)
+                present[whole] = True
+                index = np.cumsum(present) - 1
+                return index[whole], np.flatnonzero(present).astype(values.dtype)
+    return pd.factorize(values)
+
+
 def distinct_rows(*columns: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     """Each row's group among the distinct combinations of ``columns``, and one row index
     per group: ``f(col[first])[codes]`` equals ``f(col)`` for a row-wise ``f``."""
-    import pandas as pd
 
     codes = np.zeros(len(columns[0]), dtype=np.int64)
     for column in columns:
-        column_codes, uniques = pd.factorize(column)
-        codes, _groups = pd.factorize(codes * len(uniques) + column_codes)
+        column_codes, uniques = factorize(column)
+        codes, _groups = factorize(codes * len(uniques) + column_codes)
     first = np.zeros(codes.max() + 1 if len(codes) else 0, dtype=np.int64)
     first[codes[::-1]] = np.arange(len(codes) - 1, -1, -1)
     return codes, first

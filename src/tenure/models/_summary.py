@@ -112,21 +112,23 @@ def rfm_expression(
     cal_lit = ibis.literal(window_end)
     days_ = t.group_by(["customer_id", "day"]).aggregate(buys=(t.amount >= 0).any(),
                                                           spend=t.amount.sum())
-    buys, in_cal = days_.buys, days_.day <= cal_lit
     # One pass over the purchase days of each customer. The repeat spend is the spend of
     # the calibration purchase days less that of the first one; refund-only days (rare)
-    # are netted in below.
+    # are netted in below. Without a holdout every purchase day is in the calibration
+    # window, and the aggregates need no filter.
+    bought = days_.filter(days_.buys)
+    in_cal = (bought.day <= cal_lit) if cal is not None else None
     aggregates: dict[str, Any] = {
-        "first_day": days_.day.min(where=buys),
-        "last_day": days_.day.max(where=buys & in_cal),
-        "n_cal": days_.count(where=buys & in_cal),
-        "cal_spend": days_.spend.sum(where=buys & in_cal),
-        "first_spend": days_.spend.argmin(days_.day, where=buys),
+        "first_day": bought.day.min(),
+        "last_day": bought.day.max(where=in_cal),
+        "n_cal": bought.count(where=in_cal),
+        "cal_spend": bought.spend.sum(where=in_cal),
+        "first_spend": bought.spend.argmin(bought.day),
     }
     if cal is not None:
-        aggregates["n_holdout"] = days_.count(where=buys & ~in_cal)
-        aggregates["holdout_spend"] = days_.spend.sum(where=buys & ~in_cal)
-    pc = days_.group_by("customer_id").aggregate(**aggregates)
+        aggregates["n_holdout"] = bought.count(where=~in_cal)
+        aggregates["holdout_spend"] = bought.spend.sum(where=~in_cal)
+    pc = bought.group_by("customer_id").aggregate(**aggregates)
     pc = pc.filter(pc.first_day <= cal_lit)
 
     # A refund-only day belongs to the latest purchase day on or before it: to a repeat
