@@ -11,7 +11,7 @@ from typing import ClassVar
 import numpy as np
 from scipy import special
 
-from tenure.models._special import dbetaln, factorize, rank_within, simulate_events
+from tenure.models._special import dbetaln, dot, factorize, rank_within, simulate_events
 from tenure.models._transactions import TransactionModel, history_from_events
 
 __all__ = ["BetaGeo", "BetaGeoTotals", "bg_loglik"]
@@ -262,7 +262,7 @@ class BetaGeoTotals:
         ll = (w_x @ (special.gammaln(r + xu) + special.betaln(a, b + xu + k))
               + self.w_total * (r * np.log(alpha) - special.gammaln(r) - special.betaln(a, b)))
         log_T = np.log(alpha + self.Tu)
-        ll -= log_T @ (r * self.w_T + self.wx_T)
+        ll -= dot(log_T, r * self.w_T + self.wx_T)
         # The second term, row by row (compiled): log(1 + exp(d)) and, for the derivatives,
         # sums of s = 1 / (1 + exp(-d)) and v = s (1 - s) times d's own derivatives
         # d' = (-delta_log, -(r+x) delta_inv, 1/a, -1/denom), where delta_log and
@@ -283,8 +283,8 @@ class BetaGeoTotals:
         psi_abx = special.digamma(a + b + xu + k)
         grad = np.array([
             w_x @ special.digamma(r + xu) + self.w_total * (np.log(alpha) - special.digamma(r))
-            - log_T @ self.w_T - ws_log,
-            self.w_total * r / alpha - inv_T @ (r * self.w_T + self.wx_T) - ws_rx_inv,
+            - dot(log_T, self.w_T) - ws_log,
+            self.w_total * r / alpha - dot(inv_T, r * self.w_T + self.wx_T) - ws_rx_inv,
             w_x @ (psi_ab - psi_abx) + ws_total / a,
             w_x @ (special.digamma(b + xu + k) - psi_abx)
             + self.w_total * (psi_ab - special.digamma(b)) - ws_inv_denom,
@@ -297,8 +297,8 @@ class BetaGeoTotals:
         h = np.empty((4, 4))
         h[0, 0] = (w_x @ special.polygamma(1, r + xu)
                    - self.w_total * special.polygamma(1, r) + v_log_log)
-        h[0, 1] = self.w_total / alpha - inv_T @ self.w_T - ws_inv + v_log_rx_inv
-        h[1, 1] = (-self.w_total * r / alpha**2 + (inv_T**2) @ (r * self.w_T + self.wx_T)
+        h[0, 1] = self.w_total / alpha - dot(inv_T, self.w_T) - ws_inv + v_log_rx_inv
+        h[1, 1] = (-self.w_total * r / alpha**2 + dot(inv_T**2, r * self.w_T + self.wx_T)
                    + ws_rx_inv2 + v_inv_rx_inv)
         h[0, 2] = -v_log_total / a
         h[0, 3] = v_log_inv_denom

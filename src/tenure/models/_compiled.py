@@ -16,10 +16,18 @@ from __future__ import annotations
 
 import numba
 import numpy as np
-from numba.core.registry import cpu_target
 
-cpu_target.typing_context.refresh()
-cpu_target.target_context.refresh()
+
+def _ready_numba() -> None:
+    try:
+        from numba.core.registry import cpu_target
+    except ImportError:  # a Numba laid out otherwise: its first call does this instead
+        return
+    cpu_target.typing_context.refresh()
+    cpu_target.target_context.refresh()
+
+
+_ready_numba()
 
 __all__ = ["bg_rows", "gg_rows", "hyp2f1_unit_series", "pnbd_rows"]
 
