@@ -11,9 +11,10 @@ Each peer runs in its own virtualenv under bench/.venvs, created on first use (l
 needs the old NumPy and pandas it was written for). Every tool starts from the same Parquet
 file of orders, in a process of its own, and does the same steps: transactions to summary
 (days), BG/NBD fit, Gamma-Gamma fit, P(alive), expected purchases (90 days) and CLV (12
-months of 30 days at 1% a month) for every customer. Each tool runs ``--repeat`` times; the
-tables show the best wall-clock time and the best CPU time (all threads of the process) of
-each step, with the load average of the machine around the runs. Every tool's clock starts
+months of 30 days at 1% a month) for every customer. Each tool runs ``--repeat`` times, in
+rounds of one run of each tool, so that a spell of a slower machine falls on all of them;
+the tables show the best wall-clock time and the best CPU time (all threads of the process)
+of each step, with the load average of the machine around the runs. Every tool's clock starts
 after its imports, which are timed apart and shown on a line of their own. On a machine
 shared with other work the wall times of a busy moment are longer, which is why the CPU
 times are shown beside them. tenure's fits run compiled loops (Numba, cached on disk): its
@@ -34,6 +35,7 @@ import tempfile
 import textwrap
 import time
 import venv
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -352,13 +354,28 @@ def best_of(runs: list[dict]) -> dict:
 def repeated(run, repeat: int) -> dict:
     """``run()`` ``repeat`` times; the best times, and the 1-minute load average before and
     after."""
+    return interleaved({"run": run}, repeat)["run"]
+
+
+def interleaved(runs: dict[str, Callable[[], dict]], repeat: int) -> dict[str, dict]:
+    """Each of ``runs`` (name -> function) ``repeat`` times, in rounds: every round runs each
+    tool once, so that all tools meet the same spells of a machine whose speed drifts (by
+    10-20% over some minutes on a shared one) instead of one tool getting a slow spell
+    of its own. Returns each tool's best times, with the 1-minute load average before the
+    first round and after the last."""
     load_before = os.getloadavg()[0]
-    runs = [run() for _ in range(repeat)]
-    result = best_of(runs)
-    result["load"] = (load_before, os.getloadavg()[0])
-    if "peak_rss_gib" in runs[0]:
-        result["peak_rss_gib"] = max(r["peak_rss_gib"] for r in runs)
-    return result
+    results: dict[str, list[dict]] = {name: [] for name in runs}
+    for _round in range(repeat):
+        for name, run in runs.items():
+            results[name].append(run())
+    load_after = os.getloadavg()[0]
+    out = {}
+    for name, done in results.items():
+        out[name] = best_of(done)
+        out[name]["load"] = (load_before, load_after)
+        if "peak_rss_gib" in done[0]:
+            out[name]["peak_rss_gib"] = max(r["peak_rss_gib"] for r in done)
+    return out
 
 
 def report(title: str, ours: dict, peers: dict[str, dict], path: Path, model_name: str) -> None:
@@ -382,7 +399,7 @@ def report(title: str, ours: dict, peers: dict[str, dict], path: Path, model_nam
           "loops), timed before its clock starts; not part of the total")
     loads = "; ".join(f"{name} {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
                       for name, r in {"tenure": ours, **peers}.items())
-    print(f"load average (1 min) before -> after each tool's runs: {loads}")
+    print(f"load average (1 min) before the first round -> after the last: {loads}")
     ll = ours["log_likelihood"]
     print(f"tenure: {ours['customers']:,} customers, {ours['distinct_rows']:,} distinct "
           f"(x, t_x, T) rows, LL {ll:.6f}, peak RSS {ours['peak_rss_gib']:.2f} GiB, params "
@@ -431,22 +448,22 @@ def main() -> None:
 
     path = generate(args.customers, seed=1)
     print(f"data: {path.name}, {pq.ParquetFile(path).metadata.num_rows:,} orders")
-    ours = repeated(lambda: tenure_process(path, "bgnbd", args.memory_limit), args.repeat)
-    peers = {}
+    runs = {"tenure": lambda: tenure_process(path, "bgnbd", args.memory_limit)}
     if not args.skip_lifetimes:
-        peers["lifetimes"] = repeated(lambda: run_peer("lifetimes", LIFETIMES, path),
-                                      args.repeat)
+        runs["lifetimes"] = lambda: run_peer("lifetimes", LIFETIMES, path)
     if not args.skip_pymc:
-        peers["pymc_marketing"] = repeated(
-            lambda: run_peer("pymc_marketing", PYMC, path), args.repeat)
+        runs["pymc_marketing"] = lambda: run_peer("pymc_marketing", PYMC, path)
+    peers = interleaved(runs, args.repeat)
+    ours = peers.pop("tenure")
     report(f"BG/NBD + Gamma-Gamma, {args.customers:,} customers", ours, peers, path, "bgnbd")
 
     if not args.skip_lifetimes and args.pnbd_customers:
         path = generate(args.pnbd_customers, seed=2, process="pnbd")
         cold = tenure_process(path, "pnbd", args.memory_limit, cold=True)
-        ours = repeated(lambda: tenure_process(path, "pnbd", args.memory_limit), args.repeat)
-        theirs = {"lifetimes": repeated(
-            lambda: run_peer("lifetimes", LIFETIMES, path, "pnbd"), args.repeat)}
+        theirs = interleaved({
+            "tenure": lambda: tenure_process(path, "pnbd", args.memory_limit),
+            "lifetimes": lambda: run_peer("lifetimes", LIFETIMES, path, "pnbd")}, args.repeat)
+        ours = theirs.pop("tenure")
         report(f"Pareto/NBD, {args.pnbd_customers:,} customers (summary and fit)", ours,
                theirs, path, "pnbd")
         print("tenure's Pareto/NBD fit compiles its loops on first use (then cached): with an "

@@ -46,10 +46,11 @@ def _sample(d: Mapping[str, Any], w: np.ndarray,
     # The scale c that makes the chances min(1, c w) add up to size: rows whose chance
     # would pass 1 are taken surely and c is spread over the others, until none is left.
     c, sure = size / w.sum(), 0
-    heavy = np.sort(w)[::-1]
-    while sure < size and c * heavy[sure] >= 1:
-        sure = int(np.searchsorted(-heavy, -1.0 / c, side="right"))
-        c = (size - sure) / max(heavy[sure:].sum(), 1e-300)
+    if c * w.max() >= 1:  # some rows are sure: sort the weights to find them
+        heavy = np.sort(w)[::-1]
+        while sure < size and c * heavy[sure] >= 1:
+            sure = int(np.searchsorted(-heavy, -1.0 / c, side="right"))
+            c = (size - sure) / max(heavy[sure:].sum(), 1e-300)
     chance = np.minimum(1.0, c * w)
     rows = np.flatnonzero(np.random.default_rng(0).random(len(w)) < chance)
     sampled = {k: v[rows] for k, v in d.items() if not k.startswith("_")}

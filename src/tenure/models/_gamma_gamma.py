@@ -112,20 +112,22 @@ class GammaGamma(ValueModel):
                           "mean spend (refunds exceeding purchases) were left out of the fit",
                           ModelWarning, stacklevel=2)
         keep = buyers & (d["monetary_value"] > 0)
-        if w[keep].sum() < 2:
+        kept = float(w[keep].sum())
+        if kept < 2:
             raise ModelError("Gamma-Gamma needs repeat buyers with positive spend and got "
-                             f"{w[keep].sum():,.0f}; use a longer window")
-        d = {k: v[keep] for k, v in d.items()}
-        w = w[keep]
+                             f"{kept:,.0f}; use a longer window")
+        if not keep.all():
+            d = {k: v[keep] for k, v in d.items()}
+            w = w[keep]
         x, m = d["frequency"], d["monetary_value"]
-        mean_w = np.average(x, weights=w)
-        mean_m = np.average(m, weights=w)
-        if np.var(x) > 0 and np.var(m) > 0:
-            xs, ms = x - mean_w, m - np.average(m, weights=w)
-            self.frequency_spend_correlation_ = float(
-                np.sum(w * xs * ms) / np.sqrt(np.sum(w * xs**2) * np.sum(w * ms**2)))
-        else:
-            self.frequency_spend_correlation_ = float("nan")
+        # The weighted correlation, from the deviations from the weighted means.
+        mean_m = dot(w, m) / kept
+        xs, ms = x - dot(w, x) / kept, m - mean_m
+        wxs = w * xs
+        var_x, var_m = dot(wxs, xs), dot(w * ms, ms)
+        self.frequency_spend_correlation_ = (
+            float(dot(wxs, ms) / np.sqrt(var_x * var_m)) if np.ptp(x) > 0 and np.ptp(m) > 0
+            else float("nan"))
         self._mean_spend = float(mean_m)
         self._fit_arrays(d, w)
         if abs(self.frequency_spend_correlation_) > 0.3:

@@ -46,6 +46,18 @@ def to_date(value: Any, name: str) -> dt.date:
     return stamp.date()
 
 
+@ibis.udf.agg.builtin(name="min_by")
+def _min_by(arg: float, key: dt.date) -> float:  # type: ignore[empty-body]
+    """The engine's own ``min_by`` (DuckDB's ``arg_min``, Spark's ``min_by``): ``arg`` at
+    the row with the least ``key``.
+
+    Ibis writes ``argmin`` for DuckDB as ``first(arg ORDER BY key)``, which DuckDB runs with a
+    sort key built per row; ``arg_min`` compares the keys as they are. The two agree when
+    the least key is unique and ``arg`` is never missing, as for the purchase days of one
+    customer.
+    """
+
+
 def _unit_days(unit: str) -> float:
     if unit not in UNITS:
         raise ConfigError(f"unit {unit!r} is not known; use 'D' (days) or 'W' (weeks)")
@@ -123,7 +135,7 @@ def rfm_expression(
         "last_day": bought.day.max(where=in_cal),
         "n_cal": bought.count(where=in_cal),
         "cal_spend": bought.spend.sum(where=in_cal),
-        "first_spend": bought.spend.argmin(bought.day),
+        "first_spend": _min_by(bought.spend, bought.day),
     }
     if cal is not None:
         aggregates["n_holdout"] = bought.count(where=~in_cal)
