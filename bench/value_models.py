@@ -14,7 +14,8 @@ file of orders, in a process of its own, and does the same steps: transactions t
 months of 30 days at 1% a month) for every customer. Each tool runs ``--repeat`` times, in
 rounds of one run of each tool, so that a spell of a slower machine falls on all of them;
 the tables show the best wall-clock time and the best CPU time (all threads of the process)
-of each step, with the load average of the machine around the runs. Every tool's clock starts
+of each step, the median of the totals, and the load average of the machine around the
+runs. Every tool's clock starts
 after its imports, which are timed apart and shown on a line of their own. On a machine
 shared with other work the wall times of a busy moment are longer, which is why the CPU
 times are shown beside them. tenure's fits run compiled loops (Numba, cached on disk): its
@@ -348,6 +349,7 @@ def best_of(runs: list[dict]) -> dict:
     best["times"] = {k: min(r["times"][k] for r in runs) for k in runs[0]["times"]}
     best["cpu"] = {k: min(r["cpu"][k] for r in runs) for k in runs[0]["cpu"]}
     best["runs"] = len(runs)
+    best["median_total"] = float(np.median([r["times"]["total"] for r in runs]))
     return best
 
 
@@ -395,6 +397,11 @@ def report(title: str, ours: dict, peers: dict[str, dict], path: Path, model_nam
             line += (f"{theirs:>22.3f}{their_cpu:>8.3f}{theirs / wall:>7.1f}x"
                      f"{their_cpu / cpu:>9.1f}x" if theirs is not None else " " * 48)
         print(line)
+    line = f"{'median total':<12}{ours['median_total']:>12.3f}{'':>8}"
+    for result in peers.values():
+        theirs = result["median_total"]
+        line += f"{theirs:>22.3f}{'':>8}{theirs / ours['median_total']:>7.1f}x{'':>10}"
+    print(line)
     print("imports: each tool's own modules (tenure's include Numba's set-up for its compiled "
           "loops), timed before its clock starts; not part of the total")
     loads = "; ".join(f"{name} {r['load'][0]:.1f} -> {r['load'][1]:.1f}"

@@ -176,3 +176,25 @@ def test_summary_follows_its_rules_on_random_orders_with_many_refunds(unit):
         np.testing.assert_allclose(s[column].to_numpy(float),
                                    expected[column].to_numpy(float), rtol=1e-12, atol=1e-9,
                                    err_msg=column)
+
+
+def test_summary_without_holdout_nets_refunds_by_the_same_rules():
+    # The same random orders, no calibration split: every purchase day is a calibration
+    # day, and the holdout-free query must give what the rules give with the split at the
+    # end of the window.
+    rng = np.random.default_rng(11)
+    n = 20_000
+    frame = pd.DataFrame({
+        "customer_id": rng.integers(0, 3000, n).astype(str),
+        "ordered_at": (pd.Timestamp("2024-01-01")
+                       + pd.to_timedelta(rng.integers(0, 200 * 86400, n), unit="s")),
+        "amount": np.round(rng.normal(30, 40, n), 2),
+    })
+    s = rfm_summary(frame, observation_end="2024-06-30", unit="D").set_index("customer_id")
+    expected = reference_summary(frame, "2024-06-30", "2024-06-30", 1)
+    assert s.index.tolist() == expected.index.tolist()
+    assert (s.frequency > 0).sum() > 2000
+    for column in ("frequency", "recency", "T", "monetary_value"):
+        np.testing.assert_allclose(s[column].to_numpy(float),
+                                   expected[column].to_numpy(float), rtol=1e-12, atol=1e-9,
+                                   err_msg=column)

@@ -46,18 +46,6 @@ def to_date(value: Any, name: str) -> dt.date:
     return stamp.date()
 
 
-@ibis.udf.agg.builtin(name="min_by")
-def _min_by(arg: float, key: dt.date) -> float:  # type: ignore[empty-body]
-    """The engine's own ``min_by`` (DuckDB's ``arg_min``, Spark's ``min_by``): ``arg`` at
-    the row with the least ``key``.
-
-    Ibis writes ``argmin`` for DuckDB as ``first(arg ORDER BY key)``, which DuckDB runs with a
-    sort key built per row; ``arg_min`` compares the keys as they are. The two agree when
-    the least key is unique and ``arg`` is never missing, as for the purchase days of one
-    customer.
-    """
-
-
 def _unit_days(unit: str) -> float:
     if unit not in UNITS:
         raise ConfigError(f"unit {unit!r} is not known; use 'D' (days) or 'W' (weeks)")
@@ -120,49 +108,51 @@ def rfm_expression(
 
     t = read(source)
 
-    # One row per customer and day; a day with any order that is not a refund is a purchase.
     cal_lit = ibis.literal(window_end)
-    days_ = t.group_by(["customer_id", "day"]).aggregate(buys=(t.amount >= 0).any(),
-                                                          spend=t.amount.sum())
-    # One pass over the purchase days of each customer. The repeat spend is the spend of
-    # the calibration purchase days less that of the first one; refund-only days (rare)
-    # are netted in below. Without a holdout every purchase day is in the calibration
-    # window, and the aggregates need no filter.
-    bought = days_.filter(days_.buys)
+
+    # Purchases are the orders that are not refunds; a day with one is a purchase day. Each
+    # customer's purchase days are ranked (0 for the first, one rank for all the orders of
+    # a day), so that one pass per customer over the ranked orders gives the number of
+    # purchase days (the highest rank, plus one) and the first day's spend (rank 0). The
+    # engine ranks by sorting the orders of each customer, which is quicker and lighter than
+    # grouping by customer and day first: nearly every order is a customer-day of its own,
+    # and a hash table of them all is as large as the orders. Refunds are netted in below.
+    # Without a holdout every purchase day is in the calibration window, and the
+    # aggregates need no filter.
+    bought = t.filter(t.amount >= 0)
+    bought = bought.mutate(
+        rank=ibis.dense_rank().over(group_by=bought.customer_id, order_by=bought.day))
     in_cal = (bought.day <= cal_lit) if cal is not None else None
     aggregates: dict[str, Any] = {
         "first_day": bought.day.min(),
         "last_day": bought.day.max(where=in_cal),
-        "n_cal": bought.count(where=in_cal),
-        "cal_spend": bought.spend.sum(where=in_cal),
-        "first_spend": _min_by(bought.spend, bought.day),
+        "n_cal": bought["rank"].max(where=in_cal) + 1,
+        "cal_spend": bought.amount.sum(where=in_cal),
+        "first_spend": bought.amount.sum(where=bought["rank"] == 0),
     }
     if cal is not None:
-        aggregates["n_holdout"] = bought.count(where=~in_cal)
-        aggregates["holdout_spend"] = bought.spend.sum(where=~in_cal)
+        aggregates["n_days"] = bought["rank"].max() + 1
+        aggregates["holdout_spend"] = bought.amount.sum(where=~in_cal)
     pc = bought.group_by("customer_id").aggregate(**aggregates)
     pc = pc.filter(pc.first_day <= cal_lit)
 
-    # A refund-only day belongs to the latest purchase day on or before it: to a repeat
-    # purchase once the second purchase day has passed, to a holdout purchase once the
-    # first purchase day after the calibration end has. Only the customers with a refund
-    # take part, their days summed again from their orders (few, as a rule) rather than
-    # shared with the pass above, which would make the engine store every customer-day.
+    # A refund belongs to the latest purchase day on or before it: to a repeat purchase
+    # once the second purchase day has come, to a holdout purchase once the first purchase
+    # day after the calibration end has; one before either (a refund of the first purchase,
+    # or of a calibration purchase seen after the calibration end) changes no repeat spend.
+    # Only the customers with a refund take part, their orders read again (few, as a rule).
     theirs = read(source.semi_join(source.filter(source.amount < 0), "customer_id"))
-    their_days = theirs.group_by(["customer_id", "day"]).aggregate(
-        buys=(theirs.amount >= 0).any(), spend=theirs.amount.sum())
-    refunds = their_days.filter(~their_days.buys)
-    bought = their_days.filter(their_days.buys)
-    marks = bought.group_by("customer_id").aggregate(
-        first_day=bought.day.min(), first_holdout=bought.day.min(where=bought.day > cal_lit))
-    second = bought.join(marks, "customer_id")
-    marks = second.group_by("customer_id").aggregate(
-        second_day=second.day.min(where=second.day > second.first_day),
-        first_holdout=second.first_holdout.max())
+    their_buys = theirs.filter(theirs.amount >= 0)
+    their_buys = their_buys.mutate(
+        rank=ibis.dense_rank().over(group_by=their_buys.customer_id, order_by=their_buys.day))
+    marks = their_buys.group_by("customer_id").aggregate(
+        second_day=their_buys.day.min(where=their_buys["rank"] == 1),
+        first_holdout=their_buys.day.min(where=their_buys.day > cal_lit))
+    refunds = theirs.filter(theirs.amount < 0)
     r = refunds.join(marks, "customer_id")
-    adjust = {"repeat_refunds": r.spend.sum(where=(r.day > r.second_day) & (r.day <= cal_lit))}
+    adjust = {"repeat_refunds": r.amount.sum(where=(r.day >= r.second_day) & (r.day <= cal_lit))}
     if cal is not None:
-        adjust["holdout_refunds"] = r.spend.sum(where=r.day > r.first_holdout)
+        adjust["holdout_refunds"] = r.amount.sum(where=r.day >= r.first_holdout)
     adjustments = r.group_by("customer_id").aggregate(**adjust)
     pc = pc.left_join(adjustments, "customer_id")
 
@@ -178,9 +168,10 @@ def rfm_expression(
     }
     if cal is not None:
         holdout_spend = pc.holdout_spend.fill_null(0.0) + pc.holdout_refunds.fill_null(0.0)
-        columns["frequency_holdout"] = pc.n_holdout
+        n_holdout = pc.n_days - pc.n_cal
+        columns["frequency_holdout"] = n_holdout
         columns["monetary_value_holdout"] = ibis.ifelse(
-            pc.n_holdout > 0, holdout_spend / pc.n_holdout.cast("float64"), 0.0)
+            n_holdout > 0, holdout_spend / n_holdout.cast("float64"), 0.0)
         columns["duration_holdout"] = ibis.literal((end - cal).days / days)
     return pc.select(**columns)
 
