@@ -155,18 +155,22 @@ def reference_summary(frame, observation_end, calibration_end, days):
     return out.drop(columns=["first", "last", "n"]).sort_index()
 
 
-@pytest.mark.parametrize("unit", ["D", "W"])
-def test_summary_follows_its_rules_on_random_orders_with_many_refunds(unit):
-    # 20,000 orders of 3,000 customers over 200 days, about a fifth of them refunds, many on
-    # the same day as a purchase or before any purchase: every netting rule is exercised.
-    rng = np.random.default_rng(5)
-    n = 20_000
-    frame = pd.DataFrame({
+def random_orders(seed: int, n: int = 20_000) -> pd.DataFrame:
+    """``n`` orders of 3,000 customers over 200 days, about a fifth of them refunds."""
+    rng = np.random.default_rng(seed)
+    return pd.DataFrame({
         "customer_id": rng.integers(0, 3000, n).astype(str),
         "ordered_at": (pd.Timestamp("2024-01-01")
                        + pd.to_timedelta(rng.integers(0, 200 * 86400, n), unit="s")),
         "amount": np.round(rng.normal(30, 40, n), 2),
     })
+
+
+@pytest.mark.parametrize("unit", ["D", "W"])
+def test_summary_follows_its_rules_on_random_orders_with_many_refunds(unit):
+    # 20,000 orders of 3,000 customers over 200 days, about a fifth of them refunds, many on
+    # the same day as a purchase or before any purchase: every netting rule is exercised.
+    frame = random_orders(seed=5)
     assert 0.15 < (frame.amount < 0).mean() < 0.3
     s = rfm_summary(frame, observation_end="2024-06-30", unit=unit,
                     calibration_end="2024-03-31").set_index("customer_id").sort_index()
@@ -182,14 +186,7 @@ def test_summary_without_holdout_nets_refunds_by_the_same_rules():
     # The same random orders, no calibration split: every purchase day is a calibration
     # day, and the holdout-free query must give what the rules give with the split at the
     # end of the window.
-    rng = np.random.default_rng(11)
-    n = 20_000
-    frame = pd.DataFrame({
-        "customer_id": rng.integers(0, 3000, n).astype(str),
-        "ordered_at": (pd.Timestamp("2024-01-01")
-                       + pd.to_timedelta(rng.integers(0, 200 * 86400, n), unit="s")),
-        "amount": np.round(rng.normal(30, 40, n), 2),
-    })
+    frame = random_orders(seed=11)
     s = rfm_summary(frame, observation_end="2024-06-30", unit="D").set_index("customer_id")
     expected = reference_summary(frame, "2024-06-30", "2024-06-30", 1)
     assert s.index.tolist() == expected.index.tolist()
