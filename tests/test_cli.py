@@ -53,6 +53,8 @@ def test_errors_are_one_line_with_status_2(tmp_path, write):
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and lines[0].startswith("error: ")
     assert "no column for customer_id, ordered_at" in result.output.replace("\n", "")
+    # The section to map them in is named as written, not taken for terminal markup.
+    assert "a mapping file's [columns]" in result.output.replace("\n", "")
     # --debug shows the exception itself instead.
     debug = runner.invoke(app, ["--debug", "ingest", "orders", str(bad), "--workspace", ws])
     assert debug.exit_code != 2 and debug.exception is not None

@@ -41,7 +41,7 @@ def fit(
                             "value": [f"{v:,.4f}" for v in report.metrics.values()]})
     _show_table(metrics, "Fit")
     for message in report.model.diagnostics_.messages:
-        out.print(f"  note: {message}", highlight=False)
+        out.print(f"  note: {message}", highlight=False, markup=False)
     out.print(f"Saved as {report.model_version}")
 
 
