@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from pathlib import Path
 
 import pandas as pd
 import pytest
 
 from tenure import ConfigError, TenureError
-from tenure.config import SETTINGS, Config, render_toml
+from tenure.config import SETTINGS, Config, ConfigWarning, render_toml
 from tenure.contract import TABLES, header_key
 from tenure.datasets import load_cdnow
 
@@ -55,6 +58,31 @@ def test_settings_reject_wrong_types_and_unknown_keys(tmp_path):
     path.write_text('[funnel]\nstages = ["A", "a"]\n')
     with pytest.raises(ConfigError, match="repeat a name"):
         Config.load(path)
+
+
+def test_a_retired_setting_warns_instead_of_failing(tmp_path):
+    # Files written by earlier versions still open; the setting they name is read past.
+    path = tmp_path / "tenure.toml"
+    path.write_text('[ingest]\nbatch_rows = 131072\nstrict_references = true\n')
+    with pytest.warns(ConfigWarning, match=r"'ingest\.batch_rows' is no longer a setting"):
+        config = Config.load(path)
+    assert config["ingest.strict_references"] is True
+    assert "ingest.batch_rows" not in dict(config)
+
+
+def test_the_command_line_prints_a_warning_as_one_line(tmp_path):
+    ws = tmp_path / "shop"
+    assert subprocess.run([sys.executable, "-m", "tenure.cli", "init", str(ws)],
+                          capture_output=True).returncode == 0
+    toml = ws / "tenure.toml"
+    toml.write_text(toml.read_text(encoding="utf-8").replace(
+        "[ingest]\n", "[ingest]\nbatch_rows = 131072\n"), encoding="utf-8")
+    done = subprocess.run([sys.executable, "-m", "tenure.cli", "status", "--workspace", str(ws)],
+                          capture_output=True, text=True, env={**os.environ, "COLUMNS": "300"})
+    assert done.returncode == 0, done.stderr
+    assert done.stderr.splitlines() == [
+        f"warning: {toml}: 'ingest.batch_rows' is no longer a setting (ingest now sizes its "
+        "own batches); delete its line"]
 
 
 def test_rendered_toml_loads_back_to_the_defaults(tmp_path):

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import functools
 import sys
+import warnings
 from pathlib import Path
 from typing import Annotated
 
@@ -62,6 +63,11 @@ def friendly(command):
             raise typer.Exit(2) from None
 
     return wrapper
+
+
+def _show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on standard error, like the errors."""
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
 
 
 @app.callback()
@@ -350,6 +356,7 @@ app.add_typer(_churn_app, name="churn")
 
 def main() -> None:
     """Entry point of the `tenure` script."""
+    warnings.showwarning = _show_warning
     sys.exit(app())
 
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 import difflib
 import re
 import tomllib
+import warnings
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
@@ -351,6 +352,17 @@ SETTINGS: tuple[Setting, ...] = (
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
 
+# Settings that earlier versions wrote into every new tenure.toml and that no longer exist:
+# a file that still has one loads with a warning instead of failing, since its owner did not
+# choose to write it.
+RETIRED: dict[str, str] = {
+    "ingest.batch_rows": "ingest now sizes its own batches",
+}
+
+
+class ConfigWarning(UserWarning):
+    """A ``tenure.toml`` holds something tenure reads past: a setting it no longer has."""
+
 # Top-level tables holding structured settings, validated by the capability that owns them.
 STRUCTURED_SECTIONS: set[str] = set()
 STRUCTURED_SECTIONS.add("sla")  # calendars and policies, validated by tenure.sla
@@ -388,6 +400,10 @@ class Config(Mapping[str, Any]):
                 raise ConfigError(f"{path}: '{section}' should be a table such as [{section}]")
             for name, value in body.items():
                 key = f"{section}.{name}"
+                if key in RETIRED:
+                    warnings.warn(f"{path}: '{key}' is no longer a setting ({RETIRED[key]}); "
+                                  "delete its line", ConfigWarning, stacklevel=2)
+                    continue
                 values[key] = _setting(key, str(path)).coerce(value, where=str(path))
         return cls(values, raw=raw)
 
