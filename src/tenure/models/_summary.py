@@ -106,22 +106,24 @@ def rfm_expression(
         return table.filter(table.day <= ibis.literal(cut), table.amount.notnull(),
                             table.customer_id.notnull())
 
-    t = read(source)
+    def ranked_purchases(table: ibis.Table) -> ibis.Table:
+        # The orders that are not refunds, each with the rank of its day among the
+        # customer's purchase days: 0 for the first, one rank for all the orders of a day.
+        buys = table.filter(table.amount >= 0)
+        return buys.mutate(
+            rank=ibis.dense_rank().over(group_by=buys.customer_id, order_by=buys.day))
 
+    t = read(source)
     cal_lit = ibis.literal(window_end)
 
-    # Purchases are the orders that are not refunds; a day with one is a purchase day. Each
-    # customer's purchase days are ranked (0 for the first, one rank for all the orders of
-    # a day), so that one pass per customer over the ranked orders gives the number of
-    # purchase days (the highest rank, plus one) and the first day's spend (rank 0). The
-    # engine ranks by sorting the orders of each customer, which is quicker and lighter than
-    # grouping by customer and day first: nearly every order is a customer-day of its own,
-    # and a hash table of them all is as large as the orders. Refunds are netted in below.
-    # Without a holdout every purchase day is in the calibration window, and the
-    # aggregates need no filter.
-    bought = t.filter(t.amount >= 0)
-    bought = bought.mutate(
-        rank=ibis.dense_rank().over(group_by=bought.customer_id, order_by=bought.day))
+    # A day with a purchase is a purchase day. One pass per customer over the ranked
+    # purchases gives the number of purchase days (the highest rank, plus one) and the
+    # first day's spend (rank 0). The engine ranks by sorting the orders of each customer,
+    # which is quicker and lighter than grouping by customer and day first: nearly every
+    # order is a customer-day of its own, and a hash table of them all is as large as the
+    # orders. Refunds are netted in below. Without a holdout every purchase day is in the
+    # calibration window, and the aggregates need no filter.
+    bought = ranked_purchases(t)
     in_cal = (bought.day <= cal_lit) if cal is not None else None
     aggregates: dict[str, Any] = {
         "first_day": bought.day.min(),
@@ -142,9 +144,7 @@ def rfm_expression(
     # or of a calibration purchase seen after the calibration end) changes no repeat spend.
     # Only the customers with a refund take part, their orders read again (few, as a rule).
     theirs = read(source.semi_join(source.filter(source.amount < 0), "customer_id"))
-    their_buys = theirs.filter(theirs.amount >= 0)
-    their_buys = their_buys.mutate(
-        rank=ibis.dense_rank().over(group_by=their_buys.customer_id, order_by=their_buys.day))
+    their_buys = ranked_purchases(theirs)
     marks = their_buys.group_by("customer_id").aggregate(
         second_day=their_buys.day.min(where=their_buys["rank"] == 1),
         first_holdout=their_buys.day.min(where=their_buys.day > cal_lit))
