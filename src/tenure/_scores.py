@@ -51,7 +51,7 @@ def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -
                 f"{', '.join(f'n.{ident(c)}' for c in ours)} FROM {NEW} AS n "
                 "WHERE NOT EXISTS (SELECT 1 FROM scores AS s WHERE s.as_of = $as_of "
                 "AND s.customer_id = n.customer_id)", {"as_of": as_of})
-    written = con.execute(f"SELECT count(*) FROM {NEW}").fetchone()[0]
+    written = con.execute(f"SELECT count(*) FROM {NEW}").fetchall()[0][0]
     con.execute(f"DROP TABLE {NEW}")
     others = [r[0] for r in con.execute(
         "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores' "
