@@ -154,7 +154,7 @@ def run_one(workspace: Path, name: str, cold: bool = False) -> dict:
     seconds = time.perf_counter() - started
     out = {"seconds": seconds, "cpu_seconds": cpu_seconds() - cpu,
            "peak_rss_mib": peak_rss_mib(), "rows": len(result.frame),
-           "headline": result.headline()[:2]}
+           "headline": result.lines()[:2]}
     if name == "cohorts":
         out["active_total"] = int(result.frame["active"].sum())
     return out

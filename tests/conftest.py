@@ -36,3 +36,4 @@ def small_business(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("business")
     write_business(simulate_business(2_000, seed=11), folder)
     return folder
+

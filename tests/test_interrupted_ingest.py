@@ -16,21 +16,18 @@ from tenure import Workspace
 
 N = 2_000_000
 
-# The child ingests a file and says which step it is starting, so that the parent can kill
-# it in the middle of writing rows.
+# The child ingests a file and says which step it is starting (through the progress events
+# any caller can listen to), so that the parent can kill it in the middle of writing rows.
 CHILD = textwrap.dedent("""
     import sys
     from tenure import Workspace
-    from tenure import workspace as module
 
-    class Announcing(module._Runner):
-        def run(self, sql, params, description):
-            print(description, flush=True)
-            super().run(sql, params, description)
+    def announce(event):
+        if event.fraction is None:
+            print(event.description, flush=True)
 
     ws = Workspace(sys.argv[1])
-    ws.runner = lambda progress: Announcing(ws.connection, False)
-    ws.ingest("orders", sys.argv[2])
+    ws.ingest("orders", sys.argv[2], progress=announce)
     print("done", flush=True)
 """)
 

@@ -6,9 +6,9 @@ import duckdb
 import pytest
 
 from tenure import Workspace, WorkspaceError
-from tenure import _migrations as migrations
 from tenure.config import Config
 from tenure.contract import TABLES
+from tenure.workspace import _migrations as migrations
 
 
 def test_init_writes_settings_and_every_contract_table(tmp_path):

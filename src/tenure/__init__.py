@@ -9,8 +9,10 @@ Turn a business's own records into measurement (cohorts, lifecycle, growth), pre
 ['customer_id', 'order_id', 'ordered_at', 'quantity', 'amount']
 """
 
-from tenure import churn, datasets
-from tenure._ingest import IngestReport
+import importlib
+
+from tenure import datasets
+from tenure._version import __version__ as __version__
 from tenure.config import Config
 from tenure.errors import (
     ConfigError,
@@ -21,21 +23,21 @@ from tenure.errors import (
     WorkspaceError,
 )
 from tenure.io import Mapping
-from tenure.workspace import Workspace, WorkspaceStatus
+from tenure.workspace import IngestReport, Workspace, WorkspaceStatus
 
-__version__ = "0.1.0"
+# The capabilities pull in Ibis, SciPy, LightGBM and more: each loads on first use, not on
+# `import tenure`, so that a script pays only for what it uses.
+_LAZY_PACKAGES = ("actions", "analytics", "capabilities", "churn", "engine", "models",
+                  "report", "simulate", "sla")
 
 
 def __getattr__(name: str):
-    # The value models pull in Ibis and SciPy; load them on first use, not on `import tenure`.
     if name == "rfm_summary":
-        from tenure.models._summary import rfm_summary
+        from tenure.engine._rfm import rfm_summary
 
         return rfm_summary
-    if name == "models":
-        import tenure.models
-
-        return tenure.models
+    if name in _LAZY_PACKAGES:
+        return importlib.import_module(f"tenure.{name}")
     raise AttributeError(f"module 'tenure' has no attribute {name!r}")
 
 
@@ -51,8 +53,15 @@ __all__ = [
     "Workspace",
     "WorkspaceError",
     "WorkspaceStatus",
+    "actions",
+    "analytics",
+    "capabilities",
     "churn",
     "datasets",
+    "engine",
     "models",
+    "report",
     "rfm_summary",
+    "simulate",
+    "sla",
 ]

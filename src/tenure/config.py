@@ -445,6 +445,13 @@ def set_value(path: Path, key: str, text: str) -> Any:
             value = int(text)
         except ValueError:
             raise ConfigError(f"{key} takes a whole number, not '{text}'") from None
+    elif kind is float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise ConfigError(f"{key} takes a number such as 0.9, not '{text}'") from None
+        if value != value or value in (float("inf"), float("-inf")):
+            raise ConfigError(f"{key} takes a finite number, not '{text}'")
     elif kind is list:
         value = [part.strip() for part in text.split(",") if part.strip()]
     else:

@@ -12,12 +12,13 @@ from pathlib import Path
 
 import pandas as pd
 
-from tenure._ingest import IngestReport
 from tenure.contract import LOAD_ORDER
 from tenure.datasets import load_cdnow
+from tenure.progress import Progress, steps_of
 from tenure.simulate import simulate_business, write_business
 from tenure.sla._demo import add_shop_section
 from tenure.workspace import Workspace
+from tenure.workspace._ingest import IngestReport
 
 __all__ = ["DemoResult", "build_demo"]
 
@@ -35,9 +36,9 @@ class DemoResult:
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000,
-               progress: Callable[[str], None] | None = None) -> DemoResult:
+               progress: Progress = None) -> DemoResult:
     """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces."""
-    step = progress or (lambda _name: None)
+    step = steps_of(progress)
     root = Path(directory)
     data = root / "data"
     step("simulating the shop")

@@ -19,8 +19,8 @@ from tenure.analytics import (
     referral_reach,
     rfm_segments,
 )
-from tenure.analytics._activity import activity
-from tenure.analytics._source import open_tables
+from tenure.engine._activity import activity
+from tenure.engine._tables import open_tables
 from tenure.errors import InputError
 
 from .conftest import make_orders
@@ -79,8 +79,8 @@ def test_an_earlier_as_of_hides_what_came_after_it():
     assert january["revenue"] == 15.0 and pd.isna(january["second_day"])
 
 
-def states(data, **options):
-    return customer_states(data, end="2024-07-31", **FIXED, **options).frame.set_index(
+def states(data):
+    return customer_states(data, end="2024-07-31", rules=FIXED).frame.set_index(
         "customer_id")["state"].to_dict()
 
 

@@ -158,4 +158,4 @@ def test_the_view_and_the_charts():
     spec = result.chart().to_dict()
     assert spec["mark"]["type"] == "rect"
     assert result.curve_chart().to_dict()["mark"]["type"] == "line"
-    assert result.headline()[0].startswith("3 customers in 2 cohorts")
+    assert result.lines()[0].startswith("3 customers in 2 cohorts")

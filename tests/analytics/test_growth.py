@@ -17,7 +17,7 @@ def test_gaining_ten_and_losing_twenty_is_a_net_change_of_minus_ten():
     # 11 March. Ten new customers buy on 5 March.
     rows = [(f"old{i}", "2024-01-10", 5.0) for i in range(20)]
     rows += [(f"new{i}", "2024-03-05", 5.0) for i in range(10)]
-    growth = net_growth(make_orders(*rows), end="2024-03-31", **FIXED)
+    growth = net_growth(make_orders(*rows), end="2024-03-31", rules=FIXED)
     march = growth.frame.set_index("period").loc[pd.Timestamp("2024-03-01")]
     assert march["active_base_start"] == 20  # the old twenty, at risk in February
     assert (march["new"], march["won_back"], march["lost"]) == (10, 0, 20)
@@ -25,11 +25,11 @@ def test_gaining_ten_and_losing_twenty_is_a_net_change_of_minus_ten():
     assert march["active_base"] == 10
     assert march["quick_ratio"] == 0.5  # (10 + 0) / 20
     assert march["growth_rate"] == -0.5  # -10 / 20
-    assert "net -10" in growth.headline()[0]
+    assert "net -10" in growth.lines()[0]
 
 
 def test_growth_month_by_month():
-    growth = net_growth(HISTORY, end="2024-07-31", **FIXED)
+    growth = net_growth(HISTORY, end="2024-07-31", rules=FIXED)
     frame = growth.frame.assign(period=growth.frame["period"].dt.strftime("%Y-%m"))
     rows = frame.set_index("period")[["new", "won_back", "lost", "net_change", "active_base"]]
     # See test_lifecycle.test_states_month_by_month_with_fixed_thresholds for the states.
@@ -47,7 +47,7 @@ def test_growth_month_by_month():
 
 
 def test_a_window_starts_from_the_base_of_the_period_before_it():
-    growth = net_growth(HISTORY, start="2024-03-01", end="2024-04-30", **FIXED)
+    growth = net_growth(HISTORY, start="2024-03-01", end="2024-04-30", rules=FIXED)
     assert growth.frame["period"].dt.strftime("%Y-%m").tolist() == ["2024-03", "2024-04"]
     assert growth.frame["active_base_start"].tolist() == [2, 1]  # February's base was 2
 
@@ -55,7 +55,7 @@ def test_a_window_starts_from_the_base_of_the_period_before_it():
 def test_split_by_region():
     customers = pd.DataFrame({"customer_id": ["A", "B"], "region": ["上海", "北京"]})
     growth = net_growth({"orders": HISTORY, "customers": customers}, by="region",
-                        end="2024-07-31", **FIXED)
+                        end="2024-07-31", rules=FIXED)
     lost = growth.frame.groupby("region")["lost"].sum()
     assert lost.to_dict() == {"上海": 1, "北京": 1}  # A lost in April, B in March
     assert growth.chart().to_dict()["facet"]["field"] == "region"

@@ -79,7 +79,7 @@ def paired():
 def test_a_harmful_hand_over_shows_up_as_more_churn(paired):
     harmful = paired[0.5].frame.set_index("measure").loc["churn"]
     harmless = paired[0.0].frame.set_index("measure").loc["churn"]
-    print(paired[0.5].headline(), paired[0.0].headline())
+    print(paired[0.5].lines(), paired[0.0].lines())
     # Half the handed-over customers quit within about a month: their churn rises by the
     # true effect on them, measured on the same customers in the paired business.
     true_effect = harmful["handed_over"] - harmless["handed_over"]

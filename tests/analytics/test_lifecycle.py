@@ -4,19 +4,20 @@ Python reading of the definitions on random histories."""
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from tenure.analytics import customer_states, lifecycle
-from tenure.analytics._periods import first_day, index_of
+from tenure.analytics import LifecycleRules, customer_states, lifecycle
+from tenure.engine._periods import first_day, index_of
 from tenure.errors import InputError
 
 from .conftest import make_orders
 
 # Fixed thresholds: at risk after 30 days without a purchase, churned after 60.
-FIXED = {"at_risk_days": 30, "churned_days": 60}
+FIXED = LifecycleRules(at_risk_days=30, churned_days=60)
 
 # A buys in January and February, is lost, and comes back in June. B buys once.
 HISTORY = make_orders(
@@ -33,7 +34,7 @@ def states_by_month(result) -> dict[str, dict[str, int]]:
 
 
 def test_states_month_by_month_with_fixed_thresholds():
-    result = lifecycle(HISTORY, end="2024-07-31", **FIXED)
+    result = lifecycle(HISTORY, end="2024-07-31", rules=FIXED)
     assert states_by_month(result) == {
         "2024-01": {"new": 2},
         # A bought again; B's last purchase is 40 days old at 29 February.
@@ -51,7 +52,7 @@ def test_states_month_by_month_with_fixed_thresholds():
 
 
 def test_transitions_between_consecutive_months():
-    result = lifecycle(HISTORY, end="2024-07-31", **FIXED)
+    result = lifecycle(HISTORY, end="2024-07-31", rules=FIXED)
     moves = result.transitions.assign(period=result.transitions["period"].dt.strftime("%Y-%m"))
     got = {(r.period, r.from_state, r.to_state): r.customers for r in moves.itertuples()}
     assert got == {
@@ -69,7 +70,7 @@ def test_transitions_between_consecutive_months():
 
 
 def test_start_hides_earlier_periods_but_their_history_still_counts():
-    result = lifecycle(HISTORY, start="2024-05-01", end="2024-07-31", **FIXED)
+    result = lifecycle(HISTORY, start="2024-05-01", end="2024-07-31", rules=FIXED)
     assert list(states_by_month(result)) == ["2024-05", "2024-06", "2024-07"]
     # A's June purchase is still a win-back: the March loss happened before the window.
     assert states_by_month(result)["2024-06"] == {"resurrected": 1, "dormant": 1}
@@ -81,8 +82,9 @@ def test_same_day_purchases_and_refunds_do_not_change_states():
     noisy = pd.concat([HISTORY, make_orders(("A", "2024-02-05", 99.0),  # same day again
                                             ("B", "2024-03-10", -10.0))])  # a refund
     noisy["order_id"] = [f"N{i}" for i in range(len(noisy))]
-    plain = lifecycle(HISTORY, end="2024-07-31", **FIXED)
-    assert states_by_month(lifecycle(noisy, end="2024-07-31", **FIXED)) == states_by_month(plain)
+    plain = lifecycle(HISTORY, end="2024-07-31", rules=FIXED)
+    noisy_states = states_by_month(lifecycle(noisy, end="2024-07-31", rules=FIXED))
+    assert noisy_states == states_by_month(plain)
 
 
 def test_thresholds_learned_from_each_customers_rhythm():
@@ -96,8 +98,8 @@ def test_thresholds_learned_from_each_customers_rhythm():
         ("C", "2024-01-31", 1.0), ("D", "2024-01-01", 1.0), ("D", "2024-01-31", 1.0),
         ("E", "2024-01-15", 1.0),
     )
-    result = lifecycle(orders, end="2024-04-30", prior_gaps=1, at_risk_multiple=2,
-                       churned_multiple=4)
+    result = lifecycle(orders, end="2024-04-30", rules=LifecycleRules(
+        prior_gaps=1, at_risk_multiple=2, churned_multiple=4))
     assert result.thresholds.typical_gap_days == 20.0
     assert states_by_month(result) == {
         "2024-01": {"new": 3},
@@ -108,8 +110,8 @@ def test_thresholds_learned_from_each_customers_rhythm():
         # E passes 80 days on 5 April; D's 100 days come after the end.
         "2024-04": {"at_risk": 1, "churned": 1, "dormant": 1},
     }
-    now = customer_states(orders, end="2024-04-30", prior_gaps=1).frame.set_index(
-        "customer_id")
+    now = customer_states(orders, end="2024-04-30", rules=LifecycleRules(prior_gaps=1))
+    now = now.frame.set_index("customer_id")
     assert now["state"].to_dict() == {"C": "dormant", "D": "at_risk", "E": "churned"}
     assert now.loc["C", "at_risk_after"] == 25.0 and now.loc["C", "churned_after"] == 50.0
     assert now.loc["E", "days_since"] == 106  # 15 January to 30 April
@@ -119,14 +121,14 @@ def test_one_purchase_only_and_nobody_repeating_needs_fixed_thresholds():
     once = make_orders(("A", "2024-01-10", 10.0), ("B", "2024-02-01", 5.0))
     with pytest.raises(InputError, match="no customer bought on two different days"):
         lifecycle(once)
-    result = lifecycle(once, end="2024-03-31", **FIXED)
+    result = lifecycle(once, end="2024-03-31", rules=FIXED)
     # A: new in January, at risk from 10 February, churned from 11 March.
     # B: new in February, at risk from 3 March.
     assert states_by_month(result)["2024-03"] == {"at_risk": 1, "churned": 1}
 
 
 def test_periods_with_nobody_buying_still_appear_with_zeros():
-    result = lifecycle(HISTORY, period="week", end="2024-07-31", **FIXED)
+    result = lifecycle(HISTORY, period="week", end="2024-07-31", rules=FIXED)
     weeks = result.frame["period"].unique()
     # Every Monday from 8 January (the week of 10 January) to 29 July: 30 weeks.
     assert len(weeks) == 30
@@ -138,13 +140,13 @@ def test_periods_with_nobody_buying_still_appear_with_zeros():
 
 def test_bad_threshold_options():
     with pytest.raises(InputError, match="at_risk_days=60 must be below churned_days=30"):
-        lifecycle(HISTORY, at_risk_days=60, churned_days=30)
+        lifecycle(HISTORY, rules=LifecycleRules(at_risk_days=60, churned_days=30))
     with pytest.raises(InputError, match="at_risk_multiple=5 must be below"):
-        lifecycle(HISTORY, at_risk_multiple=5, churned_multiple=4)
+        lifecycle(HISTORY, rules=LifecycleRules(at_risk_multiple=5, churned_multiple=4))
     with pytest.raises(InputError, match="alive_from='scores' needs value-model scores"):
-        lifecycle(HISTORY, alive_from="scores", **FIXED)
+        lifecycle(HISTORY, rules=replace(FIXED, alive_from="scores"))
     with pytest.raises(InputError, match=r"churned_days=-1 should be a number at least 0"):
-        lifecycle(HISTORY, churned_days=-1)
+        lifecycle(HISTORY, rules=LifecycleRules(churned_days=-1))
 
 
 def test_p_alive_from_the_scores_judges_the_last_period():
@@ -154,24 +156,24 @@ def test_p_alive_from_the_scores_judges_the_last_period():
                            "p_alive": [0.9, 0.05], "clv": [100.0, 0.0],
                            "model": ["pnbd", "pnbd"]})
     tables = {"orders": HISTORY, "scores": scores}
-    result = lifecycle(tables, end="2024-07-31", **FIXED)
+    result = lifecycle(tables, end="2024-07-31", rules=FIXED)
     assert result.thresholds.alive_from == "scores"
     assert states_by_month(result)["2024-07"] == {"active": 1, "dormant": 1}
     assert states_by_month(result)["2024-06"] == {"resurrected": 1, "dormant": 1}
-    rhythm = lifecycle(tables, end="2024-07-31", alive_from="rhythm", **FIXED)
+    rhythm = lifecycle(tables, end="2024-07-31", rules=replace(FIXED, alive_from="rhythm"))
     assert states_by_month(rhythm)["2024-07"] == {"at_risk": 1, "dormant": 1}
-    now = customer_states(tables, end="2024-07-31", **FIXED).frame.set_index("customer_id")
+    now = customer_states(tables, end="2024-07-31", rules=FIXED).frame.set_index("customer_id")
     assert now.loc["A", "state"] == "active" and now.loc["A", "p_alive"] == 0.9
     # Scores from an earlier month are not used for the last one.
     old = {"orders": HISTORY, "scores": scores.assign(as_of="2024-06-30")}
-    assert lifecycle(old, end="2024-07-31", **FIXED).thresholds.alive_from == "rhythm"
+    assert lifecycle(old, end="2024-07-31", rules=FIXED).thresholds.alive_from == "rhythm"
     # Scores as of the next morning (what `tenure score` makes by default) saw every order
     # up to the end of July: they judge July; two days later they would see August.
     morning = {"orders": HISTORY, "scores": scores.assign(as_of="2024-08-01")}
-    assert states_by_month(lifecycle(morning, end="2024-07-31", **FIXED))["2024-07"] == {
+    assert states_by_month(lifecycle(morning, end="2024-07-31", rules=FIXED))["2024-07"] == {
         "active": 1, "dormant": 1}
     later = {"orders": HISTORY, "scores": scores.assign(as_of="2024-08-02")}
-    assert lifecycle(later, end="2024-07-31", **FIXED).thresholds.alive_from == "rhythm"
+    assert lifecycle(later, end="2024-07-31", rules=FIXED).thresholds.alive_from == "rhythm"
 
 
 def test_p_alive_cuts_and_bg_nbd_scores():
@@ -180,20 +182,21 @@ def test_p_alive_cuts_and_bg_nbd_scores():
     scores = pd.DataFrame({"customer_id": ["A", "B"], "as_of": ["2024-07-31"] * 2,
                            "p_alive": [0.6, 0.05], "clv": 0.0, "model": "pnbd"})
     tables = {"orders": HISTORY, "scores": scores}
-    assert states_by_month(lifecycle(tables, end="2024-07-31", **FIXED))["2024-07"] == {
+    assert states_by_month(lifecycle(tables, end="2024-07-31", rules=FIXED))["2024-07"] == {
         "at_risk": 1, "dormant": 1}
-    loose = lifecycle(tables, end="2024-07-31", at_risk_p_alive=0.5, **FIXED)
+    loose = lifecycle(tables, end="2024-07-31",
+                      rules=replace(FIXED, at_risk_p_alive=0.5))
     assert states_by_month(loose)["2024-07"] == {"active": 1, "dormant": 1}
     with pytest.raises(InputError, match=r"churned_p_alive=0\.9 must not be above"):
-        lifecycle(tables, churned_p_alive=0.9, **FIXED)
+        lifecycle(tables, rules=replace(FIXED, churned_p_alive=0.9))
     # BG/NBD scores are left aside unless asked for: that model keeps alive for ever every
     # customer who never bought again.
     bg = {"orders": HISTORY, "scores": scores.assign(model="bgnbd")}
-    auto = lifecycle(bg, end="2024-07-31", **FIXED)
+    auto = lifecycle(bg, end="2024-07-31", rules=FIXED)
     assert auto.thresholds.alive_from == "rhythm" and auto.thresholds.set_aside == "bgnbd"
-    assert "bgnbd scores were not used" in auto.headline()[1]
-    assert lifecycle(bg, end="2024-07-31", alive_from="scores",
-                     **FIXED).thresholds.alive_from == "scores"
+    assert "bgnbd scores were not used" in auto.lines()[1]
+    assert lifecycle(bg, end="2024-07-31",
+                     rules=replace(FIXED, alive_from="scores")).thresholds.alive_from == "scores"
 
 
 # -- the same definitions, read plainly in Python, on random histories ----------------------

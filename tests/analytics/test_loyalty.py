@@ -13,7 +13,7 @@ from .test_lifecycle import FIXED
 
 # As of 2024-12-31, a 30-day repeat window, early repeat within 10 days, three rungs.
 OPTIONS = {"end": "2024-12-31", "repeat_window_days": 30, "early_repeat_days": 10,
-           "max_purchases": 3, **FIXED}
+           "max_purchases": 3, "rules": FIXED}
 ORDERS = make_orders(
     ("A", "2024-01-01", 5.0), ("A", "2024-01-05", 5.0), ("A", "2024-01-20", 5.0),
     ("A", "2024-02-10", 5.0),  # four purchases, the second 4 days after the first
@@ -57,7 +57,7 @@ def test_the_early_repeat_effect():
     effect = result.effect.iloc[0]
     assert effect["estimate"] == -0.5  # 1/2 - 2/2
     assert effect["low"] < -0.5 < effect["high"] < 0.5
-    assert "50.0% of early repeaters" in result.headline()[1]
+    assert "50.0% of early repeaters" in result.lines()[1]
 
 
 def test_p_alive_makes_churn_an_expected_share():

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from tenure.analytics import state_agreement
+from tenure.analytics import LifecycleRules, state_agreement
 from tenure.simulate import simulate_business
 
 
@@ -31,8 +31,9 @@ def test_states_agree_with_the_simulated_truth(business):
 
 
 def test_tighter_thresholds_flag_more_customers(business):
-    loose = state_agreement(business, dates=["2025-12-31"], churned_multiple=6)
-    tight = state_agreement(business, dates=["2025-12-31"], churned_multiple=3)
+    day = ["2025-12-31"]
+    loose = state_agreement(business, dates=day, rules=LifecycleRules(churned_multiple=6))
+    tight = state_agreement(business, dates=day, rules=LifecycleRules(churned_multiple=3))
     assert tight.frame["flagged"].iloc[0] > loose.frame["flagged"].iloc[0]
     assert tight.frame["recall"].iloc[0] > loose.frame["recall"].iloc[0]
 
@@ -48,7 +49,8 @@ def test_p_alive_from_the_generating_model_agrees_a_little_better(business):
     assert scored.rate > rhythm.rate
     assert (scored.frame["agreement"] > rhythm.frame["agreement"]).all()
     # The former cut, churned only below P(alive) 0.2, flagged too few: 0.669 overall.
-    strict = state_agreement(business, dates=dates, scores_model="pnbd", churned_p_alive=0.2)
+    strict = state_agreement(business, dates=dates, scores_model="pnbd",
+                             rules=LifecycleRules(alive_from="scores", churned_p_alive=0.2))
     assert strict.rate < rhythm.rate < scored.rate
 
 
@@ -59,5 +61,6 @@ def test_bg_nbd_scores_are_set_aside_unless_asked_for(business):
     # scores flag few of the dead (measured 0.632 against the rhythm's 0.729).
     forced = state_agreement(business, dates=day, scores_model="bgnbd").frame
     assert forced["agreement"].iloc[0] < rhythm - 0.05
-    auto = state_agreement(business, dates=day, scores_model="bgnbd", alive_from="auto")
+    auto = state_agreement(business, dates=day, scores_model="bgnbd",
+                           rules=LifecycleRules(alive_from="auto"))
     assert auto.frame["agreement"].iloc[0] == rhythm

@@ -41,12 +41,13 @@ def test_train_score_and_backtest(shop, tmp_path):
     result = run("churn", "train", "--horizon", "26W", "--json", str(trained), "-w", shop)
     assert result.exit_code == 0, result.output
     assert result.output.startswith("churn (non-contractual): no purchase in the 182 days")
-    data = json.loads(trained.read_text(encoding="utf-8"))
+    data = json.loads(trained.read_text(encoding="utf-8"))["model"]
     assert data["training_window"]["as_of"] == ["1997-10-02", "1997-11-01", "1997-12-01",
                                                 "1997-12-31"]
     assert data["definition"]["horizon_days"] == 182 and "booster" not in data
     assert {"roc_auc", "brier"} <= set(data["validation_metrics"])
-    assert data["key_drivers"][0]["feature"]
+    drivers = json.loads(trained.read_text(encoding="utf-8"))["key_drivers"]
+    assert drivers[0]["feature"] and drivers[0]["mean_abs_contribution"] > 0
 
     scored = tmp_path / "score.json"
     result = run("churn", "score", "--as-of", "1998-07-01", "--json", str(scored), "-w", shop)
@@ -56,11 +57,16 @@ def test_train_score_and_backtest(shop, tmp_path):
         stored = ws.connection.execute(
             "SELECT count(*) FROM scores WHERE as_of = DATE '1998-07-01' "
             "AND churn_risk IS NOT NULL").fetchall()[0][0]
-    assert stored == scores["customers"] == len(scores["scores"]) > 0
-    assert scores["model_version"] == data["version"]
+    assert stored == scores["headline"]["customers"] == len(scores["frame"]) > 0
+    assert scores["headline"]["model_version"] == data["version"]
+    risks = [row["churn_risk"] for row in scores["frame"]]
+    assert risks == sorted(risks, reverse=True)  # riskiest first
     result = run("churn", "score", "--reasons-method", "exact", "-w", shop)
     assert result.exit_code == 2
-    assert "contribution method 'exact' is not known; use path" in result.output
+    assert "reasons_method 'exact' is not supported; use path or shap" in result.output
+    result = run("churn", "score", "--horizon", "13W", "-w", shop)
+    assert result.exit_code == 2
+    assert "the model predicts churn within 182 days, not 13W" in result.output
 
     tested = tmp_path / "backtest.json"
     result = run("churn", "backtest", "--horizon", "26W", "--as-of",

@@ -31,11 +31,10 @@ def test_scores_share_the_table_and_rewrite_only_their_columns(sim_workspace, mo
     first, second = counted.frame["customer_id"].iloc[:2]
     with ws.transaction() as con:
         # As another capability (the value models) would have left it.
-        con.execute("DROP TABLE IF EXISTS scores")
-        con.execute("CREATE TABLE scores (customer_id VARCHAR NOT NULL, as_of DATE NOT NULL, "
-                    "p_alive DOUBLE, model VARCHAR)")
-        con.execute("INSERT INTO scores VALUES ($a, $d, 0.7, 'bgnbd'), ('GONE', $d, 0.2, "
-                    "'bgnbd'), ($a, DATE '2025-01-01', 0.9, 'bgnbd')",
+        con.execute("DELETE FROM scores")
+        con.execute("INSERT INTO scores (customer_id, as_of, p_alive, model) VALUES "
+                    "($a, $d, 0.7, 'bgnbd'), ('GONE', $d, 0.2, 'bgnbd'), "
+                    "($a, DATE '2025-01-01', 0.9, 'bgnbd')",
                     {"a": first, "d": AS_OF})
     result = score(ws, AS_OF, model)
     assert result.written and len(result.frame) == len(counted)
@@ -112,7 +111,7 @@ def test_value_model_and_churn_scores_keep_each_others_columns(sim_workspace, mo
 
     ws = sim_workspace
     with ws.transaction() as con:
-        con.execute("DROP TABLE IF EXISTS scores")
+        con.execute("DELETE FROM scores")
     day = dt.date(2025, 4, 1)
     values = value_score(ws, as_of=day, horizon="90d")
     churn = score(ws, day, model)

@@ -76,7 +76,7 @@ def test_cli_fit_and_score(cdnow_ws):
     assert "2,357" in scored.output
     bad = runner.invoke(app, ["fit", "--model", "nope", "--workspace", path])
     assert bad.exit_code == 2
-    assert "model 'nope' is not known" in bad.output
+    assert "fit: model 'nope' is not supported; use bgnbd, pnbd, mbgnbd or bgbb" in bad.output
 
 
 @pytest.mark.parametrize("model_cls", ["BetaGeo", "ParetoNBD"])

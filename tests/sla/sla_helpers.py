@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pandas as pd
 
+from tenure.sla import clocks, evaluate
 from tenure.workspace import Workspace
 
 OFFICE = """
@@ -91,3 +92,9 @@ TICKETS = [
     # C1 is on the standard policy, which owes nothing; this ticket met its targets.
     ("S1", "C1", "P1", "2026-10-14 09:00", "2026-10-14 09:10", "2026-10-14 10:00"),
 ]
+
+
+def clocks_at(ws, as_of):
+    """Every clock of ``ws`` as evaluated (and stored) at ``as_of``."""
+    evaluate(ws, as_of)
+    return clocks(ws)

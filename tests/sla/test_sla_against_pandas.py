@@ -10,8 +10,7 @@ import warnings
 
 import numpy as np
 import pandas as pd
-
-from tenure.sla import evaluate
+from sla_helpers import clocks_at
 
 SECTION = """
 [sla]
@@ -41,7 +40,7 @@ def test_first_response_deadlines_match_pandas(sla_workspace):
     ws.ingest("tickets", pd.DataFrame({
         "ticket_id": [f"T{i:04d}" for i in range(n)], "customer_id": "C1",
         "priority": priority, "opened_at": opened}))
-    frame = evaluate(ws, "2027-06-01").frame.set_index("ticket_id")
+    frame = clocks_at(ws, "2027-06-01").set_index("ticket_id")
 
     hour = pd.offsets.CustomBusinessHour(
         start=["09:00", "13:30"], end=["12:00", "18:00"], weekmask="Mon Tue Wed Thu Fri",

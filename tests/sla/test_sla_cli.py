@@ -20,7 +20,8 @@ def test_credits_command_lists_what_is_owed(book, tmp_path):
     book.close()
     result = run(book, "credits", "--period", "2026-10")
     assert result.exit_code == 0, result.output
-    assert "Total owed: 125.00" in result.output  # ACME 100 + G1 25 (test_sla_credits_report)
+    # ACME 100 + G1 25 (test_sla_credits_report).
+    assert "Total owed for 2026-10: 125.00" in result.output
     assert "1 rows have a percentage credit but no known fee" in result.output
     target = tmp_path / "owed.csv"
     assert run(book, "credits", "--period", "2026-10", "--csv", str(target)).exit_code == 0
@@ -40,12 +41,20 @@ def test_report_command_writes_the_chart(book, tmp_path):
 
 def test_evaluate_and_policies_commands(book, tmp_path):
     book.close()
-    target = tmp_path / "clocks.csv"
-    result = run(book, "evaluate", "--as-of", "2026-10-16T12:00", "--csv", str(target))
+    summary, target = tmp_path / "summary.csv", tmp_path / "clocks.csv"
+    result = run(book, "evaluate", "--as-of", "2026-10-16T12:00", "--csv", str(summary))
     assert result.exit_code == 0, result.output
     # 12 clocks: 8 first responses and 4 resolutions (test_sla_credits_report).
     assert "12 clocks, 8 breached" in result.output
-    assert len(pd.read_csv(target)) == 12
+    per_metric = pd.read_csv(summary).set_index("metric")
+    assert per_metric["clocks"].to_dict() == {"first_response": 8, "resolution": 4}
+    assert per_metric["breached"].sum() == 8
+    # Every clock of the evaluation, from the table it stored.
+    assert run(book, "clocks", "--csv", str(target)).exit_code == 0
+    clocks = pd.read_csv(target)
+    assert len(clocks) == 12 and clocks["breached"].sum() == 8
+    breached = run(book, "clocks", "--breached", "true", "--csv", str(target))
+    assert breached.exit_code == 0 and len(pd.read_csv(target)) == 8
     listing = run(book, "policies")
     assert listing.exit_code == 0
     assert all(name in listing.output for name in ("gold", "acme", "pct", "beijing", "london"))

@@ -29,7 +29,7 @@ def test_the_python_examples_run_and_say_what_the_text_says(tmp_path, monkeypatc
     namespace: dict = {}
     for code in blocks("python"):
         exec(compile(code, str(DOC), "exec"), namespace)
-    frame = namespace["result"].frame.set_index(["ticket_id", "metric"])
+    frame = namespace["clocks"].set_index(["ticket_id", "metric"])
     # T1: 30 minutes on 30 September, 45 on 8 October.
     assert frame.loc[("T1", "first_response"), "elapsed_minutes"] == 75
     assert frame.loc[("T1", "first_response"), "breached_at"] == pd.Timestamp(

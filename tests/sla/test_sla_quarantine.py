@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 from pandas.testing import assert_frame_equal
-from sla_helpers import OFFICE, add_tickets
+from sla_helpers import OFFICE, add_tickets, clocks_at
 
-from tenure.sla import evaluate
+from tenure.sla import clocks, evaluate
 
 GOOD = [
     ("T1", "C1", "P1", "2026-10-12 09:00", "2026-10-12 09:30", None),
@@ -24,7 +24,7 @@ AS_OF = "2026-10-13 12:00"
 def test_bad_rows_are_held_back_with_reasons_and_the_rest_is_unchanged(sla_workspace):
     clean = sla_workspace()
     add_tickets(clean, GOOD, GOOD_STATUS)
-    expected = evaluate(clean, AS_OF).frame
+    expected = clocks_at(clean, AS_OF)
 
     ws = sla_workspace()
     add_tickets(
@@ -39,7 +39,7 @@ def test_bad_rows_are_held_back_with_reasons_and_the_rest_is_unchanged(sla_works
         ],
     )
     result = evaluate(ws, AS_OF)
-    assert_frame_equal(result.frame, expected)
+    assert_frame_equal(clocks(ws), expected)
     held = ws.quarantine(source="sla")
     assert sorted(zip(held.table_name, held.reason, held.value, strict=True)) == [
         ("ticket_status", "after_resolution", "2026-10-12 16:00:00"),
@@ -70,7 +70,7 @@ def test_a_response_before_opening_is_stopped_at_ingest(sla_workspace):
     })
     report = ws.ingest("tickets", tickets)
     assert report.problems == {"inconsistent": 1}
-    frame = evaluate(ws, AS_OF).frame
+    frame = clocks_at(ws, AS_OF)
     assert set(frame.ticket_id) == {"T2"}  # T1 never landed
 
 
@@ -92,5 +92,5 @@ def test_deleted_tickets_leave_no_trace(sla_workspace):
     # T1's row number is free now; T2 alone is measured, and T1's status changes name a
     # ticket that no longer exists.
     assert (result.tickets, result.uncovered) == (1, 0)
-    assert set(result.frame.ticket_id) == {"T2"}
+    assert set(clocks(ws).ticket_id) == {"T2"}
     assert set(ws.quarantine(source="sla").reason) == {"unknown_ticket"}

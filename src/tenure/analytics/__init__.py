@@ -4,7 +4,8 @@ hand-overs and churn reasons.
 Each analysis is one function taking a Workspace (or a table, or a mapping of tables) and
 keyword options such as ``period="month"``, ``by="segment"``, ``start`` and ``end``; it
 checks its options, runs its query in the engine and returns a typed result with
-``.frame`` (pandas), ``.chart()`` (Vega-Lite, through Altair) and ``.headline()``.
+``.frame`` (pandas), ``.headline`` (named figures), ``.lines()`` (them as sentences),
+``.chart()`` (Vega-Lite, through Altair) and ``.to_dict()``.
 
 >>> import tenure
 >>> from tenure.analytics import net_growth
@@ -18,7 +19,13 @@ from tenure.analytics._cohorts import CohortRetention, cohort_retention
 from tenure.analytics._funnel import Funnel, funnel
 from tenure.analytics._growth import NetGrowth, net_growth
 from tenure.analytics._handover import HandoverImpact, handover_impact
-from tenure.analytics._lifecycle import CustomerStates, Lifecycle, customer_states, lifecycle
+from tenure.analytics._lifecycle import (
+    CustomerStates,
+    Lifecycle,
+    LifecycleRules,
+    customer_states,
+    lifecycle,
+)
 from tenure.analytics._loyalty import LoyaltyLadder, loyalty_ladder
 from tenure.analytics._prepare import Prepared, prepare
 from tenure.analytics._referrals import ReferralReach, referral_reach
@@ -33,6 +40,7 @@ __all__ = [
     "Funnel",
     "HandoverImpact",
     "Lifecycle",
+    "LifecycleRules",
     "LoyaltyLadder",
     "NetGrowth",
     "Prepared",

@@ -25,7 +25,6 @@ import ibis
 import ibis.expr.types as ir
 import pandas as pd
 
-from tenure.analytics import _charts
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -37,8 +36,9 @@ from tenure.analytics._common import (
     until,
     with_group,
 )
-from tenure.analytics._periods import Period, index, starts
-from tenure.analytics._source import Tables, open_tables
+from tenure.charts import _analytics as _charts
+from tenure.engine._periods import Period, index, starts
+from tenure.engine._tables import Tables, open_tables
 
 __all__ = ["ChurnReasons", "churn_reasons"]
 
@@ -68,7 +68,16 @@ class ChurnReasons(Result):
         return _charts.bars(self.frame, "value_share", "code", color="side",
                             title="Share of churned value by reason", x_format="%")
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        sides = self.sides.groupby("side")["customers"].sum()
+        return {"as_of": self.as_of, "customers": self.customers,
+                **{f"{side}_side": int(n) for side, n in sides.items()}}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"sides": self.sides, "trend": self.trend}
+
+    def lines(self) -> list[str]:
         sides = self.sides.groupby("side")[["customers", "value"]].sum()
         total = sides["value"].sum()
         parts = [f"{s}-side {int(r['customers']):,}" + (

@@ -24,8 +24,6 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
-from tenure.analytics._activity import activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -39,8 +37,10 @@ from tenure.analytics._common import (
     safe_ratio,
     with_group,
 )
-from tenure.analytics._periods import Period, index, index_of, starts
-from tenure.analytics._source import open_tables
+from tenure.charts import _analytics as _charts
+from tenure.engine._activity import activity
+from tenure.engine._periods import Period, index, index_of, starts
+from tenure.engine._tables import open_tables
 
 __all__ = ["CohortRetention", "cohort_retention"]
 
@@ -72,7 +72,24 @@ class CohortRetention(Result):
         """The average retention curve, exact and unbounded."""
         return _charts.retention_curve(self)
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        """Customers, cohorts and the size-weighted retention 1, 3 and 12 periods on
+        (over every group)."""
+        first = self.frame[self.frame["age"] == 0]
+        figures: dict[str, Any] = {"as_of": self.as_of, "customers": int(first["customers"].sum()),
+                                   "cohorts": int(first["cohort"].nunique())}
+        done = self.frame[self.frame["complete"]]
+        for age in (1, 3, 12):
+            rows = done[done["age"] == age]
+            figures[f"retention_{age}"] = (float(rows["active"].sum() / rows["customers"].sum())
+                                           if rows["customers"].sum() else None)
+        return figures
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"average": self.average}
+
+    def lines(self) -> list[str]:
         lines = []
         for group, curve in _by_group(self.average, self.by):
             sizes = self.frame.loc[self.frame["age"] == 0]

@@ -13,12 +13,14 @@ import numpy as np
 import pandas as pd
 from scipy import stats
 
-from tenure.analytics._periods import Period, check_dates, check_period
-from tenure.analytics._source import Tables
 from tenure.contract import TABLES
+from tenure.engine._periods import Period, check_dates, check_period
+from tenure.engine._tables import Tables
 from tenure.errors import InputError
+from tenure.results import Result
 
-__all__ = ["CUSTOMER_ATTRIBUTES", "Window", "check_window", "customer_groups", "wilson"]
+__all__ = ["CUSTOMER_ATTRIBUTES", "Result", "Window", "check_window", "customer_groups",
+           "wilson"]
 
 # Customer attributes every analysis can be split by; `tier` is the membership tier.
 CUSTOMER_ATTRIBUTES = ("segment", "region", "acquisition_channel", "tier")
@@ -196,18 +198,6 @@ def safe_ratio(numerator: Any, denominator: Any) -> np.ndarray:
         return np.where(den == 0, np.nan, num / np.where(den == 0, 1, den))
 
 
-# -- results --------------------------------------------------------------------------------
-class Result:
-    """What every analysis returns: ``frame`` (pandas), ``chart()`` (Vega-Lite via Altair),
-    ``headline()`` (the figures worth a sentence) and ``view()`` (what a terminal shows)."""
-
-    frame: pd.DataFrame
-
-    def chart(self):  # pragma: no cover - every result overrides it
-        raise NotImplementedError
-
-    def headline(self) -> list[str]:
-        return []
-
-    def view(self) -> pd.DataFrame:
-        return self.frame
+# -- results -------------------------------------------------------------------------------
+# Every analysis returns a tenure.results.Result: frame, headline, lines(), view(), chart()
+# and to_dict().

@@ -38,7 +38,7 @@ def demo_analytics(shop: Path, cdnow: Path, business, charts: Path,
             step(f"analysing: {title.lower()}")
             result = getattr(analytics, name)(ws, **options)
             lines.append(f"Shop, {title.lower()}:")
-            lines += [f"  {line}" for line in result.headline()]
+            lines += [f"  {line}" for line in result.lines()]
             path = charts / f"shop-{file}.html"
             result.chart().save(str(path))
             written.append(path)
@@ -54,7 +54,7 @@ def demo_analytics(shop: Path, cdnow: Path, business, charts: Path,
         step("analysing: CDNOW cohorts")
         result = analytics.cohort_retention(ws, period="quarter")
         lines.append("CDNOW, cohorts:")
-        lines += [f"  {line}" for line in result.headline()]
+        lines += [f"  {line}" for line in result.lines()]
         path = charts / "cdnow-cohorts.html"
         result.chart().save(str(path))
         written.append(path)

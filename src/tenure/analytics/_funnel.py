@@ -29,7 +29,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
 from tenure.analytics._common import (
     ALL,
     CUSTOMER_ATTRIBUTES,
@@ -43,8 +42,9 @@ from tenure.analytics._common import (
     until,
     with_group,
 )
-from tenure.analytics._periods import Period, index, starts
-from tenure.analytics._source import open_tables
+from tenure.charts import _analytics as _charts
+from tenure.engine._periods import Period, index, starts
+from tenure.engine._tables import open_tables
 from tenure.errors import InputError
 
 __all__ = ["Funnel", "funnel"]
@@ -78,7 +78,15 @@ class Funnel(Result):
     def chart(self):
         return _charts.funnel(self.frame, self.by)
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"as_of": self.as_of, "leads": self.leads,
+                "lead_to_customer": self.lead_to_customer, "won_stage": self.stages[-1]}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"lost_reasons": self.lost_reasons, "by_period": self.by_period}
+
+    def lines(self) -> list[str]:
         lines = [f"{self.leads:,} leads, {self.lead_to_customer:.1%} became customers "
                  f"({self.stages[-1]})"]
         overall = self.frame.groupby("stage", sort=False)[["reached", "lost"]].sum()

@@ -20,15 +20,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any, Literal
+from typing import Any
 
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
 from tenure.analytics._common import Result, safe_ratio
-from tenure.analytics._lifecycle import BASE_STATES, Thresholds, lifecycle
-from tenure.analytics._periods import Period, check_dates, check_period, first_day, index_of
+from tenure.analytics._lifecycle import BASE_STATES, LifecycleRules, Thresholds, lifecycle
+from tenure.charts import _analytics as _charts
+from tenure.engine._periods import Period, check_dates, check_period, first_day, index_of
 
 __all__ = ["NetGrowth", "net_growth"]
 
@@ -52,7 +52,23 @@ class NetGrowth(Result):
     def chart(self):
         return _charts.growth_bars(self)
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        """Totals over the periods shown, and the last period's net change, base and quick
+        ratio (over every group)."""
+        last = self.frame[self.frame["period"] == self.frame["period"].max()]
+        lost = last["lost"].sum()
+        return {"as_of": self.as_of, "periods": int(self.frame["period"].nunique()),
+                "gained": int(self.frame["new"].sum()),
+                "won_back": int(self.frame["won_back"].sum()),
+                "lost": int(self.frame["lost"].sum()),
+                "net_change": int(self.frame["net_change"].sum()),
+                "last_net_change": int(last["net_change"].sum()),
+                "active_base": int(last["active_base"].sum()),
+                "quick_ratio": (float((last["new"].sum() + last["won_back"].sum()) / lost)
+                                if lost else None)}
+
+    def lines(self) -> list[str]:
         lines = []
         keys = [self.by] if self.by else []
         groups = self.frame.groupby(keys) if keys else [((None,), self.frame)]
@@ -82,11 +98,10 @@ def net_growth(
     start: Any = None,
     end: Any = None,
     timezone: str | None = None,
-    alive_from: Literal["auto", "rhythm", "scores"] = "auto",
-    **thresholds: Any,
+    rules: LifecycleRules | None = None,
 ) -> NetGrowth:
     """Gained, won back, lost and net change of the active base per period, with the quick
-    ratio. Options as in :func:`tenure.analytics.lifecycle` (thresholds included)."""
+    ratio. Options as in :func:`tenure.analytics.lifecycle`, ``rules`` included."""
     first, _ = check_dates(start, end)
     unit = check_period(period)
     # One period before the first shown gives the base that period starts from.
@@ -94,7 +109,7 @@ def net_growth(
     if first is not None:
         earlier = first_day(index_of(first, unit) - 1, unit)
     states = lifecycle(data, period=unit, by=by, start=earlier, end=end, timezone=timezone,
-                       alive_from=alive_from, **thresholds)
+                       rules=rules)
     keys = [states.by] if states.by else []
     counts = states.frame.pivot_table(index=["period", *keys], columns="state",
                                       values="customers", aggfunc="sum", fill_value=0)

@@ -26,8 +26,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
-from tenure.analytics._activity import day_activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -44,8 +42,10 @@ from tenure.analytics._common import (
     with_group,
     z_value,
 )
-from tenure.analytics._periods import Period, index, starts
-from tenure.analytics._source import Tables, open_tables
+from tenure.charts import _analytics as _charts
+from tenure.engine._activity import day_activity
+from tenure.engine._periods import Period, index, starts
+from tenure.engine._tables import Tables, open_tables
 from tenure.errors import InputError
 
 __all__ = ["HandoverImpact", "handover_impact"]
@@ -84,7 +84,23 @@ class HandoverImpact(Result):
                               title=f"Churn in the {self.window_days} days after a hand-over, "
                                     "minus matched customers")
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        """The churn difference over every hand-over (the first churn row), and what was
+        left out."""
+        churn = self.frame[self.frame["measure"] == "churn"]
+        row = churn.iloc[0] if len(churn) and not self.by else None
+        return {"as_of": self.as_of, "window_days": self.window_days,
+                "handed_over": int(churn["handed_over_customers"].sum()),
+                "churn_difference": None if row is None else float(row["difference"]),
+                "churn_low": None if row is None else float(row["low"]),
+                "churn_high": None if row is None else float(row["high"]),
+                "unmatched": self.unmatched, "no_history": self.no_history}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"by_period": self.by_period}
+
+    def lines(self) -> list[str]:
         lines = []
         for _, row in self.frame.iterrows():
             head = f"{row[self.by]}: " if self.by else ""

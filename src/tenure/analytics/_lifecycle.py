@@ -21,7 +21,7 @@ P(alive) instead (at risk below ``lifecycle.at_risk_p_alive``, churned below
 ``lifecycle.churned_p_alive``), except that ``alive_from="auto"`` sets BG/NBD scores aside:
 that model keeps every customer who never bought again alive.
 
-The work reads each customer's activity per period (:mod:`tenure.analytics._activity`): a
+The work reads each customer's activity per period (:mod:`tenure.engine._activity`): a
 customer's history is cut into segments between purchase periods, each segment into runs
 of constant state, and the runs are counted per period.
 """
@@ -37,8 +37,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
-from tenure.analytics._activity import activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -54,11 +52,14 @@ from tenure.analytics._common import (
     setting,
     with_group,
 )
-from tenure.analytics._periods import Period, index, index_of, starts
-from tenure.analytics._source import Tables, open_tables
+from tenure.charts import _analytics as _charts
+from tenure.engine._activity import activity
+from tenure.engine._periods import Period, index, index_of, starts
+from tenure.engine._tables import Tables, open_tables
 from tenure.errors import InputError
 
-__all__ = ["STATES", "CustomerStates", "Lifecycle", "customer_states", "lifecycle"]
+__all__ = ["STATES", "CustomerStates", "Lifecycle", "LifecycleRules", "customer_states",
+           "lifecycle"]
 
 STATES = ("new", "active", "resurrected", "at_risk", "churned", "dormant")
 # Models whose P(alive) is 1 for every customer who never bought again (BG/NBD: dropping out
@@ -66,6 +67,37 @@ STATES = ("new", "active", "resurrected", "at_risk", "churned", "dormant")
 SILENT_MODELS = ("bgnbd",)
 BASE_STATES = ("new", "active", "resurrected", "at_risk")  # the active base
 GONE_STATES = ("churned", "dormant")
+
+
+@dataclass(frozen=True)
+class LifecycleRules:
+    """How lifecycle states are judged, as the user asks for them. Every value left None
+    comes from the workspace settings (``lifecycle.*``); :class:`Thresholds` holds the
+    values a run checked and used.
+
+    - ``at_risk_days``, ``churned_days``: days without a purchase after which a customer is
+      at risk, churned (0: learned from each customer's rhythm);
+    - ``at_risk_multiple``, ``churned_multiple``: those thresholds in multiples of each
+      customer's typical gap between purchases; ``prior_gaps``: the weight of the business's
+      typical gap in each customer's rhythm;
+    - ``alive_from``: ``auto`` (value-model scores when they fit the period), ``rhythm`` or
+      ``scores``; ``model``: whose scores, when several models scored;
+    - ``at_risk_p_alive``, ``churned_p_alive``: the P(alive) below which a scored customer is
+      at risk, churned.
+
+    >>> LifecycleRules(churned_multiple=6).churned_multiple
+    6
+    """
+
+    at_risk_days: float | None = None
+    churned_days: float | None = None
+    at_risk_multiple: float | None = None
+    churned_multiple: float | None = None
+    prior_gaps: float | None = None
+    alive_from: Literal["auto", "rhythm", "scores"] = "auto"
+    model: str | None = None
+    at_risk_p_alive: float | None = None
+    churned_p_alive: float | None = None
 
 
 @dataclass(frozen=True)
@@ -146,7 +178,17 @@ class Lifecycle(Result):
     def transition_chart(self):
         return _charts.transition_heatmap(self)
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        """Customers in each state in the last period (over every group)."""
+        last = self.frame[self.frame["period"] == self.frame["period"].max()]
+        total = last.groupby("state")["customers"].sum()
+        return {"as_of": self.as_of, **{s: int(total.get(s, 0)) for s in STATES}}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"transitions": self.transitions}
+
+    def lines(self) -> list[str]:
         last = self.frame[self.frame["period"] == self.frame["period"].max()]
         total = last.groupby("state")["customers"].sum()
         parts = [f"{total.get(s, 0):,} {s.replace('_', ' ')}" for s in STATES]
@@ -179,7 +221,12 @@ class CustomerStates(Result):
         return _charts.bars(counts, "customers", "state", title=f"States as of {self.as_of}",
                             sort=list(STATES))
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        counts = self.frame["state"].value_counts()
+        return {"as_of": self.as_of, **{s: int(counts.get(s, 0)) for s in STATES}}
+
+    def lines(self) -> list[str]:
         counts = self.frame["state"].value_counts()
         return [f"As of {self.as_of}: " + ", ".join(
             f"{counts.get(s, 0):,} {s.replace('_', ' ')}" for s in STATES)]
@@ -204,22 +251,15 @@ def lifecycle(
     start: Any = None,
     end: Any = None,
     timezone: str | None = None,
-    at_risk_days: float | None = None,
-    churned_days: float | None = None,
-    at_risk_multiple: float | None = None,
-    churned_multiple: float | None = None,
-    prior_gaps: float | None = None,
-    alive_from: Literal["auto", "rhythm", "scores"] = "auto",
-    model: str | None = None,
-    at_risk_p_alive: float | None = None,
-    churned_p_alive: float | None = None,
+    rules: LifecycleRules | None = None,
 ) -> Lifecycle:
     """Customers per lifecycle state per period, and the transition counts.
 
     ``start`` and ``end`` bound the periods shown (history before ``start`` still decides
     the states); ``end`` defaults to the day of the latest order. Threshold options left
-    out come from the workspace settings (``lifecycle.*``). ``alive_from="auto"`` uses the
-    value-model scores when they exist and were made in the latest period.
+    out of ``rules`` (:class:`LifecycleRules`) come from the workspace settings
+    (``lifecycle.*``). Its ``alive_from="auto"`` uses the value-model scores when they exist
+    and were made in the latest period.
 
     >>> import tenure
     >>> from tenure.analytics import lifecycle
@@ -228,11 +268,8 @@ def lifecycle(
     >>> [int(last[state]) for state in ("new", "active", "churned", "dormant")]
     [0, 497, 74, 1524]
     """
-    tables, plan, segments = prepare(
-        data, period=period, by=by, start=start, end=end, timezone=timezone,
-        at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
-        churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
-        model=model, at_risk_p_alive=at_risk_p_alive, churned_p_alive=churned_p_alive)
+    tables, plan, segments = prepare(data, period=period, by=by, start=start, end=end,
+                                     timezone=timezone, rules=rules)
     # The counting reads the kinds of segment once per run of state: computed once.
     kinds = tables.keep(segment_kinds(segments))
     raw = tables.run(_counting_query(kinds, plan))
@@ -248,23 +285,12 @@ def customer_states(
     by: str | None = None,
     end: Any = None,
     timezone: str | None = None,
-    at_risk_days: float | None = None,
-    churned_days: float | None = None,
-    at_risk_multiple: float | None = None,
-    churned_multiple: float | None = None,
-    prior_gaps: float | None = None,
-    alive_from: Literal["auto", "rhythm", "scores"] = "auto",
-    model: str | None = None,
-    at_risk_p_alive: float | None = None,
-    churned_p_alive: float | None = None,
+    rules: LifecycleRules | None = None,
 ) -> CustomerStates:
     """Each customer's lifecycle state as of ``end`` (default: the latest order's day),
     judged exactly as :func:`lifecycle` judges the last period."""
-    tables, plan, segments = prepare(
-        data, period=period, by=by, start=None, end=end, timezone=timezone,
-        at_risk_days=at_risk_days, churned_days=churned_days, at_risk_multiple=at_risk_multiple,
-        churned_multiple=churned_multiple, prior_gaps=prior_gaps, alive_from=alive_from,
-        model=model, at_risk_p_alive=at_risk_p_alive, churned_p_alive=churned_p_alive)
+    tables, plan, segments = prepare(data, period=period, by=by, start=None, end=end,
+                                     timezone=timezone, rules=rules)
     frame = tables.run(current_states(segments, plan).order_by("customer_id"))
     if plan.thresholds.alive_from != "scores":
         frame = frame.drop(columns="p_alive")
@@ -285,21 +311,22 @@ def current_states(segments: ir.Table, plan: _Plan) -> ir.Table:
 
 # -- options --------------------------------------------------------------------------------
 def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
-            timezone: str | None, at_risk_days: Any = None, churned_days: Any = None,
-            at_risk_multiple: Any = None, churned_multiple: Any = None, prior_gaps: Any = None,
-            alive_from: str = "auto", model: str | None = None, at_risk_p_alive: Any = None,
-            churned_p_alive: Any = None):
+            timezone: str | None, rules: LifecycleRules | None = None):
     """The tables, the plan and the segments expression of a lifecycle run."""
     window = check_window(period, by, start, end)
+    rules = rules or LifecycleRules()
+    if not isinstance(rules, LifecycleRules):
+        raise InputError(f"rules should be a LifecycleRules, not a {type(rules).__name__}; "
+                         "write rules=LifecycleRules(at_risk_days=30)")
+    alive_from, model = rules.alive_from, rules.model
     if alive_from not in ("auto", "rhythm", "scores"):
         raise InputError(f"alive_from='{alive_from}' is not known; use auto, rhythm or scores")
     tables = open_tables(data, "orders", timezone=timezone)
     table = orders(tables, "the lifecycle")
     as_of = observation_end(tables, table, "ordered_at", window)
     last = index_of(as_of, window.period)
-    options = _options(tables, at_risk_days, churned_days, at_risk_multiple,
-                       churned_multiple, prior_gaps)
-    alive_cuts = _alive_cuts(tables, at_risk_p_alive, churned_p_alive)
+    options = _options(tables, rules)
+    alive_cuts = _alive_cuts(tables, rules.at_risk_p_alive, rules.churned_p_alive)
     scores = set_aside = None
     if alive_from != "rhythm":
         found = tables.scores(model)
@@ -348,19 +375,13 @@ def _alive_cuts(tables: Tables, at_risk_p_alive, churned_p_alive) -> dict[str, f
     return cuts
 
 
-def _options(tables: Tables, at_risk_days, churned_days, at_risk_multiple, churned_multiple,
-             prior_gaps) -> dict[str, float]:
+def _options(tables: Tables, rules: LifecycleRules) -> dict[str, float]:
     out = {
-        "at_risk_days": check_number(setting(tables, at_risk_days, "lifecycle.at_risk_days"),
-                                     "at_risk_days", strict=False),
-        "churned_days": check_number(setting(tables, churned_days, "lifecycle.churned_days"),
-                                     "churned_days", strict=False),
-        "at_risk_multiple": check_number(
-            setting(tables, at_risk_multiple, "lifecycle.at_risk_multiple"), "at_risk_multiple"),
-        "churned_multiple": check_number(
-            setting(tables, churned_multiple, "lifecycle.churned_multiple"), "churned_multiple"),
-        "prior_gaps": check_number(setting(tables, prior_gaps, "lifecycle.prior_gaps"),
-                                   "prior_gaps", strict=False),
+        name: check_number(setting(tables, getattr(rules, name), f"lifecycle.{name}"), name,
+                           strict=strict)
+        for name, strict in (("at_risk_days", False), ("churned_days", False),
+                             ("at_risk_multiple", True), ("churned_multiple", True),
+                             ("prior_gaps", False))
     }
     fixed = out["at_risk_days"] and out["churned_days"]
     if fixed and out["at_risk_days"] >= out["churned_days"]:

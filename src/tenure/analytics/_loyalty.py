@@ -38,8 +38,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
-from tenure.analytics._activity import day_activity
 from tenure.analytics._common import (
     ALL,
     GROUP,
@@ -52,9 +50,11 @@ from tenure.analytics._common import (
     setting,
     wilson,
 )
-from tenure.analytics._lifecycle import BASE_STATES, GONE_STATES, prepare, state_at
-from tenure.analytics._periods import Period, check_date, index, starts
-from tenure.analytics._source import open_tables
+from tenure.analytics._lifecycle import BASE_STATES, GONE_STATES, LifecycleRules, prepare, state_at
+from tenure.charts import _analytics as _charts
+from tenure.engine._activity import day_activity
+from tenure.engine._periods import Period, check_date, index, starts
+from tenure.engine._tables import open_tables
 
 __all__ = ["LoyaltyLadder", "loyalty_ladder"]
 
@@ -100,7 +100,25 @@ class LoyaltyLadder(Result):
         return _charts.effect(data, label=label,
                               title="Later churn of early repeaters minus the others")
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        """The chance of a second purchase, the rung from which customers are loyal and the
+        early-repeat effect on churn (without a split)."""
+        first = self.frame[self.frame["purchases"] == 1]
+        effect = self.effect.iloc[0] if len(self.effect) and not self.by else None
+        return {"as_of": self.as_of,
+                "second_purchase": (float(first["repeated"].sum() / first["eligible"].sum())
+                                    if len(first) and first["eligible"].sum() else None),
+                "loyal_after": None if self.by else self.loyal_after.get("all"),
+                "early_repeat_effect": None if effect is None else float(effect["estimate"]),
+                "early_repeat_low": None if effect is None else float(effect["low"]),
+                "early_repeat_high": None if effect is None else float(effect["high"])}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"early_repeat": self.early_repeat, "effect": self.effect,
+                "cohorts": self.cohorts}
+
+    def lines(self) -> list[str]:
         lines = []
         for group, rows in _groups(self.frame, self.by):
             head = f"{group}: " if self.by else ""
@@ -136,12 +154,12 @@ def loyalty_ladder(
     early_repeat_days: int | None = None,
     repeat_window_days: int | None = None,
     max_purchases: int | None = None,
-    **lifecycle_options: Any,
+    rules: LifecycleRules | None = None,
 ) -> LoyaltyLadder:
     """The loyalty ladder and the early-repeat effect of the customers first seen from
     ``start`` (default: all) up to ``end`` (default: the latest order's day). Options left
-    out come from the ``loyalty.*`` settings; ``lifecycle_options`` (thresholds,
-    ``alive_from``) decide who has churned."""
+    out come from the ``loyalty.*`` settings; ``rules`` (:class:`LifecycleRules`) decide who
+    has churned."""
     tables = open_tables(data, "orders", timezone=timezone)
     options = LoyaltyOptions(
         early_repeat_days=check_number(setting(tables, early_repeat_days,
@@ -156,7 +174,7 @@ def loyalty_ladder(
         confidence=tables.config["analytics.confidence"],
     )
     tables, plan, segments = prepare(tables, period=period, by=by, start=None, end=end,
-                                     timezone=timezone, **lifecycle_options)
+                                     timezone=timezone, rules=rules)
     window = plan.window
     # Each customer's state now, purchase count and first two purchase days, read by the
     # ladder and by the early-repeat comparison: computed once.

@@ -1,8 +1,8 @@
 """Build the tables the analyses share, ahead of the first analysis.
 
 The analyses read a workspace's orders through building blocks it stores: each customer's
-activity per period (:mod:`tenure.analytics._activity`) and the customer summary
-(:mod:`tenure.analytics._summary`). Each is built by the first analysis that needs it
+activity per period (:mod:`tenure.engine._activity`) and the customer summary
+(:mod:`tenure.engine._customers`). Each is built by the first analysis that needs it
 after the tables it reads changed, which makes that analysis slower; :func:`prepare`
 builds them at a moment of your choosing, for example right after an ingest.
 
@@ -25,27 +25,39 @@ from typing import Any
 
 import pandas as pd
 
-from tenure.analytics._activity import activity, all_days
 from tenure.analytics._funnel import lead_progress
-from tenure.analytics._periods import PERIODS, check_period
-from tenure.analytics._source import Tables, open_tables
-from tenure.analytics._summary import customer_categories, customer_summary
+from tenure.engine._activity import activity, all_days
+from tenure.engine._customers import customer_categories, customer_summary
+from tenure.engine._periods import PERIODS, check_period
+from tenure.engine._tables import Tables, open_tables
 from tenure.errors import InputError
+from tenure.progress import Progress, steps_of
+from tenure.results import Result
 from tenure.workspace import Workspace
 
 __all__ = ["Prepared", "prepare"]
 
 
 @dataclass(frozen=True)
-class Prepared:
+class Prepared(Result):
     """The shared tables of a workspace: ``frame`` holds table, rows, rebuilt (False when
     it was current already) and seconds (spent building it now)."""
 
     frame: pd.DataFrame
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"tables": len(self.frame), "rebuilt": int(self.frame["rebuilt"].sum()),
+                "seconds": float(self.frame["seconds"].sum())}
+
+    def view(self) -> pd.DataFrame:
+        return self.frame.assign(
+            rebuilt=self.frame["rebuilt"].map({True: "yes", False: "no (current)"}),
+            seconds=self.frame["seconds"].map("{:.1f}".format))
+
 
 def prepare(workspace: Workspace, *, periods: Sequence[Any] = PERIODS,
-            progress: Callable[[str], None] | None = None) -> Prepared:
+            progress: Progress = None) -> Prepared:
     """Build, where the tables they read changed, the day activity, the activity of each
     of ``periods``, the customer summary, the customers' categories and the leads'
     progress through the funnel of ``workspace``. ``progress`` is told the name of each
@@ -65,9 +77,9 @@ def prepare(workspace: Workspace, *, periods: Sequence[Any] = PERIODS,
     steps.append(("customer_categories", customer_categories))
     steps.append(("lead_progress", lead_progress))
     rows = []
+    step = steps_of(progress, len(steps))
     for name, build in steps:
-        if progress is not None:
-            progress(name)
+        step(name)
         started = time.perf_counter()
         table = build(tables)
         seconds = time.perf_counter() - started

@@ -42,8 +42,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
-from tenure.analytics._activity import day_activity
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -54,9 +52,11 @@ from tenure.analytics._common import (
     until,
     z_value,
 )
-from tenure.analytics._periods import Period, index, starts
-from tenure.analytics._source import Tables, open_tables
-from tenure.analytics._summary import customer_summary
+from tenure.charts import _analytics as _charts
+from tenure.engine._activity import day_activity
+from tenure.engine._customers import customer_summary
+from tenure.engine._periods import Period, index, starts
+from tenure.engine._tables import Tables, open_tables
 from tenure.errors import InputError
 
 __all__ = ["ReferralReach", "referral_reach"]
@@ -92,7 +92,19 @@ class ReferralReach(Result):
         return _charts.bars(self.frame, "viral_coefficient", self.by,
                             title="Referrals per acquired customer")
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"as_of": self.as_of, "acquired": int(self.frame["acquired"].sum()),
+                "referrals": int(self.frame["referrals"].sum()),
+                "viral_coefficient": self.viral_coefficient,
+                "fission_groups": int(self.frame["fission"].sum()),
+                "unknown_referrers": self.unknown_referrers}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"value": self.value, "value_difference": self.value_difference,
+                "top_referrers": self.top_referrers, "by_period": self.by_period}
+
+    def lines(self) -> list[str]:
         lines = [f"{self.frame['acquired'].sum():,} customers acquired; each brings "
                  f"{self.viral_coefficient:.3f} referrals on average"]
         real = self.frame[self.frame["fission"]]

@@ -52,7 +52,6 @@ import ibis.expr.types as ir
 import numpy as np
 import pandas as pd
 
-from tenure.analytics import _charts
 from tenure.analytics._common import (
     GROUP,
     Result,
@@ -69,14 +68,15 @@ from tenure.analytics._common import (
     setting,
     with_group,
 )
-from tenure.analytics._periods import Period
-from tenure.analytics._source import Tables, open_tables
-from tenure.analytics._summary import (
+from tenure.charts import _analytics as _charts
+from tenure.engine._customers import (
     PROFILE_ATTRIBUTES,
     customer_categories,
     customer_summary,
     summary_between,
 )
+from tenure.engine._periods import Period
+from tenure.engine._tables import Tables, open_tables
 from tenure.errors import InputError
 
 __all__ = ["RFM_SEGMENTS", "RfmSegments", "rfm_segments"]
@@ -129,15 +129,7 @@ class RfmSegments(Result):
 
     def chart(self):
         """Customers on the recency x frequency grid, named by segment."""
-        alt = _charts.altair()
-        grid = self.frame.groupby(["r", "f"], as_index=False, observed=True).agg(
-            customers=("customer_id", "size"), revenue=("revenue", "sum"))
-        return alt.Chart(grid).mark_rect().encode(
-            x=alt.X("f:O", title="frequency score"), y=alt.Y("r:O", sort="descending",
-                                                          title="recency score"),
-            color=alt.Color("customers:Q", scale=alt.Scale(scheme="oranges")),
-            tooltip=["r", "f", "customers", alt.Tooltip("revenue:Q", format=",.0f")],
-        ).properties(title=f"Customers by recency and frequency as of {self.as_of}")
+        return _charts.rfm_grid(self)
 
     def segments_chart(self):
         return _charts.bars(self.segments, "customers", "rfm_segment", sort=list(RFM_SEGMENTS),
@@ -146,7 +138,20 @@ class RfmSegments(Result):
     def lorenz_chart(self):
         return _charts.lorenz(self.lorenz)
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        counts = self.segments.groupby("rfm_segment", observed=True)["customers"].sum()
+        return {"as_of": self.as_of, "customers": len(self.frame),
+                "top_share": self.options.top_share, "top_revenue_share": self.top_share,
+                "gini": self.gini, "super_users": len(self.super_users),
+                **{f"segment_{s}": int(counts.get(s, 0)) for s in RFM_SEGMENTS}}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"segments": self.segments, "classes": self.classes, "lorenz": self.lorenz,
+                "super_users": self.super_users,
+                "super_user_profile": self.super_user_profile}
+
+    def lines(self) -> list[str]:
         top = self.options.top_share
         lines = [f"{len(self.frame):,} customers as of {self.as_of}; the top {top:.0%} bring "
                  f"{self.top_share:.1%} of revenue (Gini {self.gini:.2f})"]

@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from tenure.analytics._charts import altair
 from tenure.analytics._common import Result
-from tenure.analytics._lifecycle import GONE_STATES, customer_states
-from tenure.analytics._periods import check_date
+from tenure.analytics._lifecycle import GONE_STATES, LifecycleRules, customer_states
+from tenure.charts import _analytics as _charts
+from tenure.engine._periods import check_date
 from tenure.errors import InputError
 
 __all__ = ["StateAgreement", "state_agreement"]
@@ -49,24 +49,24 @@ class StateAgreement(Result):
         return float(agreed / self.frame["customers"].sum())
 
     def chart(self):
-        alt = altair()
-        data = self.frame.melt(id_vars=["date"], value_vars=["agreement", "everyone_alive"],
-                               var_name="rule", value_name="share")
-        return alt.Chart(data).mark_line(point=True).encode(
-            x="date:T", y=alt.Y("share:Q", axis=alt.Axis(format="%")), color="rule:N",
-        ).properties(title="Lifecycle states against the simulated truth")
+        return _charts.state_agreement(self.frame)
 
-    def headline(self) -> list[str]:
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"agreement": self.rate, "dates": len(self.frame)}
+
+    def lines(self) -> list[str]:
         return [f"Lifecycle states agree with the simulated truth for {self.rate:.1%} of "
                 f"customer-dates ({len(self.frame)} dates)"]
 
 
 def state_agreement(business: Any, *, dates: Sequence[Any], period: str = "month",
-                    scores_model: str | None = None, **options: Any) -> StateAgreement:
+                    scores_model: str | None = None,
+                    rules: LifecycleRules | None = None) -> StateAgreement:
     """Judge every customer's state at each of ``dates`` and compare it with the truth.
 
-    ``business`` is a :class:`tenure.simulate.Business`; ``options`` go to
-    :func:`customer_states` (thresholds, ``alive_from``...). With ``scores_model`` (pnbd,
+    ``business`` is a :class:`tenure.simulate.Business`; ``rules`` go to
+    :func:`customer_states`. With ``scores_model`` (pnbd,
     bgnbd, mbgnbd) each date is judged by P(alive) from that value model, fitted on the
     orders up to the date (the scores the workspace would hold if scored then).
     """
@@ -82,8 +82,10 @@ def state_agreement(business: Any, *, dates: Sequence[Any], period: str = "month
         data: Any = orders
         if scores_model is not None:
             data = {"orders": orders, "scores": _scores(orders, day, scores_model)}
-            options = {"alive_from": "scores", **options}
-        states = customer_states(data, period=period, end=day, **options).frame
+        judging = rules or LifecycleRules()
+        if scores_model is not None and rules is None:
+            judging = LifecycleRules(alive_from="scores")
+        states = customer_states(data, period=period, end=day, rules=judging).frame
         judged = states.merge(latent, on="customer_id", how="left")
         cutoff = pd.Timestamp(day + dt.timedelta(days=1))
         dead = judged["death_at"].notna() & (judged["death_at"] < cutoff)

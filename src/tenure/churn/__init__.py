@@ -30,7 +30,7 @@ from tenure.churn._scorers import SCORERS, FeatureBaseline, ModelScorer, Scorer,
 from tenure.churn._scores import ChurnScores, score
 from tenure.churn._snapshot import Snapshot, features, snapshot
 from tenure.churn._survival import SurvivalResult, survival
-from tenure.churn._train import model_path, train
+from tenure.churn._train import ChurnTraining, model_path, train, train_and_save
 from tenure.churn._truth import simulated_truth
 
 __all__ = [
@@ -40,6 +40,7 @@ __all__ = [
     "ChurnDefinition",
     "ChurnModel",
     "ChurnScores",
+    "ChurnTraining",
     "Feature",
     "FeatureBaseline",
     "FeatureContext",
@@ -63,4 +64,5 @@ __all__ = [
     "snapshot",
     "survival",
     "train",
+    "train_and_save",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -17,10 +18,11 @@ import pandas as pd
 from tenure.churn._dates import DataSpan, as_of_dates, data_span
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._metrics import METRICS, calibration_curve, score_metrics
-from tenure.churn._progress import Progress, steps
 from tenure.churn._scorers import scorers as pick_scorers
 from tenure.churn._snapshot import LABEL, resolve_definition, take_snapshot
 from tenure.errors import ConfigError, ModelError
+from tenure.progress import Progress, steps_of
+from tenure.results import Result
 
 __all__ = ["BacktestResult", "backtest", "default_backtest_dates", "plan_folds"]
 
@@ -29,7 +31,7 @@ LOWER_IS_BETTER = ("brier", "calibration_error")
 
 
 @dataclass(frozen=True)
-class BacktestResult:
+class BacktestResult(Result):
     """Backtest of churn scorers over rolling-origin folds.
 
     - ``metrics``: one row per fold and scorer: fold, as_of (the test date), scorer,
@@ -95,6 +97,44 @@ class BacktestResult:
         metrics, calibration = _evaluate(joined)
         return BacktestResult(self.definition, self.folds, metrics, calibration, joined, label)
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        """Each scorer's ROC AUC and top-decile lift on the last fold."""
+        last = self.metrics[self.metrics["fold"] == self.metrics["fold"].max()]
+        figures: dict[str, Any] = {"folds": int(self.metrics["fold"].nunique()),
+                                   "label": self.label}
+        for row in last.itertuples():
+            figures[f"{row.scorer}_roc_auc"] = float(row.roc_auc)
+            figures[f"{row.scorer}_top_decile_lift"] = float(row.top_decile_lift)
+        return figures
+
+    def lines(self) -> list[str]:
+        said = [self.definition.describe(), f"scored against: {self.label}"]
+        if "churn_model" in set(self.metrics["scorer"]) and self.metrics["scorer"].nunique() > 1:
+            last = self.margins()
+            last = last[last["fold"] == last["fold"].max()]
+            for row in last.itertuples():
+                said.append(f"last fold: the churn model's ROC AUC is {row.roc_auc:+.3f} "
+                            f"against {row.baseline}")
+        return said
+
+    def view(self) -> pd.DataFrame:
+        return self.metrics.assign(as_of=self.metrics["as_of"].dt.date.astype(str))
+
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        shown = [("Metrics per fold and scorer", self.view())]
+        if "margins" in self.extra_tables():
+            margins = self.margins()
+            shown.append(("churn_model margin over each baseline (positive: the model is "
+                          "better)", margins.assign(as_of=margins["as_of"].dt.date.astype(str))))
+        return shown
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        tables = {"folds": self.folds, "calibration": self.calibration}
+        if "churn_model" in set(self.metrics["scorer"]):
+            tables["margins"] = self.margins()
+        return tables
+
     def summary(self) -> str:
         """The definition, the metrics per fold and scorer, and the model's margins."""
         shown = self.metrics.assign(as_of=self.metrics["as_of"].dt.date.astype(str))
@@ -112,7 +152,7 @@ class BacktestResult:
 
     def chart(self):
         """Calibration curves and ROC AUC per fold and scorer (Altair)."""
-        from tenure.churn._charts import backtest_chart
+        from tenure.charts._churn import backtest_chart
 
         return backtest_chart(self)
 
@@ -124,7 +164,7 @@ class BacktestResult:
                     out[column] = out[column].dt.date.astype(str)
             return out.to_dict(orient="records")
 
-        return {"definition": self.definition.to_dict(),
+        return {**Result.to_dict(self), "definition": self.definition.to_dict(),
                 "definition_text": self.definition.describe(), "label": self.label,
                 "folds": records(self.folds), "metrics": records(self.metrics),
                 "margins": records(self.margins()) if "churn_model" in set(
@@ -178,7 +218,7 @@ def _evaluate(predictions: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
 
 
 def backtest(workspace, as_of=None, horizon=None, *, definition=None, groups=None, scorers=None,
-             model=None, progress: Progress = False) -> BacktestResult:
+             model=None, progress: Progress = None) -> BacktestResult:
     """Backtest the churn model and the baselines over rolling-origin folds.
 
     ``as_of`` lists the snapshot dates; each one that some earlier date's label window ends
@@ -213,7 +253,7 @@ def backtest(workspace, as_of=None, horizon=None, *, definition=None, groups=Non
     chosen = pick_scorers(scorers, model)
     needed = sorted({d for _, training in folds for d in training} | {t for t, _ in folds})
     snapshots = {}
-    with steps(progress, len(needed) + len(folds) * len(chosen)) as step:
+    with steps_of(progress, len(needed) + len(folds) * len(chosen)) as step:
         for date in needed:
             step(f"snapshot at {date.isoformat()}")
             snapshots[date] = take_snapshot(workspace, date, definition, groups, labelled=True)

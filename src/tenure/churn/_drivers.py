@@ -43,7 +43,7 @@ class KeyDrivers:
 
     def chart(self):
         """Contribution bars and partial-dependence curves (Altair)."""
-        from tenure.churn._charts import drivers_chart
+        from tenure.charts._churn import drivers_chart
 
         return drivers_chart(self)
 

@@ -22,7 +22,7 @@ import ibis
 
 from tenure._sql import ident
 from tenure.churn._definition import ChurnDefinition
-from tenure.contract import TABLES
+from tenure.engine._history import as_of_rows, cutoff, hide_later
 
 __all__ = ["Feature", "FeatureContext", "FeatureGroup"]
 
@@ -186,7 +186,7 @@ class FeatureContext:
     @property
     def cutoff(self) -> ibis.Expr:
         """The as-of date as a timestamp literal: the first instant of the future."""
-        return ibis.timestamp(dt.datetime.combine(self.as_of, dt.time()))
+        return cutoff(self.as_of)
 
     @property
     def day(self) -> ibis.Expr:
@@ -195,22 +195,12 @@ class FeatureContext:
     def before(self, name: str) -> ibis.Table:
         """Rows of contract table ``name`` stamped before the as-of date (by its time column);
         later time stamps in those rows (a resolution, an end) are hidden as missing."""
-        table = self.workspace.table(name)
-        spec = TABLES[name]
-        if spec.time_column is not None:
-            table = table.filter(table[spec.time_column] < self.cutoff)
-        return self.known(table, spec.name)
+        return as_of_rows(self.workspace.table(name), name, self.as_of)
 
     def known(self, table: ibis.Table, name: str) -> ibis.Table:
         """``table`` with every time stamp of contract table ``name`` that is not before the
         as-of date replaced by missing."""
-        spec = TABLES[name]
-        hidden = {}
-        for column in spec.columns:
-            if column.type == "timestamp" and column.name != spec.time_column:
-                value = table[column.name]
-                hidden[column.name] = ibis.ifelse(value < self.cutoff, value, ibis.null())
-        return table.mutate(**hidden) if hidden else table
+        return hide_later(table, name, self.as_of)
 
     def days_since(self, value: ibis.Value) -> ibis.Value:
         """Whole days from ``value`` (a timestamp or date) to the as-of date."""

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import inspect
 import json
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
@@ -23,6 +24,7 @@ from tenure.churn._calibration import CALIBRATIONS, Calibrator, choose_calibrato
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._features import Feature
 from tenure.churn._metrics import score_metrics
+from tenure.churn._paths import CHUNK
 from tenure.churn._snapshot import LABEL, Snapshot
 from tenure.errors import ConfigError, ModelError, NotFittedError
 
@@ -34,9 +36,6 @@ __all__ = ["ChurnModel", "TrainingWindow"]
 FORMAT = "tenure.churn_model/1"
 # How contributions are computed: path attributions by default, exact tree SHAP on request.
 METHODS = ("path", "shap")
-# Rows explained at a time: their leaves (rows x trees) or contributions (rows x features)
-# are held at once.
-CHUNK = 200_000
 
 
 @dataclass(frozen=True)
@@ -102,10 +101,11 @@ class ChurnModel:
         self.seed = seed
 
     def get_params(self) -> dict:
-        return {k: getattr(self, k) for k in (
-            "n_estimators", "learning_rate", "num_leaves", "max_depth", "min_child_samples",
-            "calibration",
-            "validation_share", "early_stopping_rounds", "threads", "seed")}
+        """The options, read from ``__init__``'s signature as scikit-learn does, so that a
+        new option needs no second list."""
+        names = [p.name for p in inspect.signature(type(self).__init__).parameters.values()
+                 if p.kind is inspect.Parameter.KEYWORD_ONLY]
+        return {name: getattr(self, name) for name in names}
 
     def clone(self) -> ChurnModel:
         """An unfitted model with the same options."""
@@ -346,18 +346,32 @@ class ChurnModel:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ModelError(f"{path} is not a tenure churn model (format {FORMAT}); train one "
                              "with `tenure churn train`")
-        model = cls(**data["options"])
-        model.booster_ = lgb.Booster(model_str=data["booster"])
-        model.best_iteration_ = data["best_iteration"]
-        model.features_ = tuple(Feature(**f) for f in data["features"])
-        model.categories_ = data["categories"]
-        model.calibrator_ = Calibrator.from_dict(data["calibration"])
-        model.calibration_scores_ = data["calibration_scores"]
-        model.definition_ = ChurnDefinition.from_dict(data["definition"])
-        model.training_window_ = TrainingWindow.from_dict(data["training_window"])
-        model.validation_metrics_ = data["validation_metrics"]
-        model.validation_rows_ = data["validation_rows"]
+        missing = [key for key in _SAVED_KEYS if key not in data]
+        if missing:
+            raise ModelError(f"{path} lacks {', '.join(missing)}, so it is not a whole churn "
+                             "model; train one again with `tenure churn train`")
+        try:
+            model = cls(**data["options"])
+            model.booster_ = lgb.Booster(model_str=data["booster"])
+            model.best_iteration_ = data["best_iteration"]
+            model.features_ = tuple(Feature(**f) for f in data["features"])
+            model.categories_ = data["categories"]
+            model.calibrator_ = Calibrator.from_dict(data["calibration"])
+            model.calibration_scores_ = data["calibration_scores"]
+            model.definition_ = ChurnDefinition.from_dict(data["definition"])
+            model.training_window_ = TrainingWindow.from_dict(data["training_window"])
+            model.validation_metrics_ = data["validation_metrics"]
+            model.validation_rows_ = data["validation_rows"]
+        except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
+            raise ModelError(f"{path} holds a damaged churn model ({type(exc).__name__}: "
+                             f"{exc}); train one again with `tenure churn train`") from None
         return model
+
+
+# What a saved model must hold to be loaded.
+_SAVED_KEYS = ("options", "booster", "best_iteration", "features", "categories", "calibration",
+               "calibration_scores", "definition", "training_window", "validation_metrics",
+               "validation_rows")
 
 
 def check_method(method: str) -> None:

@@ -33,6 +33,10 @@ import numpy as np
 
 __all__ = ["TreePaths"]
 
+# Rows explained at a time: their leaves (rows x trees) or contributions (rows x features)
+# are held at once.
+CHUNK = 200_000
+
 # Rows a compiled task handles with one buffer of per-feature sums.
 BLOCK = 1024
 

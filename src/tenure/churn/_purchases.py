@@ -5,10 +5,10 @@ from __future__ import annotations
 import ibis
 
 from tenure.churn._features import Feature, FeatureContext, FeatureGroup
+from tenure.engine._history import WINDOWS
+from tenure.engine._history import purchase_history as engine_purchase_history
 
 __all__ = ["PURCHASES", "purchase_history"]
-
-WINDOWS = (30, 90, 365)
 
 
 def _window_features() -> tuple[Feature, ...]:
@@ -65,40 +65,14 @@ FEATURES = (
 
 
 def purchase_history(ctx: FeatureContext) -> ibis.Table:
-    """One row per customer who bought before the as-of date, built once per snapshot and
-    shared by the groups that read it (the population, purchases, value).
-
-    A purchase day is a day with an order of positive amount; gaps are counted between
-    purchase days. Columns: customer_id, first_day, last_day, purchase_days, gross (spend of
-    the purchase orders), gaps, gap_sum and gap_squares (over the gaps between consecutive
-    purchase days), purchases_Nd and spend_Nd per window, refunds and refunded.
-    """
+    """One row per customer who bought before the as-of date
+    (:func:`tenure.engine.purchase_history`), built once per snapshot and shared by the
+    groups that read it (the population, purchases, value)."""
     return ctx.shared("purchases", _history)
 
 
 def _history(ctx: FeatureContext) -> ibis.Table:
-    orders = ctx.before("orders")
-    bought = orders.filter(orders.amount > 0)
-    days = bought.group_by("customer_id", day=bought.ordered_at.date()).aggregate(
-        amount=bought.amount.sum())
-    previous = days.day.lag().over(ibis.window(group_by="customer_id", order_by="day"))
-    days = days.mutate(gap=days.day.delta(previous, unit="day"))
-
-    windows = {}
-    for n in WINDOWS:
-        inside = days.day >= ibis.date(ctx.as_of) - ibis.interval(days=n)
-        windows[f"purchases_{n}d"] = days.count(where=inside)
-        windows[f"spend_{n}d"] = days.amount.sum(where=inside).fill_null(0.0)
-    per = days.group_by("customer_id").aggregate(
-        first_day=days.day.min(), last_day=days.day.max(), purchase_days=days.count(),
-        gross=days.amount.sum(), gaps=days.gap.count(), gap_sum=days.gap.sum(),
-        gap_squares=(days.gap * days.gap).sum(), **windows,
-    )
-    refunds = orders.filter(orders.amount < 0)
-    refunds = refunds.group_by("customer_id").aggregate(
-        refunds=refunds.count(), refunded=-refunds.amount.sum())
-    return per.left_join(refunds, "customer_id").select(
-        per, refunds=refunds.refunds.fill_null(0), refunded=refunds.refunded.fill_null(0.0))
+    return engine_purchase_history(ctx.before("orders"), ctx.as_of, WINDOWS)
 
 
 def _build(ctx: FeatureContext) -> ibis.Table:

@@ -27,7 +27,7 @@ import numpy as np
 import pandas as pd
 
 from tenure.churn._features import Feature
-from tenure.churn._model import CHUNK
+from tenure.churn._paths import CHUNK
 
 __all__ = ["Reasons", "explain"]
 

@@ -14,35 +14,33 @@ import datetime as dt
 import math
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tenure._scores import write_scores
-from tenure.churn._dates import as_of_date, data_span
+from tenure.churn._dates import as_of_date, data_span, horizon_days
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._groups import FEATURE_GROUPS
 from tenure.churn._model import ChurnModel, check_method
-from tenure.churn._progress import Progress, steps
 from tenure.churn._reasons import sentences, strongest
 from tenure.churn._snapshot import take_snapshot
 from tenure.churn._train import model_path
 from tenure.errors import ConfigError, ModelError
+from tenure.progress import Progress, steps_of
+from tenure.results import Result
+from tenure.workspace._migrations import CHURN_SCORE_COLUMNS
+from tenure.workspace._scores import write_scores
 
-__all__ = ["SCORE_COLUMNS", "ChurnScores", "score"]
+__all__ = ["ChurnScores", "score"]
 
-REASONS = 3
-SCORE_COLUMNS: dict[str, str] = {
-    "churn_risk": "DOUBLE",
-    **{f"churn_reason_{i}": "VARCHAR" for i in range(1, REASONS + 1)},
-    "churn_model_version": "VARCHAR",
-    "churn_horizon_days": "INTEGER",
-}
+# The reasons kept per customer: as many as the scores table declares columns for.
+REASONS = sum(name.startswith("churn_reason_") for name in CHURN_SCORE_COLUMNS)
 
 
 @dataclass(frozen=True)
-class ChurnScores:
+class ChurnScores(Result):
     """Churn risk and top reasons for every customer counted at ``as_of``.
 
     ``frame`` has customer_id, as_of, churn_risk and churn_reason_1..3, riskiest first.
@@ -54,11 +52,30 @@ class ChurnScores:
     frame: pd.DataFrame
     written: bool
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        risk = self.frame["churn_risk"]
+        return {"as_of": self.as_of, "customers": len(self.frame),
+                "at_risk_50": int((risk >= 0.5).sum()),
+                "mean_risk": float(risk.mean()) if len(risk) else None,
+                "model_version": self.model_version,
+                "horizon_days": self.definition.horizon_days, "written": self.written}
+
+    def lines(self) -> list[str]:
+        high = self.headline["at_risk_50"]
+        said = [self.definition.describe(),
+                f"{len(self.frame):,} customers scored at {self.as_of.isoformat()} by churn "
+                f"model {self.model_version}; {high:,} at 50% risk or more"]
+        if self.written:
+            said.append(f"Wrote churn_risk and three reasons for {len(self.frame):,} "
+                        "customers to `scores`")
+        return said
+
+    def view(self) -> pd.DataFrame:
+        return self.frame.drop(columns=["as_of"])
+
     def __str__(self) -> str:
-        high = int((self.frame["churn_risk"] >= 0.5).sum())
-        return (f"{len(self.frame):,} customers scored at {self.as_of.isoformat()} by churn model "
-                f"{self.model_version}; {high:,} at 50% risk or more\n"
-                f"{self.definition.describe()}")
+        return "\n".join(self.lines()[1::-1])
 
 
 def _groups_for(model: ChurnModel) -> list[str]:
@@ -73,8 +90,9 @@ def _groups_for(model: ChurnModel) -> list[str]:
 
 
 def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *,
-          reasons_share: float = 1.0, reasons_method: str = "path", write: bool = True,
-          progress: Progress = False) -> ChurnScores:
+          horizon: str | int | None = None, reasons_share: float = 1.0,
+          reasons_method: str = "path", write: bool = True,
+          progress: Progress = None) -> ChurnScores:
     """Churn risk and the top three reasons for every customer counted at ``as_of`` (the day
     after the last record by default), written to the ``scores`` table unless ``write`` is
     False. ``model`` is a fitted :class:`ChurnModel`, a saved model's path, or None for the
@@ -84,7 +102,9 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
     :meth:`ChurnModel.contributions`): ``path`` (the default) reads them from the same pass
     over the trees as the risk, at little cost; ``shap`` (exact tree SHAP) costs far more
     than the risk itself. ``reasons_share`` below 1 explains only that share of the
-    customers, the riskiest first, and leaves the others' reasons blank.
+    customers, the riskiest first, and leaves the others' reasons blank. ``horizon``, when
+    given, must be the one the model predicts: a model answers only the question it was
+    trained on.
     """
     if not 0 <= reasons_share <= 1:
         raise ConfigError(f"reasons_share {reasons_share} should be between 0 (no reasons) "
@@ -93,10 +113,15 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
     if not isinstance(model, ChurnModel):
         model = ChurnModel.load(model if model is not None else model_path(workspace))
     model._check_fitted()
+    if horizon is not None and horizon_days(horizon) != model.definition_.horizon_days:
+        raise ConfigError(
+            f"the model predicts churn within {model.definition_.horizon_days} days, not "
+            f"{horizon}; train a model with `tenure churn train --horizon {horizon}` or "
+            "leave the horizon out")
     span = data_span(workspace)
     date = as_of_date(as_of) if as_of is not None else span.end
     span.check_start(date)
-    with steps(progress, 3 + write) as step:
+    with steps_of(progress, 3 + write) as step:
         step(f"features at {date.isoformat()}")
         snap = take_snapshot(workspace, date, model.definition_, _groups_for(model),
                              labelled=False)
@@ -149,6 +174,7 @@ def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> 
     with workspace.transaction() as con:
         con.register("tenure_new_churn_scores", rows)
         try:
-            write_scores(con, date, "SELECT * FROM tenure_new_churn_scores", SCORE_COLUMNS)
+            write_scores(con, date, "SELECT * FROM tenure_new_churn_scores",
+                         CHURN_SCORE_COLUMNS)
         finally:
             con.unregister("tenure_new_churn_scores")

@@ -19,6 +19,7 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 import ibis
 import numpy as np
@@ -28,10 +29,11 @@ from tenure.churn._dates import as_of_date, data_span
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._features import FeatureContext
 from tenure.churn._membership import NO_TIER
-from tenure.churn._progress import Progress, steps
 from tenure.churn._relationship import UNKNOWN
 from tenure.churn._snapshot import resolve_definition, take_snapshot
 from tenure.errors import ConfigError
+from tenure.progress import Progress, steps_of
+from tenure.results import Result
 
 __all__ = ["COVARIATES", "GROUPINGS", "SurvivalResult", "survival"]
 
@@ -87,7 +89,7 @@ COVARIATES = (
 
 
 @dataclass(frozen=True)
-class SurvivalResult:
+class SurvivalResult(Result):
     """Retention curves and hazard ratios.
 
     - ``curves``: by (segment, membership_tier or acquisition_channel), group, day, retained
@@ -114,6 +116,35 @@ class SurvivalResult:
     def frame(self) -> pd.DataFrame:
         return self.curves
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"observed_until": self.observed_until, "customers": int(
+            self.groups.groupby("by")["customers"].sum().max()) if len(self.groups) else 0,
+                "cox_as_of": self.cox_as_of, "cox_customers": self.cox_customers,
+                "cox_churned": self.cox_churned}
+
+    def lines(self) -> list[str]:
+        said = [self.definition.describe(),
+                f"retention observed until {self.observed_until.isoformat()}",
+                f"Cox model from the snapshot at {self.cox_as_of.isoformat()} "
+                f"({self.cox_customers:,} customers, {self.cox_churned:,} churned later)"]
+        if self.cox_note:
+            said.append(self.cox_note)
+        return said
+
+    def view(self) -> pd.DataFrame:
+        return self.groups
+
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        shown = [("Retention by group", self.groups)]
+        if not self.cox_note:
+            shown.append(("Hazard ratios", self.hazard_ratios[
+                ["description", "hazard_ratio", "lower", "upper", "p"]]))
+        return shown
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"hazard_ratios": self.hazard_ratios, "curves": self.curves}
+
     def summary(self) -> str:
         hr = self.hazard_ratios[["description", "hazard_ratio", "lower", "upper", "p"]]
         return "\n".join([
@@ -130,7 +161,7 @@ class SurvivalResult:
 
     def chart(self):
         """Retention curves per grouping and the hazard ratios with their intervals."""
-        from tenure.churn._charts import survival_chart
+        from tenure.charts._churn import survival_chart
 
         return survival_chart(self)
 
@@ -268,7 +299,7 @@ def _cox(snapshot_frame: pd.DataFrame, declared: pd.DataFrame) -> pd.DataFrame:
 
 
 def survival(workspace, as_of=None, horizon=None, *, definition=None, cox_as_of=None,
-             by: Sequence[str] = GROUPINGS, progress: Progress = False) -> SurvivalResult:
+             by: Sequence[str] = GROUPINGS, progress: Progress = None) -> SurvivalResult:
     """Kaplan-Meier retention curves by ``by`` and a Cox model's hazard ratios.
 
     ``as_of`` ends the observation (the day after the last record by default). The Cox model
@@ -291,7 +322,7 @@ def survival(workspace, as_of=None, horizon=None, *, definition=None, cox_as_of=
     if cox >= end:
         raise ConfigError(f"the Cox snapshot at {cox.isoformat()} leaves no time to follow its "
                           f"customers before {end.isoformat()}; choose an earlier cox_as_of")
-    with steps(progress, 4) as step:
+    with steps_of(progress, 4) as step:
         step("lifetimes")
         lives = _lifetimes(workspace, definition, end)
         step("Kaplan-Meier curves")

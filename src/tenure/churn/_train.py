@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
+
+import pandas as pd
 
 from tenure.churn._dates import DataSpan, as_of_dates, data_span
+from tenure.churn._drivers import KeyDrivers
 from tenure.churn._model import ChurnModel
-from tenure.churn._progress import Progress, steps
 from tenure.churn._snapshot import resolve_definition, take_snapshot
 from tenure.errors import ConfigError
+from tenure.progress import Progress, steps_of
+from tenure.results import Result
 
-__all__ = ["default_training_dates", "model_path", "train"]
+__all__ = ["ChurnTraining", "default_training_dates", "model_path", "train", "train_and_save"]
 
 SNAPSHOTS = 4
 SPACING_DAYS = 30
@@ -36,7 +42,7 @@ def default_training_dates(span: DataSpan, horizon_days: int) -> list[dt.date]:
 
 
 def train(workspace, as_of=None, horizon=None, *, definition=None, groups=None,
-          model: ChurnModel | None = None, progress: Progress = False) -> ChurnModel:
+          model: ChurnModel | None = None, progress: Progress = None) -> ChurnModel:
     """A churn model fitted on the snapshots at ``as_of`` (by default four dates a month
     apart, the latest one a horizon before the data ends).
 
@@ -54,10 +60,77 @@ def train(workspace, as_of=None, horizon=None, *, definition=None, groups=None,
     for date in dates:
         span.check_window(date, definition.horizon_days)
     model = (model or ChurnModel()).clone()
-    with steps(progress, len(dates) + 1) as step:
+    with steps_of(progress, len(dates) + 1) as step:
         snapshots = []
         for date in dates:
             step(f"snapshot at {date.isoformat()}")
             snapshots.append(take_snapshot(workspace, date, definition, groups, labelled=True))
         step("fitting the model")
         return model.fit(snapshots)
+
+
+@dataclass(frozen=True)
+class ChurnTraining(Result):
+    """A churn model trained on a workspace and saved there, with its key drivers on the
+    latest training snapshot. ``frame`` is the drivers' summary, strongest first."""
+
+    model: ChurnModel
+    path: Path
+    drivers: KeyDrivers
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.drivers.summary
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        window = self.model.training_window_
+        return {"model_version": self.model.version, "path": self.path,
+                "horizon_days": self.model.definition_.horizon_days,
+                "customers": window.customers, "rows": window.rows,
+                "validation_rows": self.model.validation_rows_,
+                **{f"validation_{k}": v for k, v in self.model.validation_metrics_.items()}}
+
+    def lines(self) -> list[str]:
+        model = self.model
+        return [model.definition_.describe(), model.training_window_.describe(),
+                f"calibration: {model.calibrator_.method} (cross-fitted Brier "
+                f"{_metrics(model.calibration_scores_)})",
+                f"validation ({model.validation_rows_:,} held-out rows): "
+                f"{_metrics(model.validation_metrics_)}",
+                f"Saved model {model.version} to {self.path}"]
+
+    def view(self) -> pd.DataFrame:
+        return self.drivers.summary.head(8)[["feature", "description", "mean_abs_contribution",
+                                             "direction"]]
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"partial_dependence": self.drivers.partial_dependence}
+
+    def chart(self):
+        return self.drivers.chart()
+
+    def to_dict(self) -> dict[str, Any]:
+        model = {k: v for k, v in self.model.to_dict().items() if k != "booster"}
+        return {**Result.to_dict(self), "model": model, "path": str(self.path),
+                "key_drivers": self.drivers.summary.to_dict(orient="records")}
+
+
+def _metrics(metrics: dict[str, float]) -> str:
+    return ", ".join(f"{k} {v:.3f}" for k, v in metrics.items())
+
+
+def train_and_save(workspace, as_of=None, horizon=None, *, definition=None,
+                   path: str | Path | None = None, model: ChurnModel | None = None,
+                   progress: Progress = None) -> ChurnTraining:
+    """Train a churn model on ``workspace`` (see :func:`train`), save it to ``path``
+    (default: the workspace's ``models/churn.json``) and weigh its key drivers on the
+    latest training snapshot."""
+    from tenure.churn._snapshot import snapshot
+
+    fitted = train(workspace, as_of, horizon, definition=definition, model=model,
+                   progress=progress)
+    saved = fitted.save(path or model_path(workspace))
+    latest = snapshot(workspace, fitted.training_window_.as_of[-1],
+                      definition=fitted.definition_)
+    return ChurnTraining(fitted, saved, fitted.drivers(latest))

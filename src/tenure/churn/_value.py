@@ -70,7 +70,9 @@ def _build(ctx: FeatureContext) -> ibis.Table:
         "customer_id", frequency=per.purchase_days - 1,
         recency=per.last_day.delta(per.first_day, unit="day").cast("float64"),
         T=ctx.day.delta(per.first_day, unit="day").cast("float64"))
-    histories = stats.group_by(list(KEYS)).aggregate(weights=stats.count()).to_pandas()
+    # In a fixed order, so that the fit is the same to the last bit run after run.
+    histories = (stats.group_by(list(KEYS)).aggregate(weights=stats.count())
+                 .order_by(list(KEYS)).to_pandas())
     predictions = value_predictions(histories, ctx.definition.horizon_days)
     if predictions is None:
         return stats.select("customer_id", p_alive=ibis.null("float64"),

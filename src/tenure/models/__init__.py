@@ -12,6 +12,7 @@ model, estimates end in ``_`` and every prediction refuses to run before ``fit``
 -9582.4
 """
 
+from tenure.engine._rfm import rfm_expression, rfm_summary
 from tenure.models._base import FitDiagnostics, ModelWarning, ValueModel
 from tenure.models._beta_geo import BetaGeo
 from tenure.models._beta_geo_beta_binom import BetaGeoBetaBinom
@@ -19,7 +20,6 @@ from tenure.models._gamma_gamma import GammaGamma
 from tenure.models._modified_beta_geo import ModifiedBetaGeo
 from tenure.models._pareto_nbd import ParetoNBD
 from tenure.models._shifted_beta_geo import ShiftedBetaGeo
-from tenure.models._summary import rfm_expression, rfm_summary
 
 # Every model, by the short name the CLI and the scores table use.
 MODELS: dict[str, type[ValueModel]] = {
@@ -43,6 +43,7 @@ __all__ = [
     "rfm_summary",
 ]
 
+from tenure.engine._rfm import discrete_summary  # noqa: E402
 from tenure.models._evaluation import (  # noqa: E402
     HoldoutError,
     ModelComparison,
@@ -59,7 +60,6 @@ from tenure.models._scores import (  # noqa: E402
     score,
 )
 from tenure.models._store import SavedModel, load_model, saved_models  # noqa: E402
-from tenure.models._summary import discrete_summary  # noqa: E402
 
 __all__ += [
     "FitReport",

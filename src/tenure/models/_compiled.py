@@ -106,75 +106,102 @@ def pnbd_rows(x, T, w, i_tx, i_T, lg_tx, g_tx, lg_T, g_T, r, alpha, s, beta):
     return out
 
 
+# The rows are cut into this many blocks, each summed in order by one thread, and the
+# blocks' sums are added in order: the same rows give the same totals to the last bit,
+# however the threads are scheduled (a parallel reduction over single rows does not), so
+# that a fit, and every score made from it, is the same run after run.
+BLOCKS = 64
+
+
 @numba.njit(cache=True, nogil=True, parallel=True)
 def bg_rows(x, w, i_tx, i_T, i_x, log_tx, log_T, inv_tx, inv_T, log_odds_x, inv_denom_x, r,
             order):
     """The row-by-row part of ``BetaGeoTotals``: the weighted sums over the rows with a
     second term of log(1 + exp(d)) and of the products its gradient and Hessian are made
     of, in one pass (see ``BetaGeoTotals.__call__`` for what each sum is)."""
-    ll = g_log = g_inv = ws_total = g_denom = 0.0
-    h_log_log = h_ws_inv = h_log_inv = h_ws_inv2 = h_inv_inv = 0.0
-    v_log_total = h_log_denom = v_inv_total = h_inv_denom = v_total = h_denom2 = 0.0
-    h_v_denom = 0.0
-    for i in numba.prange(len(x)):
-        a, b = i_tx[i], i_T[i]
-        rx = r + x[i]
-        delta_log = log_tx[a] - log_T[b]
-        d = log_odds_x[i_x[i]] - rx * delta_log
-        # log(1 + exp(d)) = max(d, 0) + log(1 + exp(-|d|)), which neither overflows nor
-        # loses more than a rounding error when exp(-|d|) is tiny.
-        e = np.exp(-abs(d))
-        ll += w[i] * (max(d, 0.0) + np.log(1.0 + e))
-        if order < 1:
-            continue
-        s = 1.0 / (1.0 + e) if d >= 0 else e / (1.0 + e)  # 1 / (1 + exp(-d))
-        ws = w[i] * s
-        delta_inv = inv_tx[a] - inv_T[b]
-        rx_inv = rx * delta_inv
-        inv_denom = inv_denom_x[i_x[i]]
-        g_log += ws * delta_log
-        g_inv += ws * rx_inv
-        ws_total += ws
-        g_denom += ws * inv_denom
-        if order < 2:
-            continue
-        v = ws * (1.0 - s)
-        v_log, v_inv = v * delta_log, v * rx_inv
-        h_log_log += v_log * delta_log
-        h_ws_inv += ws * delta_inv
-        h_log_inv += v_log * rx_inv
-        h_ws_inv2 += ws * rx * (inv_tx[a] * inv_tx[a] - inv_T[b] * inv_T[b])
-        h_inv_inv += v_inv * rx_inv
-        v_log_total += v_log
-        h_log_denom += v_log * inv_denom
-        v_inv_total += v_inv
-        h_inv_denom += v_inv * inv_denom
-        v_total += v
-        h_denom2 += (ws + v) * inv_denom * inv_denom
-        h_v_denom += v * inv_denom
-    return np.array([ll, g_log, g_inv, ws_total, g_denom, h_log_log, h_ws_inv, h_log_inv,
-                     h_ws_inv2, h_inv_inv, v_log_total, h_log_denom, v_inv_total,
-                     h_inv_denom, v_total, h_denom2, h_v_denom])
+    n = len(x)
+    blocks = min(BLOCKS, max(n, 1))
+    partial = np.zeros((blocks, 17))
+    for block in numba.prange(blocks):
+        ll = g_log = g_inv = ws_total = g_denom = 0.0
+        h_log_log = h_ws_inv = h_log_inv = h_ws_inv2 = h_inv_inv = 0.0
+        v_log_total = h_log_denom = v_inv_total = h_inv_denom = v_total = h_denom2 = 0.0
+        h_v_denom = 0.0
+        for i in range(block * n // blocks, (block + 1) * n // blocks):
+            a, b = i_tx[i], i_T[i]
+            rx = r + x[i]
+            delta_log = log_tx[a] - log_T[b]
+            d = log_odds_x[i_x[i]] - rx * delta_log
+            # log(1 + exp(d)) = max(d, 0) + log(1 + exp(-|d|)), which neither overflows nor
+            # loses more than a rounding error when exp(-|d|) is tiny.
+            e = np.exp(-abs(d))
+            ll += w[i] * (max(d, 0.0) + np.log(1.0 + e))
+            if order < 1:
+                continue
+            s = 1.0 / (1.0 + e) if d >= 0 else e / (1.0 + e)  # 1 / (1 + exp(-d))
+            ws = w[i] * s
+            delta_inv = inv_tx[a] - inv_T[b]
+            rx_inv = rx * delta_inv
+            inv_denom = inv_denom_x[i_x[i]]
+            g_log += ws * delta_log
+            g_inv += ws * rx_inv
+            ws_total += ws
+            g_denom += ws * inv_denom
+            if order < 2:
+                continue
+            v = ws * (1.0 - s)
+            v_log, v_inv = v * delta_log, v * rx_inv
+            h_log_log += v_log * delta_log
+            h_ws_inv += ws * delta_inv
+            h_log_inv += v_log * rx_inv
+            h_ws_inv2 += ws * rx * (inv_tx[a] * inv_tx[a] - inv_T[b] * inv_T[b])
+            h_inv_inv += v_inv * rx_inv
+            v_log_total += v_log
+            h_log_denom += v_log * inv_denom
+            v_inv_total += v_inv
+            h_inv_denom += v_inv * inv_denom
+            v_total += v
+            h_denom2 += (ws + v) * inv_denom * inv_denom
+            h_v_denom += v * inv_denom
+        row = partial[block]
+        row[0], row[1], row[2], row[3], row[4] = ll, g_log, g_inv, ws_total, g_denom
+        row[5], row[6], row[7], row[8] = h_log_log, h_ws_inv, h_log_inv, h_ws_inv2
+        row[9], row[10], row[11], row[12] = h_inv_inv, v_log_total, h_log_denom, v_inv_total
+        row[13], row[14], row[15], row[16] = h_inv_denom, v_total, h_denom2, h_v_denom
+    out = np.zeros(17)
+    for block in range(blocks):
+        out += partial[block]
+    return out
 
 
 @numba.njit(cache=True, nogil=True, parallel=True)
 def gg_rows(wx, w, mx, gamma, order):
     """The row-by-row part of ``GammaGammaTotals``: the sums of log(gamma + m x) weighted by
     w x and by w, then (``order`` 1 and 2) the same of its inverse and squared inverse."""
-    wx_log = w_log = wx_inv = w_inv = wx_inv2 = w_inv2 = 0.0
-    for i in numba.prange(len(w)):
-        g = gamma + mx[i]
-        log_g = np.log(g)
-        wx_log += wx[i] * log_g
-        w_log += w[i] * log_g
-        if order < 1:
-            continue
-        inv = 1.0 / g
-        wx_inv += wx[i] * inv
-        w_inv += w[i] * inv
-        if order < 2:
-            continue
-        inv2 = inv * inv
-        wx_inv2 += wx[i] * inv2
-        w_inv2 += w[i] * inv2
-    return wx_log, w_log, wx_inv, w_inv, wx_inv2, w_inv2
+    n = len(w)
+    blocks = min(BLOCKS, max(n, 1))
+    partial = np.zeros((blocks, 6))
+    for block in numba.prange(blocks):
+        wx_log = w_log = wx_inv = w_inv = wx_inv2 = w_inv2 = 0.0
+        for i in range(block * n // blocks, (block + 1) * n // blocks):
+            g = gamma + mx[i]
+            log_g = np.log(g)
+            wx_log += wx[i] * log_g
+            w_log += w[i] * log_g
+            if order < 1:
+                continue
+            inv = 1.0 / g
+            wx_inv += wx[i] * inv
+            w_inv += w[i] * inv
+            if order < 2:
+                continue
+            inv2 = inv * inv
+            wx_inv2 += wx[i] * inv2
+            w_inv2 += w[i] * inv2
+        row = partial[block]
+        row[0], row[1], row[2], row[3], row[4], row[5] = (wx_log, w_log, wx_inv, w_inv,
+                                                          wx_inv2, w_inv2)
+    total = np.zeros(6)
+    for block in range(blocks):
+        total += partial[block]
+    return total[0], total[1], total[2], total[3], total[4], total[5]

@@ -96,7 +96,7 @@ def compare_models(summary: pd.DataFrame,
     >>> compare_models(s).frame["model"].tolist()
     ['BG/NBD', 'MBG/NBD', 'Pareto/NBD']
     """
-    from tenure.models import MODELS
+    from tenure.models._registry import MODELS
 
     rows, fitted = [], {}
     has_holdout = "frequency_holdout" in summary.columns

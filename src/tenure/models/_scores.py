@@ -11,7 +11,6 @@ from __future__ import annotations
 import datetime as dt
 import re
 import warnings
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -20,12 +19,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tenure._scores import write_scores
+from tenure.engine._rfm import UNITS, discrete_summary, rfm_expression, to_date
 from tenure.errors import ConfigError, ModelError
 from tenure.models._base import ModelWarning
 from tenure.models._evaluation import holdout_error
 from tenure.models._store import load_model, save_model
-from tenure.models._summary import UNITS, discrete_summary, rfm_expression, to_date
+from tenure.progress import Progress, steps_of
+from tenure.results import Result
+from tenure.workspace._migrations import VALUE_SCORE_COLUMNS
+from tenure.workspace._scores import write_scores
 
 __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "model_table",
            "parse_horizon", "score"]
@@ -33,16 +35,6 @@ __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "mode
 TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
 STATS = ["frequency", "recency", "T", "monetary_value"]
 
-# The columns of the shared ``scores`` table the value models own.
-SCORE_COLUMNS: dict[str, str] = {
-    "p_alive": "DOUBLE",
-    "expected_purchases": "DOUBLE",
-    "expected_spend": "DOUBLE",
-    "clv": "DOUBLE",
-    "model": "VARCHAR",
-    "model_version": "VARCHAR",
-    "horizon_days": "INTEGER",
-}
 
 
 def _text(value: str) -> str:
@@ -65,7 +57,10 @@ def parse_horizon(text: str | int) -> int:
 
 
 def _compressed(expr: ibis.Table, columns: list[str]) -> pd.DataFrame:
-    return expr.group_by(columns).aggregate(weights=expr.count()).to_pandas()
+    # In a fixed order: sums over the rows then add up the same way every time, so that a
+    # fit (and every score made from it) is the same to the last bit run after run.
+    return (expr.group_by(columns).aggregate(weights=expr.count()).order_by(columns)
+            .to_pandas())
 
 
 def _last_order_day(ws) -> dt.date:
@@ -77,7 +72,7 @@ def _last_order_day(ws) -> dt.date:
 
 
 def _transaction_model(name: str):
-    from tenure.models import MODELS
+    from tenure.models._registry import MODELS
 
     if name not in MODELS or name not in (*TRANSACTION_MODELS, "bgbb"):
         raise ConfigError(f"model {name!r} is not known here; use bgnbd, pnbd, mbgnbd or bgbb")
@@ -85,7 +80,7 @@ def _transaction_model(name: str):
 
 
 @dataclass(frozen=True)
-class FitReport:
+class FitReport(Result):
     """A model fitted on a workspace: its parameter table, its metrics and its version."""
 
     model: Any
@@ -94,6 +89,36 @@ class FitReport:
     metrics: dict[str, float]
     window_end: dt.date
     calibration_end: dt.date | None
+    unit: str = "W"
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"model": self.model.name, "model_version": self.model_version,
+                "unit": self.unit, "window_end": self.window_end,
+                "calibration_end": self.calibration_end, **self.metrics}
+
+    def lines(self) -> list[str]:
+        window = (f"calibration to {self.calibration_end}" if self.calibration_end
+                  else f"orders to {self.window_end}")
+        said = [f"{self.model.title} ({window}, unit {self.unit})"]
+        said += [f"note: {m}" for m in self.model.diagnostics_.messages]
+        said.append(f"Saved as {self.model_version}")
+        return said
+
+    def view(self) -> pd.DataFrame:
+        # Four significant digits: parameters such as r = 0.2426 need more than the two
+        # decimals of money.
+        return self.frame.apply(lambda col: col.map(lambda v: f"{v:.4g}")
+                                if col.dtype.kind == "f" else col)
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"metrics": pd.DataFrame({"metric": list(self.metrics),
+                                         "value": list(self.metrics.values())})}
+
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        metrics = self.extra_tables()["metrics"]
+        return [("Parameters", self.view()),
+                ("Fit", metrics.assign(value=metrics["value"].map("{:,.4f}".format)))]
 
 
 def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
@@ -129,7 +154,7 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     with ws.transaction() as con:
         version = save_model(con, fitted, unit=unit, window_end=cal or end,
                              calibration_end=cal, metrics=metrics)
-    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal)
+    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal, unit)
 
 
 PREDICTIONS = "_tenure_predictions"
@@ -155,7 +180,8 @@ def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon:
     """
     keys = ["frequency", "recency", "T"]
     if histories is None:
-        histories = summary.group_by(keys).aggregate(weights=summary.count()).to_pandas()
+        histories = (summary.group_by(keys).aggregate(weights=summary.count()).order_by(keys)
+                     .to_pandas())
     outlook = purchases.purchase_outlook(histories, horizon=horizon, clv_horizon=clv_horizon,
                                          steps=steps, discount_rate=discount_rate)
     predictions = pa.table({
@@ -180,7 +206,7 @@ def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon:
 
 
 @dataclass(frozen=True)
-class ScoreResult:
+class ScoreResult(Result):
     """What ``score`` wrote: the as-of date, the models used, totals over the customers
     and a preview.
 
@@ -199,19 +225,37 @@ class ScoreResult:
     clv: float
     frame: pd.DataFrame
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"as_of": self.as_of, "horizon_days": self.horizon_days,
+                "customers": self.customers, "distinct_histories": len(self.frame),
+                "expected_alive": self.expected_alive,
+                "expected_purchases": self.expected_purchases,
+                "expected_spend": self.expected_spend, "clv": self.clv,
+                "model_version": self.model_version,
+                "spend_model_version": self.spend_model_version}
+
+    def lines(self) -> list[str]:
+        return [f"Scores as of {self.as_of}, next {self.horizon_days} days: "
+                f"{self.customers:,} customers, {self.expected_alive:,.1f} expected alive, "
+                f"{self.expected_purchases:,.1f} expected purchases, "
+                f"{self.expected_spend:,.2f} expected spend, CLV {self.clv:,.2f}",
+                f"Wrote {self.customers:,} rows to `scores` with {self.model_version} and "
+                f"{self.spend_model_version}"]
+
 
 def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
           discount_rate: float = 0.0, margin: float = 1.0, refit: bool = False,
-          progress: Callable[[str], None] | None = None) -> ScoreResult:
+          progress: Progress = None) -> ScoreResult:
     """Score every customer as of ``as_of`` and write the ``scores`` table.
 
     The models see the orders before ``as_of`` (in days). A model fitted before on the same
     window is reused unless ``refit``. ``discount_rate`` is per 30 days; ``margin`` is the
     share of spend that is profit. Re-running for the same ``as_of`` replaces its rows.
     """
-    from tenure.models import GammaGamma
+    from tenure.models._gamma_gamma import GammaGamma
 
-    step = progress or (lambda _name: None)
+    step = steps_of(progress)
     cls = _transaction_model(model)
     if cls.name == "bgbb":
         raise ConfigError("scores use a continuous-time model; use bgnbd, pnbd or mbgnbd")
@@ -240,14 +284,17 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
 def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, days: int,
                    discount_rate: float, margin: float, refit: bool, step) -> ScoreResult:
     con = ws.connection
-    # Fetched as Arrow, which turns into a DataFrame quicker than a direct fetch does.
+    # Fetched as Arrow, which turns into a DataFrame quicker than a direct fetch does; in a
+    # fixed order, so that the sums of a fit add up the same way and a date scored again
+    # gets the same scores to the last bit.
     counts = con.sql('SELECT frequency, recency, "T", count(*) AS weights '
-                     "FROM _tenure_summary GROUP BY ALL").to_arrow_table().to_pandas()
+                     'FROM _tenure_summary GROUP BY ALL ORDER BY ALL').to_arrow_table().to_pandas()
     if not len(counts):
         raise ModelError(f"no customer bought before {day}; choose a later --as-of")
     # Mean spends are nearly all distinct: one row per repeat buyer.
     buyers = con.sql("SELECT frequency, monetary_value, 1.0::DOUBLE AS weights "
-                     "FROM _tenure_summary WHERE frequency > 0").to_arrow_table().to_pandas()
+                     "FROM _tenure_summary WHERE frequency > 0 ORDER BY ALL"
+                     ).to_arrow_table().to_pandas()
 
     models = {}
     for kind, model_cls, data in (("purchases", cls, counts), ("spend", spend_cls, buyers)):
@@ -292,7 +339,7 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
             "expected_purchases * spend_per_purchase AS expected_spend, clv, "
             f"{_text(purchases.name)} AS model, {_text(version)} AS model_version, "
             f"{int(days)} AS horizon_days FROM ({scores})",
-            SCORE_COLUMNS)
+            VALUE_SCORE_COLUMNS)
         totals = tx.execute(
             "SELECT count(p_alive), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
             "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]

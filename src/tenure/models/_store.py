@@ -15,23 +15,6 @@ from tenure.errors import ModelError
 
 __all__ = ["SavedModel", "load_model", "save_model", "saved_models"]
 
-_TABLE = """
-CREATE TABLE IF NOT EXISTS value_models (
-    model_version VARCHAR PRIMARY KEY,
-    model VARCHAR NOT NULL,
-    options VARCHAR NOT NULL,
-    params VARCHAR NOT NULL,
-    standard_errors VARCHAR NOT NULL,
-    log_likelihood DOUBLE,
-    n_customers DOUBLE,
-    unit VARCHAR,
-    window_end DATE,
-    calibration_end DATE,
-    metrics VARCHAR NOT NULL,
-    fitted_at TIMESTAMP
-)"""
-
-
 @dataclass(frozen=True)
 class SavedModel:
     """A model as the workspace keeps it: the fitted model and where it was trained."""
@@ -54,7 +37,6 @@ def save_model(con, model: Any, *, unit: str, window_end: dt.date,
     """Store ``model`` (replacing an identical version) and return its version id."""
     state = model.to_dict()
     version = f"{model.version_}-{unit}-{window_end:%Y%m%d}"
-    con.execute(_TABLE)
     con.execute("DELETE FROM value_models WHERE model_version = $v", {"v": version})
     con.execute(
         "INSERT INTO value_models VALUES ($v, $model, $options, $params, $se, $ll, $n, $unit, "
@@ -69,7 +51,6 @@ def save_model(con, model: Any, *, unit: str, window_end: dt.date,
 
 def saved_models(con) -> pd.DataFrame:
     """Every saved model, newest window first."""
-    con.execute(_TABLE)
     return con.execute("SELECT * FROM value_models ORDER BY window_end DESC, fitted_at DESC"
                        ).df()
 
@@ -80,9 +61,8 @@ def load_model(con, model_version: str | None = None, *, model: str | None = Non
 
     >>> # load_model(ws.connection, model="bgnbd").model.p_alive(summary)
     """
-    from tenure.models import MODELS
+    from tenure.models._registry import MODELS
 
-    con.execute(_TABLE)
     where, params = [], {}
     for column, value in (("model_version", model_version), ("model", model), ("unit", unit),
                           ("window_end", window_end)):

@@ -1,4 +1,5 @@
-"""Vega-Lite charts of the value models (Altair, imported only when a chart is drawn).
+"""Charts of the value models: what to draw is computed here from a fitted model, and drawn
+by :mod:`tenure.charts` (Vega-Lite through Altair, imported only when a chart is drawn).
 
 >>> import tenure
 >>> from tenure.models import BetaGeo
@@ -17,32 +18,22 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from tenure.charts import _models as draw
 from tenure.models._evaluation import holdout_error
 
 __all__ = ["clv_distribution", "conditional_expectations", "expected_purchases_grid",
            "p_alive_grid", "tracking", "tracking_frame"]
 
 
-def _altair():
-    import altair as alt
-
-    return alt
-
-
 def conditional_expectations(model: Any, summary: pd.DataFrame, *, cap: int = 7):
     """Mean holdout purchases, actual and predicted, by calibration frequency (0..cap+)."""
-    alt = _altair()
     err = holdout_error(model, summary)
     group = np.minimum(summary["frequency"].to_numpy(), cap)
     frame = pd.DataFrame({"frequency": group, "actual": err.frame["actual"],
                           "predicted": err.frame["predicted"]})
     means = frame.groupby("frequency", as_index=False)[["actual", "predicted"]].mean()
-    long = means.melt("frequency", var_name="series", value_name="purchases")
-    return alt.Chart(long, title=f"{model.title}: holdout purchases by calibration frequency"
-                     ).mark_line(point=True).encode(
-        x=alt.X("frequency:O", title=f"repeat purchases in calibration ({cap} = {cap}+)"),
-        y=alt.Y("purchases:Q", title="mean purchases in the holdout"),
-        color="series:N")
+    return draw.conditional_expectation_lines(
+        means, title=f"{model.title}: holdout purchases by calibration frequency", cap=cap)
 
 
 def _grid(model: Any, max_frequency: int, T: float, values) -> pd.DataFrame:
@@ -53,19 +44,11 @@ def _grid(model: Any, max_frequency: int, T: float, values) -> pd.DataFrame:
     return grid
 
 
-def _heatmap(grid: pd.DataFrame, title: str, value: str):
-    alt = _altair()
-    return alt.Chart(grid, title=title).mark_rect().encode(
-        x=alt.X("recency:Q", bin=alt.Bin(maxbins=40), title="recency (time of last purchase)"),
-        y=alt.Y("frequency:O", sort="descending", title="repeat purchases"),
-        color=alt.Color("value:Q", title=value))
-
-
 def p_alive_grid(model: Any, *, max_frequency: int = 20, T: float | None = None):
     """P(alive) over the frequency-recency grid for customers observed for ``T``."""
     T = float(T if T is not None else 52.0)
     grid = _grid(model, max_frequency, T, model.p_alive)
-    return _heatmap(grid, f"{model.title}: P(alive) after {T:g} time units", "P(alive)")
+    return draw.grid_heatmap(grid, f"{model.title}: P(alive) after {T:g} time units", "P(alive)")
 
 
 def expected_purchases_grid(model: Any, t: float, *, max_frequency: int = 20,
@@ -73,17 +56,13 @@ def expected_purchases_grid(model: Any, t: float, *, max_frequency: int = 20,
     """Expected purchases in the next ``t`` over the frequency-recency grid."""
     T = float(T if T is not None else 52.0)
     grid = _grid(model, max_frequency, T, lambda g: model.expected_purchases(g, t))
-    return _heatmap(grid, f"{model.title}: expected purchases in the next {t:g}",
+    return draw.grid_heatmap(grid, f"{model.title}: expected purchases in the next {t:g}",
                     "expected purchases")
 
 
 def clv_distribution(clv: np.ndarray | pd.Series, *, bins: int = 50):
     """Histogram of customer lifetime values."""
-    alt = _altair()
-    frame = pd.DataFrame({"clv": np.asarray(clv, float)})
-    return alt.Chart(frame, title="Customer lifetime value").mark_bar().encode(
-        x=alt.X("clv:Q", bin=alt.Bin(maxbins=bins), title="CLV"),
-        y=alt.Y("count():Q", title="customers"))
+    return draw.clv_histogram(clv, bins=bins)
 
 
 def tracking_frame(model: Any, orders: Any, *, calibration_end: Any, observation_end: Any,
@@ -96,7 +75,7 @@ def tracking_frame(model: Any, orders: Any, *, calibration_end: Any, observation
     """
     import ibis
 
-    from tenure.models._summary import UNITS, _orders_table, to_date
+    from tenure.engine._rfm import UNITS, _orders_table, to_date
 
     days = int(UNITS[unit])
     cal = to_date(calibration_end, "calibration_end")
@@ -137,18 +116,8 @@ def tracking(model: Any, orders: Any, *, calibration_end: Any, observation_end: 
              unit: str = "W", cumulative: bool = True):
     """Actual against predicted repeat purchases per period (or cumulated), with the
     calibration end marked."""
-    alt = _altair()
     frame = tracking_frame(model, orders, calibration_end=calibration_end,
                            observation_end=observation_end, unit=unit)
-    columns = (["cumulative_actual", "cumulative_predicted"] if cumulative
-               else ["actual", "predicted"])
-    long = frame.melt("period", columns, var_name="series", value_name="purchases")
-    long["series"] = long["series"].str.replace("cumulative_", "")
-    line = alt.Chart(long, title=f"{model.title}: {'cumulative ' if cumulative else ''}"
-                     "repeat purchases, actual and predicted").mark_line().encode(
-        x=alt.X("period:Q", title=f"period ({unit}) since the first purchase"),
-        y=alt.Y("purchases:Q", title="repeat purchases"), color="series:N")
-    cut = frame.loc[~frame["holdout"], "period"].max()
-    rule = alt.Chart(pd.DataFrame({"period": [cut + 1]})).mark_rule(strokeDash=[4, 4]).encode(
-        x="period:Q")
-    return line + rule
+    title = (f"{model.title}: {'cumulative ' if cumulative else ''}repeat purchases, "
+             "actual and predicted")
+    return draw.tracking_lines(frame, title=title, unit=unit, cumulative=cumulative)

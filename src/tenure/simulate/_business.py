@@ -24,7 +24,6 @@ from __future__ import annotations
 
 import json
 import math
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -36,6 +35,7 @@ import pyarrow.csv as pacsv
 import pyarrow.parquet as pq
 
 from tenure.errors import TenureError
+from tenure.progress import Progress, steps_of
 from tenure.simulate import _catalog as cat
 
 __all__ = ["Business", "BusinessParams", "simulate_business", "write_business"]
@@ -153,7 +153,7 @@ def simulate_business(
     seed: int = 0,
     params: BusinessParams | None = None,
     *,
-    progress: Callable[[str], None] | None = None,
+    progress: Progress = None,
 ) -> Business:
     """Simulate ``n_customers`` customers of a coffee-equipment business.
 
@@ -164,7 +164,7 @@ def simulate_business(
     if n_customers < 1:
         raise TenureError(f"--customers {n_customers} must be at least 1")
     params = params or BusinessParams()
-    step = progress or (lambda _name: None)
+    step = steps_of(progress)
     rng = np.random.default_rng(seed)
     n = n_customers
     start_us = int(np.datetime64(params.start, "us").astype(np.int64))

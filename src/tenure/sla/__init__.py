@@ -10,8 +10,16 @@ churn models.
 
 from tenure.sla._config import METRICS, Calendar, Credit, Policy, SlaConfig, Targets
 from tenure.sla._credits import Period, SlaCredits, credits, parse_period
-from tenure.sla._evaluate import SlaEvaluation, evaluate, load_config
+from tenure.sla._evaluate import (
+    SlaClocks,
+    SlaEvaluation,
+    clock_list,
+    clocks,
+    evaluate,
+    load_config,
+)
 from tenure.sla._features import CustomerBreaches, customer_breaches
+from tenure.sla._policies import SlaPolicies, policies
 from tenure.sla._report import SlaReport, report
 from tenure.sla._statuses import STATUS_WORDS
 
@@ -23,15 +31,20 @@ __all__ = [
     "CustomerBreaches",
     "Period",
     "Policy",
+    "SlaClocks",
     "SlaConfig",
     "SlaCredits",
     "SlaEvaluation",
+    "SlaPolicies",
     "SlaReport",
     "Targets",
+    "clock_list",
+    "clocks",
     "credits",
     "customer_breaches",
     "evaluate",
     "load_config",
     "parse_period",
+    "policies",
     "report",
 ]

@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 
 from tenure.errors import ConfigError
+from tenure.progress import Progress
+from tenure.results import Result
 from tenure.sla._evaluate import RESULTS_TABLE, evaluate, load_config, resolve_as_of
 
 if TYPE_CHECKING:
@@ -63,7 +65,7 @@ def parse_period(text: Any) -> Period:
 
 
 @dataclass(frozen=True)
-class SlaCredits:
+class SlaCredits(Result):
     """Credits owed for one period: a row per customer and policy with breaches.
 
     ``frame`` columns: customer_id, policy, breaches, period_fee (NaN when no fee is
@@ -77,9 +79,25 @@ class SlaCredits:
     total: float
     unpriced: int
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"period": self.period.label, "as_of": self.as_of, "total": self.total,
+                "customers": int(self.frame["customer_id"].nunique()) if len(self.frame) else 0,
+                "unpriced": self.unpriced}
+
+    def lines(self) -> list[str]:
+        if self.frame.empty:
+            return [f"No credits owed for {self.period.label}."]
+        said = [f"Total owed for {self.period.label}: {self.total:,.2f} (clocks as of "
+                f"{self.as_of:%Y-%m-%d %H:%M})"]
+        if self.unpriced:
+            said.append(f"{self.unpriced:,} rows have a percentage credit but no known fee: "
+                        "set the policy's monthly_fee or ingest memberships with a fee")
+        return said
+
 
 def credits(workspace: Workspace, period: Any, *, as_of: Any = None,
-            progress: bool = False) -> SlaCredits:
+            progress: Progress = None) -> SlaCredits:
     """Credits owed per customer for the breaches of ``period`` (``2026-10``, ``2026-Q4``).
 
     Clocks are evaluated as of the end of the period, or of ``as_of`` (default: the

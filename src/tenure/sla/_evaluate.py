@@ -24,15 +24,16 @@ import os
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from functools import cached_property
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tenure._sql import Params, bound
+from tenure._sql import Params, bound, select_where
 from tenure.errors import ConfigError
+from tenure.progress import Progress, Steps
+from tenure.results import Result
 from tenure.sla._clock import MISSING, Clocks
 from tenure.sla._config import METRICS, SlaConfig
 from tenure.sla._measure import (
@@ -49,7 +50,8 @@ from tenure.sla._timezone import Zone
 if TYPE_CHECKING:
     from tenure.workspace import Workspace
 
-__all__ = ["RESULTS_TABLE", "SlaEvaluation", "evaluate", "load_config"]
+__all__ = ["RESULTS_TABLE", "SCRATCH_TABLE", "SlaClocks", "SlaEvaluation", "clock_list",
+           "clocks", "evaluate", "load_config"]
 
 RESULTS_TABLE = "sla_results"
 SCRATCH_TABLE = "_sla_results_scratch"
@@ -60,24 +62,15 @@ _HORIZON_DAYS = 400
 # Tickets measured at a time: bounds the working memory to a few hundred megabytes.
 _CHUNK = 1 << 19
 
-_RESULTS_SCHEMA = """
-    as_of TIMESTAMP, ticket_id VARCHAR, customer_id VARCHAR, policy VARCHAR,
-    priority VARCHAR, metric VARCHAR, clock VARCHAR, opened_at TIMESTAMP,
-    target_minutes BIGINT, elapsed_minutes DOUBLE, breached BOOLEAN, breached_at TIMESTAMP,
-    remaining_minutes DOUBLE, due_at TIMESTAMP, stopped_at TIMESTAMP, running BOOLEAN,
-    at_risk BOOLEAN, waits INTEGER
-"""
-
-
 @dataclass(frozen=True)
-class SlaEvaluation:
-    """What :func:`evaluate` found; the rows themselves are in the ``sla_results`` table.
+class SlaEvaluation(Result):
+    """What :func:`evaluate` found; every clock is in the ``sla_results`` table
+    (:func:`clocks` reads them).
 
-    ``frame`` reads them: one row per ticket and metric with ticket_id, customer_id,
-    policy, priority, metric, clock, opened_at, target_minutes, elapsed_minutes, breached,
-    breached_at, remaining_minutes (clocks still running; negative when overdue), due_at
-    (when a running clock will breach, if nothing pauses it), stopped_at, running, at_risk
-    and waits (next-response waits the row covers).
+    ``frame``: one row per metric with clocks, running, breached, at_risk and compliance
+    (met over decided clocks). ``at_risk``: every running clock whose target falls within
+    ``at_risk_hours``, soonest first, with ticket_id, customer_id, priority, metric,
+    remaining_minutes and due_at.
     """
 
     as_of: datetime
@@ -85,22 +78,77 @@ class SlaEvaluation:
     tickets: int
     uncovered: int
     breached: int
-    at_risk: int
+    at_risk_count: int
     quarantined: int
     at_risk_hours: float
-    _workspace: Workspace = field(repr=False, compare=False)
-    #: Where the rows are: ``sla_results``, or a temporary table when not stored.
-    results_table: str = RESULTS_TABLE
+    frame: pd.DataFrame = field(repr=False, compare=False)
+    at_risk: pd.DataFrame = field(repr=False, compare=False)
 
-    @cached_property
-    def frame(self) -> pd.DataFrame:
-        return self._workspace.connection.execute(
-            f"SELECT * EXCLUDE (as_of) FROM {self.results_table} ORDER BY ticket_id, metric"
-        ).df()
+    @property
+    def headline(self) -> dict[str, float | int | str]:
+        return {"as_of": self.as_of.isoformat(sep=" ", timespec="minutes"),
+                "tickets": self.tickets, "clocks": self.rows, "breached": self.breached,
+                "at_risk": self.at_risk_count, "uncovered": self.uncovered,
+                "quarantined": self.quarantined, "at_risk_hours": self.at_risk_hours}
 
-    def table(self):
-        """The results as an Ibis table expression, for further work in the engine."""
-        return self._workspace.ibis.table(self.results_table)
+    def lines(self) -> list[str]:
+        return [f"As of {self.as_of:%Y-%m-%d %H:%M}: {self.tickets:,} tickets under a "
+                f"policy, {self.rows:,} clocks, {self.breached:,} breached, "
+                f"{self.at_risk_count:,} at risk within {self.at_risk_hours:g} h; "
+                f"{self.uncovered:,} tickets under no policy, {self.quarantined:,} rows in "
+                "quarantine"]
+
+    def view(self) -> pd.DataFrame:
+        return self.at_risk
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"at_risk": self.at_risk}
+
+
+@dataclass(frozen=True)
+class SlaClocks(Result):
+    """Clocks of the last stored evaluation: ``frame`` has one row per ticket and metric
+    (see :func:`clocks`)."""
+
+    frame: pd.DataFrame
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"clocks": len(self.frame), "breached": int(self.frame["breached"].sum()),
+                "at_risk": int(self.frame["at_risk"].sum())}
+
+
+def clock_list(workspace: Workspace, *, ticket_id: str | None = None,
+               customer_id: str | None = None, breached: bool | None = None,
+               at_risk: bool | None = None, limit: int | None = None) -> SlaClocks:
+    """:func:`clocks` as a result, for the command line and the service."""
+    return SlaClocks(clocks(workspace, ticket_id=ticket_id, customer_id=customer_id,
+                            breached=breached, at_risk=at_risk, limit=limit))
+
+
+def clocks(workspace: Workspace, *, ticket_id: str | None = None,
+           customer_id: str | None = None, breached: bool | None = None,
+           at_risk: bool | None = None, limit: int | None = None) -> pd.DataFrame:
+    """The clocks of the last stored evaluation (``sla_results``), one row per ticket and
+    metric, optionally only those of one ticket or customer, breached or at risk."""
+    sql, params = select_where(
+        f"SELECT * EXCLUDE (as_of) FROM {RESULTS_TABLE}",
+        {"ticket_id": ticket_id, "customer_id": customer_id, "breached": breached,
+         "at_risk": at_risk}, "ticket_id, metric", limit)
+    return workspace.connection.execute(sql, params).df()
+
+
+_SUMMARY = """
+    SELECT metric, count(*) AS clocks, count(*) FILTER (running) AS running,
+           count(*) FILTER (breached) AS breached, count(*) FILTER (at_risk) AS at_risk,
+           round(count(*) FILTER (NOT breached AND NOT running)
+                 / nullif(count(*) FILTER (breached OR NOT running), 0), 4) AS compliance
+    FROM {table} GROUP BY metric ORDER BY metric
+"""
+_AT_RISK = """
+    SELECT ticket_id, customer_id, priority, metric, remaining_minutes, due_at
+    FROM {table} WHERE at_risk ORDER BY due_at, ticket_id, metric
+"""
 
 
 def load_config(workspace: Workspace) -> SlaConfig:
@@ -151,7 +199,7 @@ def resolve_as_of(workspace: Workspace, as_of: Any) -> datetime:
 
 
 def evaluate(workspace: Workspace, as_of: Any = None, *, at_risk_hours: float | None = None,
-             progress: bool = False, store: bool = True) -> SlaEvaluation:
+             progress: Progress | Steps = None, store: bool = True) -> SlaEvaluation:
     """Measure every ticket's SLA clocks as of ``as_of`` and store them in ``sla_results``.
 
     With ``store=False`` the results go to a temporary table of this connection
@@ -172,24 +220,24 @@ def evaluate(workspace: Workspace, as_of: Any = None, *, at_risk_hours: float | 
     calendars = list(config.calendars.values())
     registered = _register_config(con, config, calendars)
     try:
-        with workspace.runner(progress) as runner:
-            tickets = _ticket_arrays(con, config, moment)
-            measured, late, problems, zone = _run_clocks(workspace, con, calendars, tickets,
-                                                         moment)
-            held = _store(workspace, measured, tickets, late, problems, moment, hours, zone,
-                          runner, store)
+        runner = workspace.runner(progress)
+        tickets = _ticket_arrays(con, config, moment)
+        measured, late, problems, zone = _run_clocks(workspace, con, calendars, tickets,
+                                                     moment)
+        held = _store(workspace, measured, tickets, late, problems, moment, hours, zone,
+                      runner, store)
     finally:
         for name in (*registered, "_sla_measured", "_sla_late", "_sla_unknown_priority"):
             con.unregister(name)
     table = RESULTS_TABLE if store else SCRATCH_TABLE
-    breached, at_risk = con.execute(
-        f"SELECT count(*) FILTER (breached), count(*) FILTER (at_risk) FROM {table}"
-    ).fetchall()[0]
+    summary = con.execute(_SUMMARY.format(table=table)).df()
+    risky = con.execute(_AT_RISK.format(table=table)).df()
     in_scope = tickets["opened"] <= _seconds(moment)
     covered = in_scope & (tickets["policy"] >= 0)
     return SlaEvaluation(moment, len(measured.ticket), int(np.count_nonzero(tickets["measured"])),
-                         int(np.count_nonzero(in_scope & ~covered)), breached, at_risk, held,
-                         hours, workspace, table)
+                         int(np.count_nonzero(in_scope & ~covered)),
+                         int(summary["breached"].sum()), len(risky), held, hours, summary,
+                         risky)
 
 
 def _seconds(moment: datetime) -> int:
@@ -430,9 +478,12 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
     p = Params()
     p.values.update({"as_of": moment, "hours": hours, "source": QUARANTINE_SOURCE,
                      "metrics": list(METRICS)})
-    target = f"TABLE {RESULTS_TABLE}" if store else f"OR REPLACE TEMP TABLE {SCRATCH_TABLE}"
+    # The stored table is declared with the schema (its columns in this order); the
+    # scratch table of an evaluation that stores nothing takes the same shape.
+    target = (f"INSERT INTO {RESULTS_TABLE}" if store
+              else f"CREATE OR REPLACE TEMP TABLE {SCRATCH_TABLE} AS")
     insert = f"""
-        CREATE {target} AS
+        {target}
         SELECT CAST($as_of AS TIMESTAMP) AS as_of, m.ticket_id, m.customer_id, x.policy,
                x.priority, $metrics[m.metric + 1] AS metric, x.clock_name AS clock,
                m.opened_at, m.target_minutes, m.elapsed_minutes, m.breached,
@@ -454,7 +505,7 @@ def _store(workspace, measured, tickets, late, problems: int, moment: datetime, 
             runner.run(insert, p.values, "measuring clocks")
             return 0
         with workspace.transaction():
-            con.execute(f"DROP TABLE IF EXISTS {RESULTS_TABLE}")
+            con.execute(f"DELETE FROM {RESULTS_TABLE}")
             runner.run(insert, p.values, "storing results")
             con.execute("DELETE FROM quarantine WHERE source = $source",
                         {"source": QUARANTINE_SOURCE})

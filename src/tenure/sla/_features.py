@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tenure.errors import ConfigError
-from tenure.sla._evaluate import evaluate
+from tenure.progress import Progress
+from tenure.sla._evaluate import SCRATCH_TABLE, evaluate
 
 if TYPE_CHECKING:
     from tenure.workspace import Workspace
@@ -38,7 +39,7 @@ class CustomerBreaches:
 
 def customer_breaches(workspace: Workspace, as_of: Any, *,
                       windows: tuple[int, ...] = (30, 90, 365),
-                      progress: bool = False) -> CustomerBreaches:
+                      progress: Progress = None) -> CustomerBreaches:
     """Per-customer breach counts and recency as of ``as_of``.
 
     The clocks are evaluated as of that moment into a temporary table: ``sla_results`` keeps
@@ -61,6 +62,6 @@ def customer_breaches(workspace: Workspace, as_of: Any, *,
                date_diff('second', max(breached_at), $as_of) / 86400.0 AS days_since_breach,
                round(count(*) FILTER (NOT breached AND NOT running)
                      / nullif(count(*) FILTER (breached OR NOT running), 0), 4) AS compliance
-        FROM {evaluation.results_table} GROUP BY customer_id ORDER BY customer_id
+        FROM {SCRATCH_TABLE} GROUP BY customer_id ORDER BY customer_id
     """, {"as_of": evaluation.as_of}).df()
     return CustomerBreaches(evaluation.as_of, tuple(windows), frame)

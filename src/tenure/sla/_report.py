@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 import pandas as pd
 
 from tenure.errors import ConfigError
+from tenure.progress import Progress
+from tenure.results import Result
 from tenure.sla._evaluate import evaluate
 
 if TYPE_CHECKING:
@@ -43,7 +45,7 @@ _COUNTS = """
 
 
 @dataclass(frozen=True)
-class SlaReport:
+class SlaReport(Result):
     """Compliance as of ``as_of``. ``frame`` is per metric; the other frames break it down
     (columns: the grouping, clocks, met, breached, running, compliance)."""
 
@@ -57,15 +59,43 @@ class SlaReport:
     worst_customers: pd.DataFrame
     at_risk: pd.DataFrame
 
+    @property
+    def headline(self) -> dict[str, Any]:
+        totals = self.frame[["clocks", "met", "breached", "running"]].sum()
+        decided = totals["met"] + totals["breached"]
+        return {"as_of": self.as_of, "clocks": int(totals["clocks"]), "met": int(totals["met"]),
+                "breached": int(totals["breached"]), "running": int(totals["running"]),
+                "compliance": float(totals["met"] / decided) if decided else None,
+                "at_risk": len(self.at_risk)}
+
+    def lines(self) -> list[str]:
+        compliance = self.headline["compliance"]
+        return [f"SLA compliance as of {self.as_of:%Y-%m-%d %H:%M}: "
+                + (f"{compliance:.1%}" if compliance is not None else "nothing decided yet")
+                + " of decided clocks met",
+                f"{len(self.at_risk):,} clocks at risk; `tenure sla evaluate` lists them"]
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"by_priority": self.by_priority, "by_team": self.by_team,
+                "by_period": self.by_period, "worst_customers": self.worst_customers,
+                "by_customer": self.by_customer, "at_risk": self.at_risk}
+
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        worst = len(self.worst_customers)
+        return [("By metric", self.frame), ("By policy and priority", self.by_priority),
+                ("By team (owner when the ticket opened)", self.by_team),
+                (f"By {self.period} opened (latest)", self.by_period.tail(24)),
+                (f"Worst {worst} customers", self.worst_customers)]
+
     def chart(self):
         """The breach rate per period and metric, as a Vega-Lite chart (Altair)."""
-        from tenure.sla._chart import breach_trend
+        from tenure.charts._sla import breach_trend
 
         return breach_trend(self.by_period, self.period)
 
 
 def report(workspace: Workspace, as_of: Any = None, *, period: str = "month",
-           worst: int = 10, progress: bool = False) -> SlaReport:
+           worst: int = 10, progress: Progress = None) -> SlaReport:
     """Evaluate the clocks as of ``as_of`` and report compliance, worst customers first.
 
     ``period`` (week, month, quarter or year) groups tickets by when they opened;

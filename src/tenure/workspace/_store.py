@@ -10,9 +10,7 @@
 from __future__ import annotations
 
 import os
-import threading
-from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,13 +18,17 @@ from typing import Any
 import duckdb
 import pandas as pd
 
-from tenure._migrations import SCHEMA_VERSION, migrate
-from tenure._sql import bound, ident
-from tenure.config import Config, render_toml
+from tenure._sql import ident, select_where
+from tenure.config import Config, render_toml, set_value
 from tenure.contract import TABLES
 from tenure.errors import WorkspaceError
+from tenure.progress import Progress, Steps, steps_of
+from tenure.results import Result
+from tenure.workspace._ingest import ingest
+from tenure.workspace._migrations import SCHEMA_VERSION, migrate
+from tenure.workspace._transaction import Runner, transaction
 
-__all__ = ["Workspace", "WorkspaceStatus"]
+__all__ = ["Quarantined", "Workspace", "WorkspaceStatus"]
 
 CONFIG_FILE = "tenure.toml"
 DB_FILE = "tenure.duckdb"
@@ -34,8 +36,9 @@ ENV_VAR = "TENURE_WORKSPACE"
 
 
 @dataclass(frozen=True)
-class WorkspaceStatus:
-    """What a workspace holds: a row per contract table and the latest ingests."""
+class WorkspaceStatus(Result):
+    """What a workspace holds: a row per contract table (``tables``: table_name, rows,
+    first, last, last_ingest) and the latest ingests."""
 
     path: Path
     schema_version: int
@@ -44,61 +47,63 @@ class WorkspaceStatus:
     ingests: pd.DataFrame
     quarantined: int
 
+    @property
+    def frame(self) -> pd.DataFrame:
+        return self.tables
 
-class _Runner:
-    """Runs statements, showing their progress on the terminal when asked to."""
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"path": self.path, "schema_version": self.schema_version,
+                "timezone": self.timezone, "rows": int(self.tables["rows"].sum()),
+                "quarantined": self.quarantined}
 
-    def __init__(self, con: duckdb.DuckDBPyConnection, show: bool) -> None:
-        self._con = con
-        self._show = show
-        self._progress = None
+    def lines(self) -> list[str]:
+        said = [f"Workspace {self.path} (schema {self.schema_version}, times in "
+                f"{self.timezone})"]
+        if self.quarantined:
+            said.append(f"{self.quarantined:,} rows in quarantine: tenure quarantine")
+        return said
 
-    def __enter__(self) -> _Runner:
-        if self._show:
-            from rich.console import Console
-            from rich.progress import BarColumn, Progress, TextColumn, TimeElapsedColumn
+    def view(self) -> pd.DataFrame:
+        return self.tables.rename(columns={"table_name": "table"})
 
-            self._progress = Progress(
-                TextColumn("{task.description:<18}"), BarColumn(),
-                TextColumn("{task.percentage:>3.0f}%"), TimeElapsedColumn(),
-                console=Console(stderr=True), transient=True,
-            )
-            self._progress.start()
-        return self
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"ingests": self.ingests}
 
-    def __exit__(self, *exc: object) -> None:
-        if self._progress is not None:
-            self._progress.stop()
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        shown = [("Tables", self.view())]
+        if len(self.ingests):
+            shown.append(("Latest ingests", self.ingests))
+        return shown
 
-    def run(self, sql: str, params: dict[str, Any], description: str) -> None:
-        params = bound(sql, params)
-        if self._progress is None:
-            self._con.execute(sql, params)
-            return
-        task = self._progress.add_task(description, total=100)
-        failure: list[BaseException] = []
 
-        def work() -> None:
-            try:
-                self._con.execute(sql, params)
-            except BaseException as exc:  # handed to the calling thread below
-                failure.append(exc)
+@dataclass(frozen=True)
+class Quarantined(Result):
+    """Rows held back from ingest: ``frame`` has ingest_id, table_name, source, row,
+    column_name, reason, value and message."""
 
-        worker = threading.Thread(target=work, daemon=True)
-        worker.start()
-        try:
-            while worker.is_alive():
-                worker.join(0.1)
-                done = self._con.query_progress()
-                if done >= 0:
-                    self._progress.update(task, completed=done)
-        except KeyboardInterrupt:
-            self._con.interrupt()
-            worker.join()
-            raise
-        self._progress.update(task, completed=100)
-        if failure:
-            raise failure[0]
+    frame: pd.DataFrame
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"rows": len(self.frame),
+                **{f"reason_{k}": int(v) for k, v in self.frame["reason"].value_counts().items()}}
+
+    def lines(self) -> list[str]:
+        return [] if len(self.frame) else ["Nothing in quarantine."]
+
+    def view(self) -> pd.DataFrame:
+        return self.frame[["table_name", "source", "row", "column_name", "reason", "value",
+                           "message"]].rename(columns={"table_name": "table",
+                                                       "column_name": "column"})
+
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        # One table per file, so that the rows have room for their messages.
+        return [(f"{table} ← {source}",
+                 rows[["row", "column_name", "reason", "value", "message"]].rename(
+                     columns={"column_name": "column"}))
+                for (table, source), rows in self.frame.groupby(["table_name", "source"],
+                                                                sort=False)]
 
 
 class Workspace:
@@ -197,6 +202,13 @@ class Workspace:
             self._con = None
             self._ibis = None
 
+    def set_setting(self, key: str, text: str) -> Any:
+        """Change setting ``key`` in ``tenure.toml`` from its text (lists comma-separated),
+        keeping the file's comments; return the value stored."""
+        value = set_value(self.path / CONFIG_FILE, key, text)
+        self.config = Config.load(self.path / CONFIG_FILE)
+        return value
+
     def __enter__(self) -> Workspace:
         return self
 
@@ -206,29 +218,23 @@ class Workspace:
     def __repr__(self) -> str:
         return f"Workspace({str(self.path)!r})"
 
-    def runner(self, progress: bool) -> _Runner:
-        return _Runner(self.connection, progress)
+    def runner(self, progress: Progress | Steps = None) -> Runner:
+        """Runs statements on this workspace, reporting each to ``progress``."""
+        return Runner(self.connection, steps_of(progress))
 
-    @contextmanager
-    def transaction(self) -> Iterator[duckdb.DuckDBPyConnection]:
+    def transaction(self) -> AbstractContextManager[duckdb.DuckDBPyConnection]:
         """A block whose writes land together or not at all."""
-        con = self.connection
-        con.execute("BEGIN TRANSACTION")
-        try:
-            yield con
-        except BaseException:
-            con.execute("ROLLBACK")
-            raise
-        con.execute("COMMIT")
+        return transaction(self.connection)
 
     # -- the engine -----------------------------------------------------------------------
     @property
     def ibis(self):
         """An Ibis backend over this workspace's database (see :mod:`tenure.engine`)."""
         if self._ibis is None:
-            from tenure.engine import connect
+            import ibis
 
-            self._ibis = connect(self.connection)
+            # Shares the connection, and so its transaction and temporary tables.
+            self._ibis = ibis.duckdb.from_connection(self.connection)
         return self._ibis
 
     def table(self, name: str):
@@ -239,34 +245,29 @@ class Workspace:
         return self.ibis.table(name)
 
     # -- ingest ---------------------------------------------------------------------------
-    def ingest(self, table: str, source: Any, mapping: Any = None, *, progress: bool = False):
+    def ingest(self, table: str, source: Any, mapping: Any = None, *,
+               progress: Progress = None):
         """Validate ``source`` and land it in ``table``; return an :class:`IngestReport`.
 
         ``source`` is a path (CSV, Parquet, JSON lines, Excel) or a pandas, Polars or Arrow
         table; ``mapping`` is a mapping file path, a :class:`tenure.io.Mapping`, or a dict
         from source column names to contract column names.
         """
-        from tenure._ingest import ingest
-
-        return ingest(self, table, source, mapping, progress=progress)
+        return ingest(self.connection, self.config, table, source, mapping, progress=progress)
 
     # -- looking inside -------------------------------------------------------------------
+    def quarantined(self, table: str | None = None, *, reason: str | None = None,
+                    limit: int | None = None) -> Quarantined:
+        """:meth:`quarantine` as a result, for the command line and the service."""
+        return Quarantined(self.quarantine(table, reason=reason, limit=limit))
+
     def quarantine(self, table: str | None = None, *, source: str | None = None,
                    reason: str | None = None, limit: int | None = None) -> pd.DataFrame:
         """Rows held back from ingest, with the source, row, column and reason."""
-        where, params = [], {}
-        for name, value in (("table_name", table), ("source", source), ("reason", reason)):
-            if value is not None:
-                where.append(f"{name} = ${name}")
-                params[name] = value
-        sql = "SELECT ingest_id, table_name, source, \"row\", column_name, reason, value, message "
-        sql += "FROM quarantine"
-        if where:
-            sql += " WHERE " + " AND ".join(where)
-        sql += " ORDER BY table_name, source, \"row\", column_name"
-        if limit is not None:
-            sql += " LIMIT $limit"
-            params["limit"] = int(limit)
+        sql, params = select_where(
+            'SELECT ingest_id, table_name, source, "row", column_name, reason, value, message '
+            "FROM quarantine", {"table_name": table, "source": source, "reason": reason},
+            'table_name, source, "row", column_name', limit)
         return self.connection.execute(sql, params).df()
 
     def status(self) -> WorkspaceStatus:

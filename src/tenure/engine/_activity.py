@@ -4,7 +4,7 @@ One row per customer and period (day, week, month or quarter) in which the custo
 order, with what they bought in it and, looking along their history, what came before and
 after it:
 
-- ``customer_id``, ``number`` (the period, see :mod:`tenure.analytics._periods`) and, in
+- ``customer_id``, ``number`` (the period, see :mod:`tenure.engine._periods`) and, in
   the day table only, ``day``;
 - ``first_in``, ``last_day``: the first and last purchase days in the period (empty when
   the period holds refunds only); ``bought_days``: purchase days in it; ``orders``:
@@ -29,8 +29,8 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from tenure.analytics._periods import Period, first_day, index, index_of
-from tenure.analytics._source import Tables
+from tenure.engine._periods import Period, first_day, index, index_of
+from tenure.engine._tables import Tables
 
 __all__ = ["activity", "all_days", "day_activity"]
 

@@ -23,8 +23,8 @@ import datetime as dt
 import ibis
 import ibis.expr.types as ir
 
-from tenure.analytics._activity import all_days, day_activity
-from tenure.analytics._source import Tables
+from tenure.engine._activity import all_days, day_activity
+from tenure.engine._tables import Tables
 
 __all__ = ["PROFILE_ATTRIBUTES", "customer_categories", "customer_summary", "summary_between"]
 

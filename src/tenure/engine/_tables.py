@@ -27,6 +27,7 @@ from tenure.config import Config
 from tenure.contract import TABLES
 from tenure.errors import InputError
 from tenure.workspace import Workspace
+from tenure.workspace._migrations import block_table
 
 __all__ = ["SCORE_COLUMNS", "Scores", "Tables", "open_tables"]
 
@@ -204,19 +205,17 @@ class Tables:
 
 
 _TEXT = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
-BLOCKS = "analytics_blocks"
+CATALOGUE = "analytics_blocks"
 
 
 def _stored(workspace: Workspace, name: str, version: str,
             build: Callable[[], ir.Table]) -> tuple[ir.Table, bool]:
     """The stored block ``name``, rebuilt first (True) when it was built from another
     ``version`` of its sources."""
-    table = f"analytics_{name}"
+    table = block_table(name)
     con = workspace.connection
-    con.execute(f"CREATE TABLE IF NOT EXISTS {BLOCKS} (name VARCHAR PRIMARY KEY, "
-                "version VARCHAR NOT NULL)")
     # fetchall: DuckDB refuses new work while a result is only partly fetched.
-    stored = con.execute(f"SELECT version FROM {BLOCKS} WHERE name = $name",
+    stored = con.execute(f"SELECT version FROM {CATALOGUE} WHERE name = $name",
                          {"name": name}).fetchall()
     if stored and stored[0][0] == version and _exists(workspace, table):
         return workspace.ibis.table(table), False
@@ -224,7 +223,7 @@ def _stored(workspace: Workspace, name: str, version: str,
     expr = build()
     with workspace.transaction():
         workspace.ibis.create_table(table, expr, overwrite=True)
-        con.execute(f"INSERT OR REPLACE INTO {BLOCKS} VALUES ($name, $version)",
+        con.execute(f"INSERT OR REPLACE INTO {CATALOGUE} VALUES ($name, $version)",
                     {"name": name, "version": version})
     return workspace.ibis.table(table), True
 

@@ -1,9 +1,11 @@
 """The ``scores`` table: one row per customer and as-of date, shared by everything that scores.
 
-Each capability owns a set of columns (the value models ``p_alive``, ``expected_purchases``,
-``clv``...; churn ``churn_risk`` and its reasons) and writes only those: scoring a date again
-replaces that capability's columns on that date and leaves the others alone. A customer no
-longer scored by it loses its columns, and a row left with no value at all is removed.
+Each capability owns a set of columns, declared with the schema
+(:data:`~tenure.workspace._migrations.VALUE_SCORE_COLUMNS` for the value models,
+:data:`~tenure.workspace._migrations.CHURN_SCORE_COLUMNS` for churn) and writes only those:
+scoring a date again replaces that capability's columns on that date and leaves the others
+alone. A customer no longer scored by it loses its columns, and a row left with no value at
+all is removed.
 """
 
 from __future__ import annotations
@@ -12,14 +14,12 @@ import datetime as dt
 from collections.abc import Mapping
 
 from tenure._sql import ident
+from tenure.workspace._migrations import OWNED
 
-__all__ = ["write_scores"]
+__all__ = ["score_dates", "write_scores"]
 
 # The scores being written, for the length of one write.
 NEW = "_tenure_new_scores"
-
-_BASE = ("CREATE TABLE IF NOT EXISTS scores (customer_id VARCHAR NOT NULL, "
-         "as_of DATE NOT NULL, PRIMARY KEY (customer_id, as_of))")
 
 
 def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -> int:
@@ -28,9 +28,10 @@ def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -
     ``source`` is a SQL query giving customer_id and each of ``columns``; ``con`` is a
     connection inside the caller's transaction. Returns the number of customers written.
     """
-    con.execute(_BASE)
-    for name, kind in columns.items():
-        con.execute(f"ALTER TABLE scores ADD COLUMN IF NOT EXISTS {ident(name)} {kind}")
+    declared = dict(OWNED["scores"].columns)
+    undeclared = [name for name in columns if name not in declared]
+    if undeclared:
+        raise ValueError(f"scores has no declared column {', '.join(undeclared)}")
     ours = list(columns)
     con.execute(f"UPDATE scores SET {', '.join(f'{ident(c)} = NULL' for c in ours)} "
                 "WHERE as_of = $as_of", {"as_of": as_of})
@@ -53,11 +54,17 @@ def write_scores(con, as_of: dt.date, source: str, columns: Mapping[str, str]) -
                 "AND s.customer_id = n.customer_id)", {"as_of": as_of})
     written = con.execute(f"SELECT count(*) FROM {NEW}").fetchall()[0][0]
     con.execute(f"DROP TABLE {NEW}")
-    others = [r[0] for r in con.execute(
-        "SELECT column_name FROM duckdb_columns() WHERE table_name = 'scores' "
-        "AND database_name = current_database() "
-        "AND column_name NOT IN ('customer_id', 'as_of')").fetchall()]
+    others = [name for name in declared if name not in ("customer_id", "as_of")]
     empty = " AND ".join(f"{ident(c)} IS NULL" for c in others)
     con.execute(f"DELETE FROM scores WHERE as_of = $as_of AND {empty}", {"as_of": as_of})
     return int(written)
 
+
+
+def score_dates(con, column: str = "p_alive") -> list[dt.date]:
+    """The as-of dates on which ``column`` was scored, latest first."""
+    if column not in dict(OWNED["scores"].columns):
+        raise ValueError(f"scores has no declared column {column}")
+    rows = con.execute(f"SELECT DISTINCT as_of FROM scores WHERE {ident(column)} IS NOT NULL "
+                       "ORDER BY as_of DESC").fetchall()
+    return [row[0] for row in rows]

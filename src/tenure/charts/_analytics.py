@@ -1,5 +1,5 @@
-"""Vega-Lite charts of the analyses, built with Altair (imported only when a chart is asked
-for, so the analyses themselves do not load a charting stack)."""
+"""Charts of the retention analyses (Vega-Lite through Altair): each takes a result or a
+frame and returns a chart."""
 
 from __future__ import annotations
 
@@ -7,18 +7,11 @@ from typing import Any
 
 import pandas as pd
 
+from tenure.charts._theme import altair
 from tenure.errors import TenureError
 
 STATE_ORDER = ["new", "active", "resurrected", "at_risk", "churned", "dormant"]
 STATE_COLORS = ["#2ca02c", "#1f77b4", "#17becf", "#ff7f0e", "#d62728", "#7f7f7f"]
-
-
-def altair() -> Any:
-    try:
-        import altair as alt
-    except ImportError:  # pragma: no cover - altair is a dependency
-        raise TenureError("charts need Altair; install it with `pip install altair`") from None
-    return alt
 
 
 def _facet(chart, by: str | None, columns: int = 3):
@@ -180,3 +173,27 @@ def effect(frame: pd.DataFrame, *, title: str, label: str) -> Any:
                                                          tooltip=list(frame.columns))
     zero = alt.Chart(pd.DataFrame({"x": [0]})).mark_rule(strokeDash=[4, 4]).encode(x="x:Q")
     return (rule + point + zero).properties(title=title)
+
+
+def rfm_grid(result) -> Any:
+    """Customers on the recency x frequency grid of an RFM result."""
+    alt = altair()
+    grid = result.frame.groupby(["r", "f"], as_index=False, observed=True).agg(
+        customers=("customer_id", "size"), revenue=("revenue", "sum"))
+    return alt.Chart(grid).mark_rect().encode(
+        x=alt.X("f:O", title="frequency score"), y=alt.Y("r:O", sort="descending",
+                                                      title="recency score"),
+        color=alt.Color("customers:Q", scale=alt.Scale(scheme="oranges")),
+        tooltip=["r", "f", "customers", alt.Tooltip("revenue:Q", format=",.0f")],
+    ).properties(title=f"Customers by recency and frequency as of {result.as_of}")
+
+
+def state_agreement(frame: pd.DataFrame) -> Any:
+    """The share of customer-dates whose state agrees with the simulated truth, beside the
+    naive rule that everyone is alive."""
+    alt = altair()
+    data = frame.melt(id_vars=["date"], value_vars=["agreement", "everyone_alive"],
+                      var_name="rule", value_name="share")
+    return alt.Chart(data).mark_line(point=True).encode(
+        x="date:T", y=alt.Y("share:Q", axis=alt.Axis(format="%")), color="rule:N",
+    ).properties(title="Lifecycle states against the simulated truth")

@@ -1,8 +1,10 @@
-"""Charts of SLA results (Vega-Lite via Altair, imported only when a chart is drawn)."""
+"""Charts of the SLA results (Vega-Lite through Altair)."""
 
 from __future__ import annotations
 
 import pandas as pd
+
+from tenure.charts._theme import altair
 
 __all__ = ["breach_trend"]
 
@@ -10,8 +12,7 @@ __all__ = ["breach_trend"]
 def breach_trend(by_period: pd.DataFrame, period: str):
     """Breach rate (breached over decided clocks) per period, one line per metric, with
     the counts in the tooltip."""
-    import altair as alt
-
+    alt = altair()
     data = by_period.assign(
         breach_rate=lambda f: f["breached"] / (f["met"] + f["breached"]).where(
             f["met"] + f["breached"] > 0),

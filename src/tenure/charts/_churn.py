@@ -1,9 +1,14 @@
-"""Vega-Lite charts (Altair) of churn results; imported only when a chart is asked for."""
+"""Charts of the churn results (Vega-Lite through Altair): backtests, key drivers and
+survival curves."""
 
 from __future__ import annotations
 
 import altair as alt
 import pandas as pd
+
+from tenure.charts._theme import altair
+
+altair()  # the theme, registered once
 
 __all__ = ["backtest_chart", "drivers_chart", "survival_chart"]
 

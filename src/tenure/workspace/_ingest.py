@@ -21,21 +21,23 @@ import time
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from zoneinfo import ZoneInfo
 
 import duckdb
+import pandas as pd
 
 from tenure._sql import Params, ident
+from tenure.config import Config
 from tenure.contract import Column, Table, header_key
 from tenure.contract import table as contract_table
 from tenure.errors import ConfigError, InputError
 from tenure.io._mapping import Mapping
 from tenure.io._parse import ParseContext, column_steps, describe_expected
 from tenure.io._sources import ROW, Source, open_source
-
-if TYPE_CHECKING:
-    from tenure.workspace import Workspace
+from tenure.progress import Progress, Steps
+from tenure.results import Result
+from tenure.workspace._transaction import Runner, transaction
 
 __all__ = ["IngestReport", "ingest"]
 
@@ -46,7 +48,7 @@ _FATE = "_tenure_fate"
 
 
 @dataclass(frozen=True)
-class IngestReport:
+class IngestReport(Result):
     """What one ingest did. ``rows_read`` always equals the sum of the row outcomes."""
 
     ingest_id: int
@@ -65,6 +67,38 @@ class IngestReport:
     columns: dict[str, str]
     ignored_columns: tuple[str, ...]
     seconds: float
+
+    @property
+    def frame(self) -> pd.DataFrame:
+        """The row outcomes, and the problems found, one row each."""
+        rows = [("read", self.rows_read), ("landed", self.landed), ("updated", self.updated),
+                ("unchanged", self.unchanged), ("quarantined", self.quarantined),
+                ("duplicates_merged", self.duplicates_merged), ("blank_rows", self.blank_rows)]
+        rows += [(f"quarantined: {reason}", count) for reason, count in self.problems.items()]
+        return pd.DataFrame(rows, columns=["outcome", "rows"])
+
+    @property
+    def headline(self) -> dict[str, Any]:
+        return {"ingest_id": self.ingest_id, "table": self.table, "source": self.source,
+                "format": self.format, "encoding": self.encoding, "read": self.rows_read,
+                "landed": self.landed, "updated": self.updated, "unchanged": self.unchanged,
+                "quarantined": self.quarantined, "duplicates_merged": self.duplicates_merged,
+                "blank_rows": self.blank_rows, "seconds": self.seconds}
+
+    def lines(self) -> list[str]:
+        said = [str(self)]
+        if self.ignored_columns:
+            said.append("columns not in the contract, ignored: "
+                        + ", ".join(self.ignored_columns))
+        said += [f"{count:,} × {reason}" for reason, count in self.problems.items()]
+        if self.quarantined:
+            said.append(f"See the quarantined rows with: tenure quarantine --table {self.table}")
+        return said
+
+    def view(self) -> pd.DataFrame:
+        return pd.DataFrame([{"read": self.rows_read, "landed": self.landed,
+                              "updated": self.updated, "unchanged": self.unchanged,
+                              "quarantined": self.quarantined}])
 
     def __str__(self) -> str:
         parts = [
@@ -132,7 +166,7 @@ def match_columns(spec: Table, source: Source, mapping: Mapping) -> tuple[dict[s
     return chosen, ignored
 
 
-def _allowed(spec: Table, workspace: Workspace) -> dict[str, dict[str, str]]:
+def _allowed(spec: Table, config: Config) -> dict[str, dict[str, str]]:
     out: dict[str, dict[str, str]] = {}
     for column in spec.columns:
         spellings: dict[str, str] = {}
@@ -141,7 +175,7 @@ def _allowed(spec: Table, workspace: Workspace) -> dict[str, dict[str, str]]:
                 for name in (canonical, *names):
                     spellings[name.lower()] = canonical
         for key in column.allowed_setting:
-            value = workspace.config[key]
+            value = config[key]
             for name in value if isinstance(value, list) else [value]:
                 spellings[name.lower()] = name
         if spellings:
@@ -235,65 +269,64 @@ def _key_match(spec: Table, left: str, right: str) -> str:
 
 
 def ingest(
-    workspace: Workspace,
+    con: duckdb.DuckDBPyConnection,
+    config: Config,
     table_name: str,
     source: Any,
     mapping: Mapping | dict | str | Path | None = None,
     *,
-    progress: bool = False,
+    progress: Progress = None,
 ) -> IngestReport:
     """Ingest ``source`` into ``table_name``; see the module docstring for the steps."""
     started = time.perf_counter()
     name = str(Path(source).resolve()) if isinstance(source, str | Path) else None
     spec = contract_table(table_name, source=name)
     mapping = _as_mapping(mapping)
-    con = workspace.connection
-    runner = workspace.runner(progress)
-    tz = workspace.config["workspace.timezone"]
+    runner = Runner(con, Steps(progress))
+    tz = config["workspace.timezone"]
     began_at = datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
-    with runner:
-        src = open_source(con, source, mapping.options, runner.run)
-        try:
-            chosen, ignored = match_columns(spec, src, mapping)
-            allowed = _allowed(spec, workspace)
-            defaults = {c.name: workspace.config[c.default_setting] for c in spec.columns
-                        if c.default_setting}
-            ctx = ParseContext(
-                workspace_timezone=tz,
-                file_timezone=mapping.options.timezone or tz,
-                date_format=mapping.options.date_format,
-                decimal=mapping.options.decimal,
-                allowed=allowed,
-                default=defaults,
-            )
-            raw_columns = {c for c, s in chosen.items()
-                           if _needs_raw(spec.column(c), src.types[s], allowed)}
-            p = Params()
-            p.values.update(src.params)
-            stage = _stage_sql(spec, src, chosen, ctx, raw_columns, p)
-            # A row is blank when every column it brings is empty; a column filled from a
-            # default (the currency) says nothing about the row.
-            presence = [ident(f"raw:{c}") if c in raw_columns else ident(c) for c in chosen
-                        if c not in defaults]
-            blank = " AND ".join(f"{x} IS NULL" for x in presence) or "false"
-            con.execute(f"DROP TABLE IF EXISTS {ident(_STAGE)}")
-            runner.run(f"CREATE TEMP TABLE {ident(_STAGE)} AS SELECT *, ({blank}) AS __blank "
-                       f"FROM ({stage})", p.values, "checking values")
-        finally:
-            src.close()
-        try:
-            report = _land(workspace, spec, src, chosen, ignored, raw_columns, allowed,
-                           defaults, runner, began_at, name or src.name, started)
-        finally:
-            con.execute(f"DROP VIEW IF EXISTS {ident(_INCOMING)}")
-            for temp in (_STAGE, _PROBLEMS, _FATE):
-                con.execute(f"DROP TABLE IF EXISTS {ident(temp)}")
+    src = open_source(con, source, mapping.options, runner.run)
+    try:
+        chosen, ignored = match_columns(spec, src, mapping)
+        allowed = _allowed(spec, config)
+        defaults = {c.name: config[c.default_setting] for c in spec.columns
+                    if c.default_setting}
+        ctx = ParseContext(
+            workspace_timezone=tz,
+            file_timezone=mapping.options.timezone or tz,
+            date_format=mapping.options.date_format,
+            decimal=mapping.options.decimal,
+            allowed=allowed,
+            default=defaults,
+        )
+        raw_columns = {c for c, s in chosen.items()
+                       if _needs_raw(spec.column(c), src.types[s], allowed)}
+        p = Params()
+        p.values.update(src.params)
+        stage = _stage_sql(spec, src, chosen, ctx, raw_columns, p)
+        # A row is blank when every column it brings is empty; a column filled from a
+        # default (the currency) says nothing about the row.
+        presence = [ident(f"raw:{c}") if c in raw_columns else ident(c) for c in chosen
+                    if c not in defaults]
+        blank = " AND ".join(f"{x} IS NULL" for x in presence) or "false"
+        con.execute(f"DROP TABLE IF EXISTS {ident(_STAGE)}")
+        runner.run(f"CREATE TEMP TABLE {ident(_STAGE)} AS SELECT *, ({blank}) AS __blank "
+                   f"FROM ({stage})", p.values, "checking values")
+    finally:
+        src.close()
+    try:
+        report = _land(con, config, spec, src, chosen, ignored, raw_columns, allowed,
+                       defaults, runner, began_at, name or src.name, started)
+    finally:
+        con.execute(f"DROP VIEW IF EXISTS {ident(_INCOMING)}")
+        for temp in (_STAGE, _PROBLEMS, _FATE):
+            con.execute(f"DROP TABLE IF EXISTS {ident(temp)}")
     return report
 
 
-def _land(workspace, spec, src, chosen, ignored, raw_columns, allowed, defaults, runner,
-          began_at, source_name, started) -> IngestReport:
-    con: duckdb.DuckDBPyConnection = workspace.connection
+def _land(con: duckdb.DuckDBPyConnection, config: Config, spec, src, chosen, ignored,
+          raw_columns, allowed, defaults, runner, began_at, source_name,
+          started) -> IngestReport:
     stage, row = ident(_STAGE), ident(ROW)
     p = Params()
     checks = _problem_queries(spec, chosen, raw_columns, allowed, p)
@@ -314,11 +347,10 @@ def _land(workspace, spec, src, chosen, ignored, raw_columns, allowed, defaults,
         f"AND {row} NOT IN (SELECT {row} FROM {ident(_PROBLEMS)}) "
         f"AND {row} NOT IN (SELECT {row} FROM {ident(_FATE)})"
     )
-    if workspace.config["ingest.strict_references"]:
+    if config["ingest.strict_references"]:
         _check_references(con, spec, chosen)
 
-    con.execute("BEGIN TRANSACTION")
-    try:
+    with transaction(con):
         ingest_id = con.execute("SELECT coalesce(max(ingest_id), 0) + 1 FROM ingest_log"
                                 ).fetchall()[0][0]
         counts = _upsert(con, spec, chosen, defaults, ingest_id, runner)
@@ -332,7 +364,7 @@ def _land(workspace, spec, src, chosen, ignored, raw_columns, allowed, defaults,
         problems = dict(con.execute(
             "SELECT reason, count(*) FROM quarantine WHERE ingest_id = $id GROUP BY reason "
             "ORDER BY 2 DESC, 1", {"id": ingest_id}).fetchall())
-        finished = datetime.now(ZoneInfo(workspace.config["workspace.timezone"])).replace(
+        finished = datetime.now(ZoneInfo(config["workspace.timezone"])).replace(
             tzinfo=None)
         con.execute(
             "INSERT INTO ingest_log VALUES ($id, $table, $source, $format, $encoding, $began, "
@@ -348,10 +380,6 @@ def _land(workspace, spec, src, chosen, ignored, raw_columns, allowed, defaults,
                 "ignored": list(ignored),
             },
         )
-        con.execute("COMMIT")
-    except BaseException:
-        con.execute("ROLLBACK")
-        raise
     return IngestReport(
         ingest_id=ingest_id, table=spec.name, source=source_name, format=src.format,
         encoding=src.encoding, rows_read=rows_read, blank_rows=blank_rows,

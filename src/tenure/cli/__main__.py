@@ -1,0 +1,5 @@
+"""``python -m tenure.cli``: the command line."""
+
+from tenure.cli import main
+
+main()

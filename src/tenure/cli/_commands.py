@@ -1,0 +1,191 @@
+"""The commands that are not capabilities of a workspace: creating one, ingesting several
+files at once, changing a setting, simulating a business and the demo. Each calls one
+library function and prints its result."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Annotated
+
+import pandas as pd
+import typer
+from rich.table import Table
+
+from tenure.cli._common import (
+    WorkspaceOption,
+    bar,
+    check_outputs,
+    friendly,
+    open_workspace,
+    out,
+    output_options,
+    show_result,
+    show_table,
+)
+
+__all__ = ["register"]
+
+_OUTPUTS = output_options()
+
+
+def init(
+    directory: Annotated[Path, typer.Argument(help="Folder to create the workspace in.")],
+    timezone: Annotated[str | None, typer.Option(help="Time zone of the business, e.g. "
+                                                      "Asia/Shanghai (default UTC).")] = None,
+    currency: Annotated[str | None, typer.Option(help="Currency of amounts (default CNY).")] = None,
+) -> None:
+    """Create a workspace: a DuckDB database plus `tenure.toml` with every setting.
+
+    Example: `tenure init shop --timezone Asia/Shanghai`
+    """
+    from tenure.workspace import Workspace
+
+    ws = Workspace.init(directory, timezone=timezone, currency=currency)
+    ws.close()
+    out.print(f"Created workspace {ws.path}")
+    out.print(f"Next: tenure ingest orders FILE --workspace {directory}")
+
+
+def ingest(
+    table: Annotated[str, typer.Argument(help="Contract table: orders, customers, ...")],
+    files: Annotated[list[Path], typer.Argument(help="CSV, Parquet, JSON lines or Excel files.")],
+    map_file: Annotated[Path | None, typer.Option(
+        "--map", help="Mapping file (TOML) from your column names to the contract's.")] = None,
+    fail_on_quarantine: Annotated[bool, typer.Option(
+        help="Exit with status 1 when any row was quarantined.")] = False,
+    json_file: Annotated[Path | None, _OUTPUTS["json_file"][1]] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Validate files and land them in a table; bad rows go to quarantine.
+
+    Each file is one transaction: it lands whole or not at all. Ingesting the same file
+    again changes nothing; changed rows update their key.
+
+    Example: `tenure ingest orders 订单.csv --map 订单映射.toml`
+    """
+    from tenure.capabilities import REGISTRY
+
+    capability = REGISTRY["ingest"]
+    check_outputs(None, json_file, None, None)
+    reports = []
+    with open_workspace(workspace) as ws:
+        for path in files:
+            options = capability.parse({"table": table, "source": path, "map": map_file})
+            with bar(f"ingesting {path.name}") as progress:
+                report = capability(ws, options, progress)
+            reports.append(report)
+            if json_file is None or str(json_file) != "-":
+                show_result(report)
+    if json_file is not None:
+        import json
+        import sys
+
+        text = json.dumps([r.to_dict() for r in reports], ensure_ascii=False, indent=1)
+        if str(json_file) == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            json_file.write_text(text, encoding="utf-8")
+    if fail_on_quarantine and any(r.quarantined for r in reports):
+        raise typer.Exit(1)
+
+
+def config(
+    key: Annotated[str | None, typer.Argument(help="Setting to show or change.")] = None,
+    value: Annotated[str | None, typer.Argument(help="New value (lists: comma-separated).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Show the workspace settings, or change one.
+
+    Example: `tenure config lifecycle.at_risk_days 30`
+    """
+    from tenure.config import SETTINGS
+
+    ws = open_workspace(workspace)
+    if key is not None and value is not None:
+        stored = ws.set_setting(key, value)
+        out.print(f"{key} = {stored!r}")
+        return
+    table = Table(header_style="bold")
+    for name in ("setting", "value", "help"):
+        table.add_column(name, overflow="fold")
+    for setting in SETTINGS:
+        if key is None or setting.key == key:
+            table.add_row(setting.key, repr(ws.config[setting.key]), setting.help)
+    if key is not None and not table.row_count:
+        ws.config[key]  # raises the "no such setting" error with a suggestion
+    out.print(table)
+
+
+def simulate(
+    directory: Annotated[Path, typer.Argument(help="Folder to write the tables into.")],
+    customers: Annotated[int, typer.Option(help="Number of customers.")] = 10_000,
+    seed: Annotated[int, typer.Option(help="Random seed; the same seed gives the same data.")] = 0,
+    process: Annotated[str, typer.Option(
+        help="Buying process: pnbd (Pareto/NBD) or bgnbd.")] = "pnbd",
+    fmt: Annotated[str, typer.Option("--format", help="parquet or csv.")] = "parquet",
+) -> None:
+    """Write a synthetic business (every table) with its true parameters and latent state.
+
+    Example: `tenure simulate sim --customers 100000 --seed 7`
+    """
+    from tenure.simulate import BusinessParams, simulate_business, write_business
+
+    with bar("simulating") as progress:
+        business = simulate_business(customers, seed, BusinessParams(process=process),
+                                     progress=progress)
+        write_business(business, directory, fmt=fmt)
+    for name, table in business.tables.items():
+        out.print(f"  {name:<14} {table.num_rows:>12,} rows")
+    out.print(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth)")
+
+
+def demo(
+    directory: Annotated[Path, typer.Argument(help="Folder for the demo workspaces.")] = Path(
+        "tenure-demo"),
+    customers: Annotated[int, typer.Option(help="Customers of the simulated shop.")] = 20_000,
+) -> None:
+    """Build demo workspaces (a simulated shop and CDNOW), ingest them and show them.
+
+    Example: `tenure demo`
+    """
+    from tenure.demo import build_demo
+    from tenure.workspace import Workspace
+
+    with bar("building the demo") as progress:
+        result = build_demo(directory, customers=customers, progress=progress)
+    for report in result.reports:
+        out.print(f"  {report}", highlight=False, soft_wrap=True)
+    for ws_path in result.workspaces:
+        with Workspace(ws_path) as ws:
+            info = ws.status()
+        shown = info.tables[info.tables["rows"] > 0].rename(columns={"table_name": "table"})
+        show_table(shown.drop(columns=["last_ingest"]), f"Workspace {ws_path}")
+    if result.models is not None:
+        _model_table(result.models, "Value models on the shop (weeks, calibration to "
+                                    "2025-06-30)")
+    for line in result.headlines:
+        out.print(line, highlight=False, soft_wrap=True)
+    out.print("Where to look next:")
+    for line in result.next_steps:
+        out.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def _model_table(frame: pd.DataFrame, title: str) -> None:
+    """The model comparison with short headers, so it fits a terminal."""
+    short = frame.rename(columns={
+        "parameters": "k", "log_likelihood": "LL", "aic": "AIC", "bic": "BIC",
+        "holdout_mae": "MAE", "holdout_rmse": "RMSE", "predicted_holdout": "predicted",
+        "actual_holdout": "actual"})
+    show_table(short.apply(lambda c: c.map(_compact) if c.dtype.kind == "f" else c), title)
+
+
+def _compact(value: float) -> str:
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    return f"{value:,.1f}" if abs(value) >= 100 else f"{value:.3f}"
+
+
+def register(app: typer.Typer) -> None:
+    for command in (init, ingest, config, simulate, demo):
+        app.command()(friendly(command))
+

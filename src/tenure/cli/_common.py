@@ -1,0 +1,231 @@
+"""What every command shares: the consoles, the workspace option, error rendering, progress
+bars, tables and the output files (``--csv``, ``--json``, ``--xlsx``, ``--chart``).
+
+The library reports progress through a callback and returns typed results; this module
+is where they meet the terminal, and the only place tenure draws with Rich.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+from rich.console import Console
+from rich.markup import escape
+from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
+from rich.table import Table
+
+from tenure.errors import InputError, TenureError
+from tenure.progress import ProgressEvent
+
+__all__ = ["SHOWN_ROWS", "WorkspaceOption", "bar", "err", "friendly", "open_workspace", "out",
+           "show_result", "show_table", "state", "write_outputs"]
+
+out = Console()
+err = Console(stderr=True)
+SHOWN_ROWS = 40
+
+
+class _State:
+    debug: bool = False
+
+
+state = _State()
+
+WorkspaceOption = Annotated[
+    Path | None,
+    typer.Option("--workspace", "-w", envvar="TENURE_WORKSPACE",
+                 help="Workspace folder; defaults to $TENURE_WORKSPACE or the one enclosing "
+                      "the current folder."),
+]
+
+
+def friendly(command):
+    """Print a TenureError as one line and exit 2, unless --debug asks for the traceback;
+    Ctrl-C says that nothing was left half-written and exits 130."""
+
+    @functools.wraps(command)
+    def wrapper(*args, **kwargs):
+        try:
+            return command(*args, **kwargs)
+        except TenureError as exc:
+            if state.debug:
+                raise
+            # Escaped: a message naming a mapping section ("[columns]") is not Rich markup.
+            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(2) from None
+        except KeyboardInterrupt:
+            if state.debug:
+                raise
+            err.print("[bold red]interrupted:[/] stopped before the end; every write is "
+                      "all-or-nothing, so nothing was half-written", highlight=False,
+                      soft_wrap=True)
+            raise typer.Exit(130) from None
+
+    return wrapper
+
+
+def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
+    """A warning as one line on standard error, like the errors."""
+    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+
+
+def open_workspace(path: Path | None):
+    from tenure.workspace import Workspace
+
+    return Workspace.find(path)
+
+
+class bar:
+    """A Rich progress bar on standard error, fed by the library's progress events; on a
+    terminal only (a pipe or a test sees nothing). Use as ``with bar("title") as progress:``
+    and hand ``progress`` to the library."""
+
+    def __init__(self, title: str) -> None:
+        self.title = title
+        self._bar: Progress | None = None
+        self._task = None
+
+    def __enter__(self):
+        if not err.is_terminal:
+            return None
+        self._bar = Progress(TextColumn("{task.description:<40}"), BarColumn(),
+                             TaskProgressColumn(), TimeElapsedColumn(), console=err,
+                             transient=True)
+        self._task = self._bar.add_task(self.title, total=None)
+        self._bar.start()
+        return self
+
+    def __call__(self, event: ProgressEvent) -> None:
+        if self._bar is None:
+            return
+        label = f"{self.title}: {event.description}"
+        if event.steps:
+            label = f"[{event.step}/{event.steps}] {event.description}"
+            done = event.step - 1 + (event.fraction or 0.0)
+            self._bar.update(self._task, description=label, total=event.steps, completed=done)
+        elif event.fraction is not None:
+            self._bar.update(self._task, description=label, total=1.0, completed=event.fraction)
+        else:
+            self._bar.update(self._task, description=label, total=None)
+
+    def __exit__(self, *exc: object) -> None:
+        if self._bar is not None:
+            self._bar.stop()
+
+
+def show_table(frame, title: str | None = None) -> None:
+    table = Table(title=title or None, title_justify="left", header_style="bold")
+    for column in frame.columns:
+        table.add_column(str(column), overflow="fold")
+    for row in frame.itertuples(index=False):
+        table.add_row(*["" if _missing(v) else _fmt(v) for v in row])
+    out.print(table)
+
+
+def _missing(value) -> bool:
+    try:
+        return bool(value is None or value != value)  # NaN and NaT are not equal to themselves
+    except TypeError:  # pandas' NA is neither equal nor unequal to itself
+        return True
+    except ValueError:  # an array, which is a value
+        return False
+
+
+def _fmt(value) -> str:
+    if isinstance(value, float):
+        return f"{value:,.2f}"
+    if isinstance(value, int):
+        return f"{value:,}"
+    if hasattr(value, "strftime"):
+        return value.strftime("%Y-%m-%d %H:%M:%S")
+    return str(value)
+
+
+def show_result(result, *, rows: int = SHOWN_ROWS) -> None:
+    """A result on the terminal: its sentences, then each of its panels (the first ``rows``
+    rows of each)."""
+    for line in result.lines():
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    for title, frame in result.panels():
+        if frame is None or (len(frame) == 0 and not len(frame.columns)):
+            continue
+        show_table(frame.head(rows), title)
+        if len(frame) > rows:
+            out.print(f"... {len(frame) - rows:,} more rows; write them all with --csv, "
+                      "--json or --xlsx", highlight=False)
+
+
+CHART_SUFFIXES = (".html", ".json", ".png", ".svg")
+
+
+def check_outputs(csv: Path | None, json_file: Path | None, xlsx: Path | None,
+                  chart: Path | None) -> None:
+    """Refuse unusable output paths before any work is done."""
+    if chart is not None and chart.suffix.lower() not in CHART_SUFFIXES:
+        raise InputError(f"--chart {chart}: the file should end in .html, .json, .png or .svg")
+    if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
+        raise InputError(f"--xlsx {xlsx}: the file should end in .xlsx")
+    for option, path in (("--csv", csv), ("--json", json_file), ("--xlsx", xlsx),
+                         ("--chart", chart)):
+        if path is None or str(path) == "-":
+            continue
+        if path.is_dir():
+            raise InputError(f"{option} {path} is a folder; give a file name")
+        if not path.parent.exists():
+            raise InputError(f"{option} {path}: the folder {path.parent} does not exist")
+
+
+def write_outputs(result, *, csv: Path | None = None, json_file: Path | None = None,
+                  xlsx: Path | None = None, chart: Path | None = None) -> None:
+    """Write the result's frame (CSV with a BOM, so that Excel reads Chinese text), all of
+    it as JSON (``-``: standard output), its tables as Excel sheets, and its chart."""
+    if csv is not None:
+        result.frame.to_csv(csv, index=False, encoding="utf-8-sig")
+        out.print(f"Wrote {len(result.frame):,} rows to {csv}")
+    if json_file is not None:
+        text = json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
+        if str(json_file) == "-":
+            sys.stdout.write(text + "\n")
+        else:
+            json_file.write_text(text, encoding="utf-8")
+            out.print(f"Wrote {json_file}")
+    if xlsx is not None:
+        _write_xlsx(result, xlsx)
+        out.print(f"Wrote {xlsx}")
+    if chart is not None:
+        from tenure.charts import save
+
+        save(result.chart(), chart)
+        out.print(f"Wrote the chart to {chart}")
+
+
+def _write_xlsx(result, path: Path) -> None:
+    import pandas as pd
+
+    sheets = {"result": result.frame, **result.extra_tables()}
+    with pd.ExcelWriter(path) as writer:
+        for name, frame in sheets.items():
+            plain = frame.copy()
+            for column in plain.columns:
+                if isinstance(plain[column].dtype, pd.DatetimeTZDtype):
+                    plain[column] = plain[column].dt.tz_localize(None)
+            plain.to_excel(writer, sheet_name=name[:31], index=False)
+
+
+def output_options() -> dict[str, Any]:
+    """The output options every result-printing command takes, as Typer parameters."""
+    return {
+        "csv": (Path | None, typer.Option("--csv", help="Write the full result table to this "
+                                                        "CSV file (UTF-8 with a BOM).")),
+        "json_file": (Path | None, typer.Option("--json", help="Write the whole result as "
+                                                               "JSON to this file (- for "
+                                                               "standard output).")),
+        "xlsx": (Path | None, typer.Option("--xlsx", help="Write the result's tables to "
+                                                          "this Excel file.")),
+    }

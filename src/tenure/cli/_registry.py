@@ -1,0 +1,106 @@
+"""Commands made from the capability registry: one per capability, its options taken from
+the capability's declaration.
+
+Every option reaches the command as text and is checked by the registry
+(:func:`tenure.capabilities.parse_options`), so that the command line, the HTTP API and the
+dashboard accept and refuse the same values with the same sentences.
+"""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from tenure.capabilities import Capability, OptionSpec
+from tenure.cli._common import (
+    WorkspaceOption,
+    bar,
+    check_outputs,
+    friendly,
+    open_workspace,
+    output_options,
+    show_result,
+    write_outputs,
+)
+
+__all__ = ["command_for", "run_capability"]
+
+
+def run_capability(capability: Capability, values: dict[str, Any], workspace: Path | None,
+                   *, csv: Path | None = None, json_file: Path | None = None,
+                   xlsx: Path | None = None, chart: Path | None = None):
+    """Check the options, run the capability on the workspace with a progress bar, show
+    the result and write the files asked for; return the result."""
+    options = capability.parse(values)
+    check_outputs(csv, json_file, xlsx, chart)
+    with open_workspace(workspace) as ws, bar(capability.name) as progress:
+        result = capability(ws, options, progress)
+    if json_file is None or str(json_file) != "-":
+        show_result(result)
+    write_outputs(result, csv=csv, json_file=json_file, xlsx=xlsx, chart=chart)
+    return result
+
+
+def _parameter(spec: OptionSpec) -> inspect.Parameter:
+    flags = [f"--{spec.flag}"]
+    help_text = spec.help
+    if spec.kind is bool and not spec.optional and not spec.many:
+        flags = [f"--{spec.flag}/--no-{spec.flag}"]
+        annotation: Any = Annotated[bool, typer.Option(*flags, help=help_text)]
+        return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY,
+                                 default=bool(spec.default), annotation=annotation)
+    if spec.default not in (None, [], ()) and not spec.required:
+        shown = ", ".join(map(str, spec.default)) if spec.many else spec.default
+        help_text += f" [default: {shown}]"
+    if spec.many:
+        annotation = Annotated[list[str] | None, typer.Option(*flags, help=help_text,
+                                                              show_default=False)]
+    else:
+        annotation = Annotated[str | None, typer.Option(*flags, help=help_text,
+                                                        show_default=False)]
+    return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                             annotation=annotation)
+
+
+def _given(spec: OptionSpec, value: Any) -> bool:
+    if spec.kind is bool and not spec.optional and not spec.many:
+        return value != spec.default
+    return value is not None and value != []
+
+
+def command_for(capability: Capability) -> Callable[..., None]:
+    """A Typer command running ``capability``."""
+    specs = capability.option_specs()
+    names = {spec.name for spec in specs}
+    clash = names & {"csv", "json_file", "xlsx", "chart", "workspace"}
+    if clash:
+        raise TypeError(f"{capability.name}: option names {sorted(clash)} are the command's own")
+
+    def command(**kwargs: Any) -> None:
+        values = {spec.name: kwargs[spec.name] for spec in specs
+                  if _given(spec, kwargs[spec.name])}
+        run_capability(capability, values, kwargs["workspace"], csv=kwargs["csv"],
+                       json_file=kwargs["json_file"], xlsx=kwargs["xlsx"],
+                       chart=kwargs.get("chart"))
+
+    parameters = [_parameter(spec) for spec in specs]
+    for name, (kind, info) in output_options().items():
+        parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                            annotation=Annotated[kind, info]))
+    if capability.chart:
+        parameters.append(inspect.Parameter(
+            "chart", inspect.Parameter.KEYWORD_ONLY, default=None,
+            annotation=Annotated[Path | None, typer.Option(
+                "--chart", help="Write the chart: .html (opens with no network), .json "
+                                "(Vega-Lite), .png or .svg.")]))
+    parameters.append(inspect.Parameter("workspace", inspect.Parameter.KEYWORD_ONLY,
+                                        default=None, annotation=WorkspaceOption))
+    command.__signature__ = inspect.Signature(parameters)  # type: ignore[attr-defined]
+    command.__name__ = capability.command.replace("-", "_")
+    command.__doc__ = f"{capability.summary}\n\nExample: `{capability.example}`"
+    return friendly(command)
+
