@@ -36,6 +36,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/analytics.py
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/churn.py
+	$(BIN)/python bench/lift.py
 
 clean:
 	rm -rf $(VENV) tenure-demo .pytest_cache
