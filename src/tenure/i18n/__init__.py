@@ -1,0 +1,134 @@
+"""Simplified Chinese (and English) for everything a person reads.
+
+The library writes its messages, sentences and table headers in English; the faces (the
+command line, the service and its dashboard, the HTML report, exported files) translate
+them at the edge with :func:`translate` (a whole message) and :func:`word` (a column
+header, a state, a label). The catalogs live beside this module, one TOML file per area
+under ``zh/``:
+
+- ``[words]``: exact English words and headers, and their Chinese;
+- ``[messages]``: message templates, English on the left with ``{name}`` placeholders for
+  the parts that vary (numbers, names, paths), Chinese on the right using the same names.
+  A placeholder matches any text; ``{name:d}`` only a number, so that templates that
+  differ by a word after a number do not steal each other's messages.
+
+A message the catalogs do not know comes back in English, unchanged: nothing is lost, and
+:func:`untranslated` lists what a test found missing.
+
+>>> translate("Nothing in quarantine.", "zh")
+'隔离区中没有数据。'
+>>> word("customers", "zh")
+'客户数'
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cache
+from importlib.resources import files
+
+__all__ = ["LANGUAGES", "catalog", "choose_language", "translate", "untranslated", "word"]
+
+LANGUAGES = ("en", "zh")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::d)?\}")
+_missing: set[str] = set()
+
+
+@dataclass(frozen=True)
+class _Template:
+    pattern: re.Pattern[str]
+    target: str
+
+
+@dataclass(frozen=True)
+class Catalog:
+    words: dict[str, str]
+    templates: tuple[_Template, ...]
+
+
+def _compile(source: str) -> re.Pattern[str]:
+    parts, last = [], 0
+    for match in _PLACEHOLDER.finditer(source):
+        parts.append(re.escape(source[last:match.start()]))
+        number = match.group(0).endswith(":d}")
+        parts.append(f"(?P<{match.group(1)}>-?[\\d,.]+)" if number
+                     else f"(?P<{match.group(1)}>.+?)")
+        last = match.end()
+    parts.append(re.escape(source[last:]))
+    return re.compile("".join(parts) + r"\Z", re.S)
+
+
+@cache
+def catalog(language: str) -> Catalog:
+    """The merged catalog of ``language`` (every TOML file of its folder)."""
+    words: dict[str, str] = {}
+    templates: list[_Template] = []
+    if language == "en":
+        return Catalog(words, ())
+    folder = files("tenure.i18n").joinpath(language)
+    for entry in sorted(folder.iterdir(), key=lambda e: e.name):
+        if not entry.name.endswith(".toml"):
+            continue
+        data = tomllib.loads(entry.read_text(encoding="utf-8"))
+        words.update(data.get("words", {}))
+        for source, target in data.get("messages", {}).items():
+            templates.append(_Template(_compile(source), target))
+    # Longer templates first: the most specific wins.
+    templates.sort(key=lambda t: -len(t.pattern.pattern))
+    return Catalog(words, tuple(templates))
+
+
+def word(text: str, language: str) -> str:
+    """A header, state or label in ``language`` (as it is when the catalog lacks it)."""
+    if language == "en":
+        return text
+    found = catalog(language).words.get(text)
+    if found is None:
+        _missing.add(text)
+        return text
+    return found
+
+
+def translate(text: str, language: str) -> str:
+    """A whole message in ``language``; the varying parts keep their values, and a part
+    that is itself a known word is translated too."""
+    if language == "en" or not text:
+        return text
+    book = catalog(language)
+    if text in book.words:
+        return book.words[text]
+    for template in book.templates:
+        match = template.pattern.match(text)
+        if match:
+            values = {k: book.words.get(v, v) for k, v in match.groupdict().items()}
+            return template.target.format(**values)
+    _missing.add(text)
+    return text
+
+
+def untranslated() -> set[str]:
+    """The texts asked for in this process that no catalog had."""
+    return set(_missing)
+
+
+def choose_language(given: str | None = None, setting: str | None = None,
+                    accept: str | None = None) -> str:
+    """The language to speak: the one given (``--lang``), else ``TENURE_LANG``, else the
+    workspace setting, else the browser's first choice, else English."""
+    from tenure.errors import ConfigError
+
+    for value in (given, os.environ.get("TENURE_LANG"), setting):
+        if value:
+            chosen = value.strip().lower().replace("_", "-").split("-")[0]
+            if chosen not in LANGUAGES:
+                raise ConfigError(f"language '{value}' is not supported; use zh or en")
+            return chosen
+    if accept:
+        for part in accept.split(","):
+            code = part.split(";")[0].strip().lower().split("-")[0]
+            if code in LANGUAGES:
+                return code
+    return "en"
