@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 
@@ -20,3 +22,13 @@ def assert_same_json(left, right, rel: float = 1e-9, where: str = "") -> None:
         assert left == pytest.approx(right, rel=rel, abs=1e-12), where
     else:
         assert left == right, where
+
+
+def named_datasets_in_order(spec: dict) -> dict:
+    """A Vega-Lite spec with its datasets renamed data-0, data-1... in order of use: Altair
+    names a dataset by a hash of its rows, which the last bit of one number changes."""
+    text = json.dumps(spec)
+    names = {name: f"data-{i}" for i, name in enumerate(spec.get("datasets", {}))}
+    for old, new in names.items():
+        text = text.replace(json.dumps(old), json.dumps(new))
+    return json.loads(text)

@@ -20,10 +20,11 @@ LAYERS: dict[str, int] = {
     "models": 5, "sla": 5,
     "analytics": 6, "churn": 6,
     "actions": 7,
-    "capabilities": 8, "demo": 8,
+    "capabilities": 8,
     "report": 9,
-    "service": 10, "cli": 10, "docs": 10,
-    "__init__": 11,
+    "demo": 10,
+    "service": 11, "cli": 11, "docs": 11,
+    "__init__": 12,
 }
 
 

@@ -57,10 +57,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
     with Workspace.init(cdnow_path, timezone="UTC", currency="USD", exist_ok=True) as cdnow:
         step("ingesting CDNOW")
         result.reports.append(cdnow.ingest("orders", load_cdnow(kind="master")))
-    from tenure.analytics._demo import demo_analytics
-
-    result.headlines, result.charts = demo_analytics(shop_path, cdnow_path, business,
-                                                     root / "charts", step)
+    result.headlines, result.charts = _analytics(shop_path, cdnow_path, business,
+                                                 root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
     result.next_steps = [
@@ -76,6 +74,52 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"the charts: {root / 'charts'}",
     ]
     return result
+
+
+# The analyses shown for the simulated shop, with the options they run with.
+SHOP_ANALYSES = (
+    ("analyze cohorts", {"period": "quarter"}), ("analyze lifecycle", {}),
+    ("analyze growth", {"period": "quarter"}), ("analyze rfm", {}), ("analyze loyalty", {}),
+    ("analyze funnel", {}), ("analyze referrals", {}), ("analyze handover", {}),
+    ("analyze churn-reasons", {"period": "quarter"}),
+)
+
+
+def _analytics(shop: Path, cdnow: Path, business, charts: Path,
+               step: Callable[[str], None]) -> tuple[list[str], list[Path]]:
+    """Run every analysis on the shop (through the capability registry, as the command
+    line does) and the cohorts on CDNOW; return the headline lines and the charts written
+    (HTML that opens with no network) into ``charts``."""
+    from tenure.analytics import state_agreement
+    from tenure.capabilities import REGISTRY
+    from tenure.charts import save
+
+    charts.mkdir(parents=True, exist_ok=True)
+    lines: list[str] = []
+    written: list[Path] = []
+
+    def show(ws: Workspace, title: str, name: str, options: dict, file: str) -> None:
+        step(f"analysing: {title.lower()}")
+        result = REGISTRY[name](ws, options)
+        lines.append(f"{title}:")
+        lines.extend(f"  {line}" for line in result.lines())
+        written.append(save(result.chart(), charts / f"{file}.html"))
+
+    with Workspace(shop) as ws:
+        for name, options in SHOP_ANALYSES:
+            command = name.split()[-1]
+            show(ws, f"Shop, {command.replace('-', ' ')}", name, options, f"shop-{command}")
+    step("checking the lifecycle against the truth")
+    dates = [f"{business.params.end[:4]}-06-30", business.params.end]
+    report = state_agreement(business, dates=dates)
+    lines.append("Shop, lifecycle states against the simulator's ground truth:")
+    for row in report.frame.itertuples():
+        lines.append(f"  {row.date:%Y-%m-%d}: states agree for {row.agreement:.1%} of "
+                     f"{row.customers:,} customers ('everyone alive' would: "
+                     f"{row.everyone_alive:.1%})")
+    with Workspace(cdnow) as ws:
+        show(ws, "CDNOW, cohorts", "analyze cohorts", {"period": "quarter"}, "cdnow-cohorts")
+    return lines, written
 
 
 def _fit_and_score(shop: Workspace, step: Callable[[str], None], result: DemoResult) -> None:

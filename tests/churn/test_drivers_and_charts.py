@@ -31,13 +31,51 @@ def test_key_drivers(model_and_snapshot):
     assert curves["churn_risk"].between(0, 1).all()
 
 
-def test_charts_are_vega_lite(model_and_snapshot, sim_workspace):
+def _rows(spec: dict, part: dict, parent: dict | None = None) -> list[dict]:
+    """The rows a part of a chart draws: its named dataset, or its parent's when the
+    layers share one."""
+    data = part.get("data") or (parent or {})["data"]
+    return spec["datasets"][data["name"]]
+
+
+def test_charts_draw_the_results_numbers(model_and_snapshot, sim_workspace):
     model, snap = model_and_snapshot
-    specs = [
-        model.drivers(snap, top=3, grid=5).chart().to_dict(),
-        backtest(sim_workspace, ["2024-03-01", "2024-09-01"], "120D").chart().to_dict(),
-        survival(sim_workspace, horizon="120D").chart().to_dict(),
-    ]
-    for spec in specs:
-        assert spec["$schema"].startswith("https://vega.github.io/schema/vega-lite/")
-        assert "vconcat" in spec
+    drivers = model.drivers(snap, top=3, grid=5)
+    spec = drivers.chart().to_dict()
+    bars = spec["vconcat"][0]
+    assert bars["mark"]["type"] == "bar"
+    assert (bars["encoding"]["x"]["field"], bars["encoding"]["y"]["field"]) == (
+        "contribution", "feature")
+    # Two bars per feature (towards churn, towards staying) for the strongest fifteen.
+    drawn = {(r["feature"], r["pushes"]): r["contribution"] for r in _rows(spec, bars)}
+    for row in drivers.summary.head(15).itertuples():
+        assert drawn[(row.feature, "towards_churn")] == pytest.approx(row.towards_churn)
+        assert drawn[(row.feature, "towards_staying")] == pytest.approx(row.towards_staying)
+
+    tested = backtest(sim_workspace, ["2024-03-01", "2024-09-01"], "120D")
+    spec = tested.chart().to_dict()
+    calibration, auc = spec["vconcat"]
+    curve = calibration["layer"][1]
+    assert (curve["encoding"]["x"]["field"], curve["encoding"]["y"]["field"]) == (
+        "predicted", "observed")
+    assert len(_rows(spec, curve)) == len(tested.calibration)
+    assert auc["encoding"]["y"]["field"] == "roc_auc"
+    drawn = {(r["scorer"], r["as_of"]): r["roc_auc"] for r in _rows(spec, auc)}
+    for row in tested.metrics.itertuples():
+        assert drawn[(row.scorer, row.as_of.date().isoformat())] == pytest.approx(row.roc_auc)
+
+    result = survival(sim_workspace, horizon="120D")
+    spec = result.chart().to_dict()
+    curves, forest = spec["vconcat"]
+    assert curves["spec"]["mark"]["interpolate"] == "step-after"
+    assert curves["spec"]["encoding"]["y"]["field"] == "retained"
+    # Every curve starts at full retention and the drawn points are the result's own.
+    drawn = _rows(spec, curves)
+    known = {(r.by, r.group, r.day): r.retained for r in result.curves.itertuples()}
+    assert all(known[(r["by"], r["group"], r["day"])] == pytest.approx(r["retained"])
+               for r in drawn)
+    points = forest["layer"][1]
+    assert points["encoding"]["x"]["scale"]["type"] == "log"
+    ratios = {r["description"]: r["hazard_ratio"] for r in _rows(spec, points, forest)}
+    for row in result.hazard_ratios.itertuples():
+        assert ratios[row.description] == pytest.approx(row.hazard_ratio)

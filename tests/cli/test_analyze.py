@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 import tenure.analytics as analytics
-from json_helpers import assert_same_json
+from json_helpers import assert_same_json, named_datasets_in_order
 from tenure.cli import app
 from tenure.workspace import Workspace
 
@@ -63,7 +63,8 @@ def test_every_analysis_prints_and_writes_what_the_library_returns(shop, tmp_pat
     assert data["kind"] == type(expected).__name__
     # The chart is the result's own, data included.
     spec = json.loads(chart.read_text(encoding="utf-8"))
-    assert_same_json(spec, json.loads(expected.chart().to_json()))
+    assert_same_json(named_datasets_in_order(spec),
+                     named_datasets_in_order(json.loads(expected.chart().to_json())))
 
 
 def test_the_cohort_heatmap_encodes_the_retention_of_each_cohort(shop, tmp_path):

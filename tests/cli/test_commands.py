@@ -80,13 +80,29 @@ def test_config_shows_and_changes_settings(tmp_path):
     assert "strict_references = true" in text and "# Quarantine rows that name" in text
 
 
-def test_simulate_writes_every_table(tmp_path):
+def test_simulate_writes_every_table_with_its_truth(tmp_path):
+    import json
+
+    import pandas as pd
+
+    from tenure.simulate import BusinessParams, simulate_business
+
     result = run("simulate", str(tmp_path / "sim"), "--customers", "300", "--seed", "4",
                  "--format", "csv")
     assert result.exit_code == 0, result.output
-    names = {p.name for p in (tmp_path / "sim").iterdir()}
-    assert {"orders.csv", "customers.csv", "ticket_status.csv", "truth.json",
-            "latent.parquet"} <= names
+    # The files hold what the library simulates from the same seed, table by table.
+    business = simulate_business(300, 4, BusinessParams(process="pnbd"))
+    for name, table in business.tables.items():
+        written = pd.read_csv(tmp_path / "sim" / f"{name}.csv")
+        assert len(written) == table.num_rows, name
+        assert f"{name:<14} {table.num_rows:>12,} rows" in result.output
+    orders = pd.read_csv(tmp_path / "sim" / "orders.csv")
+    assert orders["amount"].sum() == pytest.approx(
+        business.tables["orders"].column("amount").to_numpy().sum())
+    truth = json.loads((tmp_path / "sim" / "truth.json").read_text(encoding="utf-8"))
+    assert (truth["n_customers"], truth["seed"], truth["process"]) == (300, 4, "pnbd")
+    latent = pd.read_parquet(tmp_path / "sim" / "latent.parquet")
+    assert len(latent) == 300 and latent["customer_id"].is_unique
 
 
 @pytest.mark.slow

@@ -234,7 +234,7 @@ def backtest(workspace, as_of=None, horizon=None, *, definition=None, groups=Non
     >>> _ = ws.ingest("orders", tenure.datasets.load_cdnow(kind="master"))
     >>> result = tenure.churn.backtest(ws, ["1997-05-01", "1997-06-01", "1997-12-01"], "26W")
     >>> result.metrics[["fold", "scorer"]].values.tolist()
-    [[1, 'churn_model'], [1, 'baseline_recency']]
+    [[1, 'churn_model'], [1, 'baseline_recency'], [1, 'baseline_p_alive']]
     """
     definition = resolve_definition(workspace, definition, horizon)
     span = data_span(workspace)

@@ -200,7 +200,7 @@ def snapshot(workspace, as_of, horizon=None, *, definition=None, groups=None) ->
     >>> _ = ws.ingest("orders", tenure.datasets.load_cdnow(kind="sample"))
     >>> snap = tenure.churn.snapshot(ws, "1997-10-01", "26W")
     >>> len(snap), round(snap.churn_rate, 3)
-    (1040, 0.567)
+    (725, 0.469)
     """
     as_of = as_of_date(as_of)
     definition = resolve_definition(workspace, definition, horizon)
