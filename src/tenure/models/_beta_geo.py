@@ -74,22 +74,25 @@ def bg_p_alive(p, x, tx, T, t, *, modified: bool = False):
 
     Dropping out happens only right after a purchase, so a customer alive at T stays alive
     to T + t unless they buy and then drop: given alive at T, lambda ~ Gamma(r+x, alpha+T)
-    and p ~ Beta(a, b+x(+1)), and E[exp(-lambda p t)] is a Gauss hypergeometric function.
+    and p ~ Beta(a, b+x(+1)), and E[(1 + p t/(alpha+T))^-(r+x)] is a Gauss hypergeometric
+    function. ``t`` is one horizon or one per customer.
     """
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     k = 1.0 if modified else 0.0
     has_second = np.ones_like(x, dtype=bool) if modified else x > 0
     denom = np.where(has_second, b + x - 1 + k, 1.0)
+    # log((alpha+T)/(alpha+t_x)) as log1p, exact when T is far larger than t_x.
     log_odds = np.where(has_second, np.log(a) - np.log(denom)
-                        + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)), -np.inf)
-    alive_now = 1.0 / (1.0 + np.exp(log_odds))
-    if t == 0:
+                        + (r + x) * np.log1p((T - tx) / (alpha + tx)), -np.inf)
+    alive_now = special.expit(-log_odds)
+    if not np.any(t):
         return alive_now
-    # E_p[(1 + p t/(alpha+T))^-(r+x)] with p ~ Beta(a, b+x+k), by Pfaff's transformation.
+    # E_p[(1 + p u)^-(r+x)], u = t/(alpha+T), p ~ Beta(a, b+x+k): by Pfaff's transformation
+    # (1-z)^a 2F1(a+b+k-r, a; a+b+x+k; z) with z = t/(alpha+T+t), whose first two
+    # parameters do not grow with x, so heavy buyers neither overflow nor lose precision.
     z = t / (alpha + T + t)
-    c = a + b + x + k
-    stay = np.exp((r + x) * np.log1p(-z)) * special.hyp2f1(r + x, c - a, c, z)
-    return alive_now * stay
+    stay = np.exp(a * np.log1p(-z)) * special.hyp2f1(a + b + k - r, a, a + b + x + k, z)
+    return alive_now * np.clip(stay, 0.0, 1.0)
 
 
 def bg_conditional_expectation(p, x, tx, T, t, *, modified: bool = False):
@@ -105,13 +108,50 @@ def bg_conditional_expectation(p, x, tx, T, t, *, modified: bool = False):
 
 def bg_expected_if_alive(p, x, T, t, *, modified: bool = False):
     """E[purchases in (T, T+t] | alive at T, x, T]: the conditional expectation without its
-    P(alive) factor. It depends on (x, T) only, not on t_x."""
+    P(alive) factor. It depends on (x, T) only, not on t_x.
+
+    At a = 1 the formula is 0/0; there (within 1e-7) it is the mean of its values on either
+    side, which is exact to the square of that distance.
+    """
+    a = p["a"]
+    if np.any(np.abs(np.asarray(a) - 1.0) < 1e-7):
+        return (_expected_if_alive({**p, "a": a + 1e-7}, x, T, t, modified)
+                + _expected_if_alive({**p, "a": a - 1e-7}, x, T, t, modified)) / 2
+    return _expected_if_alive(p, x, T, t, modified)
+
+
+def _expected_if_alive(p, x, T, t, modified):
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     k = 1.0 if modified else 0.0
     z = t / (alpha + T + t)
     c = a + b + x - 1 + k
     factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
     return c / (a - 1) * (1.0 - factor)
+
+
+def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False):
+    """P(k purchases in (T, T+t] | alive at T, x, T) for k = 0..n_max, one row per customer.
+
+    Given alive at T, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x) (b+x+1 for
+    MBG/NBD, which counts the first purchase as a chance to drop out). As in FHL (2005),
+    eq. 8, with the updated parameters: k purchases happen either because the Poisson count
+    is k and the customer survives all k, or because they drop out right after the k-th
+    while the count would have gone on (P(count >= k), a regularized incomplete beta).
+    """
+    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
+    n = np.arange(n_max + 1, dtype=float)[None, :]
+    x, T = np.asarray(x, float)[:, None], np.asarray(T, float)[:, None]
+    t = np.broadcast_to(np.asarray(t, float), (len(x),))[:, None]
+    rx = r + x
+    bx = b + x + (1.0 if modified else 0.0)
+    z = t / (alpha + T + t)
+    log_nbd = (special.gammaln(rx + n) - special.gammaln(rx) - special.gammaln(n + 1)
+               + rx * np.log1p(-z) + special.xlogy(n, z))
+    table = np.exp(special.betaln(a, bx + n) - special.betaln(a, bx) + log_nbd)
+    later = n[:, 1:]
+    table[:, 1:] += (np.exp(special.betaln(a + 1.0, bx + later - 1.0) - special.betaln(a, bx))
+                     * special.betainc(later, rx, z))
+    return table
 
 
 def bg_unconditional_expectation(p, t, *, modified: bool = False):
@@ -194,6 +234,9 @@ class BetaGeo(TransactionModel):
 
     def _pmf(self, p, n, t):
         return bg_pmf(p, n, t, modified=self.modified)
+
+    def _pmf_if_alive(self, p, x, T, t, n_max):
+        return bg_pmf_if_alive(p, x, T, t, n_max, modified=self.modified)
 
     @classmethod
     def _draw(cls, rng, p, T, holdout):

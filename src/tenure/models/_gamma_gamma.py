@@ -18,7 +18,7 @@ import pandas as pd
 from scipy import special
 
 from tenure.errors import InputError, ModelError
-from tenure.models._base import ModelWarning, ValueModel
+from tenure.models._base import ModelWarning, ValueModel, prediction
 from tenure.models._special import dot, factorize
 
 __all__ = ["GammaGamma", "GammaGammaTotals", "gg_loglik"]
@@ -81,8 +81,8 @@ class GammaGamma(ValueModel):
     data_columns = ("frequency", "monetary_value")
     example_params: ClassVar[dict] = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 
-    def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
-        super().__init__(n_starts=n_starts, max_iter=max_iter)
+    def __init__(self, *, n_starts: int = 3, max_iter: int = 500, penalizer_coef: float = 0.0):
+        super().__init__(n_starts=n_starts, max_iter=max_iter, penalizer_coef=penalizer_coef)
 
     @staticmethod
     def _loglik(p, d, grad):
@@ -143,7 +143,8 @@ class GammaGamma(ValueModel):
                 {"p": 2.0, "q": 10.0, "gamma": 9.0 * mean_m / 2.0}]
 
     def _advice(self, d, w):
-        return "check the spend values, or use a longer window with more repeat buyers"
+        return ("check the spend values, use a longer window with more repeat buyers, or fit "
+                "with penalizer_coef=0.01 to hold the parameters back")
 
     def mean_spend(self) -> float:
         """Expected spend per purchase of a customer not seen yet: p gamma / (q - 1)."""
@@ -153,6 +154,7 @@ class GammaGamma(ValueModel):
             return float("inf")
         return p["p"] * p["gamma"] / (p["q"] - 1)
 
+    @prediction
     def expected_spend(self, data: Any) -> np.ndarray:
         """Expected spend per purchase of each customer, given their frequency and mean spend
         (FHL 2005, eq. 5): a weighted mean of the population mean and their own mean.
@@ -163,6 +165,7 @@ class GammaGamma(ValueModel):
         m = np.where(x > 0, d["monetary_value"], 0.0)
         return p * (gamma + m * x) / (p * x + q - 1)
 
+    @prediction
     def clv(self, model: Any, data: Any, *, horizon: float, discount_rate: float = 0.0,
             margin: float = 1.0, steps: int = 12) -> np.ndarray:
         """Discounted value each customer brings in the next ``horizon`` units.
@@ -189,6 +192,7 @@ class GammaGamma(ValueModel):
         m = ibis.ifelse(x > 0, monetary_value.cast("float64"), 0.0)
         return p * (gamma + m * x) / (p * x + q - 1)
 
+    @prediction
     def predict(self, data: Any) -> pd.DataFrame:
         """Expected spend per purchase, per row."""
         return pd.DataFrame({"expected_spend": self.expected_spend(data)})

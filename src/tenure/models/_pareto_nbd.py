@@ -14,10 +14,11 @@ import numpy as np
 from scipy import special
 
 from tenure.errors import ModelError
+from tenure.models._base import prediction
 from tenure.models._special import (
+    count_pmf_with_lifetime,
     distinct_rows,
     factorize,
-    gauss_legendre,
     log_hyp2f1_unit,
     simulate_events,
 )
@@ -190,22 +191,28 @@ class ParetoNBD(TransactionModel):
         return r * beta / alpha * _one_minus_power_over(np.log(beta / (beta + t)), s - 1.0)
 
     def _pmf(self, p, n, t):
-        """P(X(t) = n) by integrating the NBD count over the Pareto II dropout time."""
-        r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
-        nodes, weights = gauss_legendre(200)
-        tau = t * nodes
+        """P(X(t) = n) for a new customer: the conditional pmf at x = 0, T = 0."""
+        n = np.asarray(n)
+        zero = np.zeros(1)
+        table = self._pmf_if_alive(p, zero, zero, t, int(n.max(initial=0)))[0]
+        return table[n]
 
-        def nbd(n_, u):
-            return np.exp(special.gammaln(r + n_) - special.gammaln(r)
-                          - special.gammaln(n_ + 1) + r * np.log(alpha / (alpha + u))
-                          + n_ * np.log(u / (alpha + u)))
+    def _pmf_if_alive(self, p, x, T, t, n_max):
+        """P(k purchases in (T, T+t] | alive at T) (Fader & Hardie 2006, "Deriving the
+        Conditional PMF of the Pareto/NBD Model"): lambda ~ Gamma(r+x, alpha+T) and the rest
+        of the lifetime is Pareto II with mu ~ Gamma(s, beta+T)."""
+        r, s, beta = p["r"], p["s"], p["beta"]
+        x, T = np.asarray(x, float), np.asarray(T, float)
+        t = np.broadcast_to(np.asarray(t, float), x.shape)
+        b = beta + T
+        stay = np.exp(s * (np.log(b) - np.log(b + t)))
 
-        n_col = np.asarray(n)[..., None]
-        density = s * beta**s / (beta + tau) ** (s + 1)
-        died = (weights * t * density * nbd(n_col, tau)).sum(-1)
-        alive = (beta / (beta + t)) ** s * nbd(np.asarray(n), t)
-        return alive + died
+        def time_at(u):
+            return b[:, None] * np.expm1(-np.log1p(-u) / s)
 
+        return count_pmf_with_lifetime(r + x, p["alpha"] + T, t, n_max, stay, time_at)
+
+    @prediction
     def expected_remaining_lifetime(self, data, discount_rate: float = 0.0) -> np.ndarray:
         """Expected remaining lifetime of each customer, in the summary's unit.
 

@@ -59,7 +59,7 @@ def save_model(con, model: Any, *, unit: str, window_end: dt.date,
     con.execute(
         "INSERT INTO value_models VALUES ($v, $model, $options, $params, $se, $ll, $n, $unit, "
         "$end, $cal, $metrics, now()::TIMESTAMP)",
-        {"v": version, "model": model.name, "options": _json(state["covariates"]),
+        {"v": version, "model": model.name, "options": _json(state["options"]),
          "params": _json(state["params"]), "se": _json(state["standard_errors"]),
          "ll": None if math.isnan(state["log_likelihood"]) else state["log_likelihood"],
          "n": state["n_customers"], "unit": unit, "end": window_end, "cal": calibration_end,
