@@ -126,3 +126,22 @@ def test_a_fit_on_next_to_nothing_says_so_and_still_predicts(cdnow):
     assert all("more customers" in m and "penalizer_coef=0.01" in m for m in said), said
     assert any("more than two orders of magnitude" in m for m in said), said
     assert np.all(np.isfinite(strictly(lambda: model.expected_purchases(small, 39.0))))
+
+
+@pytest.mark.parametrize(("r", "expected_if_alive", "stay"), [
+    (5e3, 2.123279994270474, 0.7631227660289482),
+    (5e4, 2.122943018247434, 0.7631513969062631),
+    (5e6, 2.122905935603378, 0.7631545477076338),
+])
+def test_a_rate_with_almost_no_heterogeneity_still_predicts(r, expected_if_alive, stay):
+    # A small shop's fit can run r and alpha up together (the purchase rate the same for
+    # everyone); there SciPy's 2F1 of FHL (2005) eq. 10 returns NaN. The references are
+    # that formula in 40-digit arithmetic (mpmath), with r / alpha = 1/16 per unit, a = 0.8,
+    # b = 2.5, and x = 3, t_x = T = 30, t = 39.
+    model = BetaGeo.from_params({"r": r, "alpha": 16 * r, "a": 0.8, "b": 2.5})
+    one = pd.DataFrame({"frequency": [3], "recency": [30.0], "T": [30.0]})
+    alive = 4.5 / 5.3  # 1 / (1 + a / (b + x - 1)): just bought
+    assert strictly(lambda: model.expected_purchases(one, 39.0))[0] == pytest.approx(
+        alive * expected_if_alive, rel=1e-10)
+    assert strictly(lambda: model.p_alive(one, 39.0))[0] == pytest.approx(alive * stay,
+                                                                           rel=1e-10)

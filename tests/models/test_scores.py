@@ -114,3 +114,37 @@ def test_customer_scores_match_the_models_customer_by_customer(model_cls):
     one = spend.clv(purchases, frame, horizon=52.0, steps=1, margin=1.0)
     np.testing.assert_allclose(one, purchases.expected_purchases(frame, 52.0)
                                * spend.expected_spend(frame), rtol=1e-12)
+
+
+def test_a_fit_on_too_little_data_is_saved_with_its_cautions(workspace):
+    # Eight orders of five customers: the fit cannot pin anything down. It is saved (its
+    # forecasts are numbers) but the report says why not to trust it, and so does the saved
+    # model when loaded again (from its standard errors).
+    import pandas as pd
+
+    orders = pd.DataFrame({
+        "order_id": [f"o{i}" for i in range(8)],
+        "customer_id": ["a", "a", "b", "c", "c", "c", "d", "e"],
+        "ordered_at": pd.to_datetime(["2024-01-02", "2024-02-10", "2024-01-05", "2024-01-07",
+                                      "2024-01-20", "2024-03-01", "2024-02-01", "2024-02-15"]),
+        "amount": [10.0, 12.0, 8.0, 20.0, 25.0, 22.0, 5.0, 9.0]})
+    workspace.ingest("orders", orders)
+    with pytest.warns(tenure.models.ModelWarning):
+        report = fit_workspace(workspace, "bgnbd", unit="D")
+    assert report.notes and all("penalizer_coef=0.01" in note for note in report.notes)
+    saved = load_model(workspace.connection, report.model_version).model
+    assert saved.cautions() and all("penalizer_coef=0.01" in n for n in saved.cautions())
+
+
+def test_a_model_whose_forecasts_are_not_numbers_is_not_saved():
+    import pandas as pd
+
+    from tenure.errors import ModelError
+    from tenure.models import BetaGeo
+    from tenure.models._scores import check_forecasts
+
+    # Parameters that are not numbers (as a corrupted saved model would have).
+    broken = BetaGeo.from_params({"r": 0.2, "alpha": float("nan"), "a": 0.8, "b": 2.0})
+    data = pd.DataFrame({"frequency": [1, 0], "recency": [5.0, 0.0], "T": [10.0, 10.0]})
+    with pytest.raises(ModelError, match="not saved"):
+        check_forecasts(broken, data)

@@ -630,6 +630,32 @@ class ValueModel:
         self._check_fitted()
         return self._arrays(self._frame(data))
 
+    def cautions(self) -> tuple[str, ...]:
+        """What to keep in mind about this fit, one sentence each: the fit's own warnings,
+        or for a model rebuilt from saved parameters and standard errors (which has no
+        diagnostics of its own), any parameter at the edge of the allowed range or whose 95%
+        interval spans more than two orders of magnitude."""
+        self._check_fitted()
+        if self.diagnostics_.messages:
+            return tuple(f"{self.title}: {m}" for m in self.diagnostics_.messages)
+        edge, wide = [], []
+        for name in self.param_names:
+            value, se = self.params_[name], self.standard_errors_.get(name, float("nan"))
+            if abs(math.log(value)) > LOG_BOUND - 0.5:
+                edge.append(name)
+            elif math.isfinite(se) and 2 * 1.959964 * se / value > WIDE_INTERVAL:
+                wide.append(name)
+        notes = []
+        if edge:
+            notes.append(f"{self.title}: {', '.join(edge)} sit at the edge of the allowed range, "
+                         "so the fit is on a boundary; refit with more data or "
+                         "penalizer_coef=0.01")
+        if wide:
+            notes.append(f"{self.title}: the 95% interval of {', '.join(wide)} spans more than "
+                         "two orders of magnitude; refit with more data, a model with fewer "
+                         "parameters or penalizer_coef=0.01")
+        return tuple(notes)
+
     # -- reporting -----------------------------------------------------------------------
     @property
     def n_params(self) -> int:

@@ -90,8 +90,12 @@ def bg_p_alive(p, x, tx, T, t, *, modified: bool = False):
     # E_p[(1 + p u)^-(r+x)], u = t/(alpha+T), p ~ Beta(a, b+x+k): by Pfaff's transformation
     # (1-z)^a 2F1(a+b+k-r, a; a+b+x+k; z) with z = t/(alpha+T+t), whose first two
     # parameters do not grow with x, so heavy buyers neither overflow nor lose precision.
-    z = t / (alpha + T + t)
-    stay = np.exp(a * np.log1p(-z)) * special.hyp2f1(a + b + k - r, a, a + b + x + k, z)
+    if r >= LARGE_SHAPE:
+        c, span = _per_row(a + b + x + k), _per_row(t)
+        stay = over_rate(r + x, alpha + T, lambda lam: special.hyp1f1(a, c, -lam * span))
+    else:
+        z = t / (alpha + T + t)
+        stay = np.exp(a * np.log1p(-z)) * special.hyp2f1(a + b + k - r, a, a + b + x + k, z)
     return alive_now * np.clip(stay, 0.0, 1.0)
 
 
@@ -123,10 +127,48 @@ def bg_expected_if_alive(p, x, T, t, *, modified: bool = False):
 def _expected_if_alive(p, x, T, t, modified):
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     k = 1.0 if modified else 0.0
-    z = t / (alpha + T + t)
     c = a + b + x - 1 + k
-    factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
+    if r >= LARGE_SHAPE:
+        rows, span = _per_row(c), _per_row(t)
+        factor = over_rate(r + x, alpha + T, lambda lam: special.hyp1f1(a - 1, rows, -lam * span))
+    else:
+        z = t / (alpha + T + t)
+        factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
     return c / (a - 1) * (1.0 - factor)
+
+
+# A purchase-rate shape from which 2F1 with a first parameter near -r loses its accuracy
+# (SciPy's hyp2f1 returns NaN from about r = 1e4); beyond it the rate is nearly the same for
+# every customer, and the expectations over it are taken by quadrature instead.
+LARGE_SHAPE = 1000.0
+HERMITE = np.polynomial.hermite.hermgauss(24)
+
+
+def _per_row(values):
+    """``values`` with a trailing axis, to meet the quadrature nodes of ``over_rate``."""
+    return np.asarray(values, float)[..., None]
+
+
+def over_rate(shape, scale, f):
+    """E[f(lambda)] for lambda ~ Gamma(shape, scale) (a rate), ``shape`` large, per row.
+
+    In y = log(lambda) the density is nearly normal, with mode log(shape/scale) and standard
+    deviation 1/sqrt(shape); Gauss-Hermite nodes there, each weight corrected by the ratio of
+    the exact density to the normal one and the weights renormalised, integrate smooth f to
+    many digits. Given lambda, the expectation over the dropout chance p of BG/NBD is a
+    confluent hypergeometric function (Kummer's 1F1), which ``f`` supplies.
+    """
+    nodes, weights = HERMITE
+    shape = np.asarray(shape, float)[..., None]
+    scale = np.asarray(scale, float)[..., None]
+    sigma = 1.0 / np.sqrt(shape)
+    y = np.log(shape / scale) + np.sqrt(2.0) * sigma * nodes
+    log_exact = shape * np.log(scale) + shape * y - scale * np.exp(y) - special.gammaln(shape)
+    log_normal = -nodes**2 - np.log(np.sqrt(2.0 * np.pi) * sigma)
+    w = weights * np.exp(log_exact - log_normal - np.max(log_exact - log_normal, axis=-1,
+                                                           keepdims=True))
+    lam = np.exp(y)
+    return (w * f(lam)).sum(axis=-1) / w.sum(axis=-1)
 
 
 def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False):
@@ -155,13 +197,13 @@ def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False):
 
 
 def bg_unconditional_expectation(p, t, *, modified: bool = False):
-    """E[X(t)] for a new customer (FHL 2005, eq. 9; BDF 2007 for MBG/NBD)."""
-    r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-    z = t / (alpha + t)
-    if modified:
-        return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b + 1, a + b, z))
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r
-                                    * special.hyp2f1(r, b, a + b - 1, z))
+    """E[X(t)] for a new customer (FHL 2005, eq. 9; BDF 2007 for MBG/NBD): the expectation
+    given alive at x = 0, T = 0, times the chance of being alive then (1, or b / (a + b) for
+    MBG/NBD, whose customers may leave right after the first purchase)."""
+    t = np.asarray(t, float)
+    zero = np.zeros_like(t)
+    alive = p["b"] / (p["a"] + p["b"]) if modified else 1.0
+    return alive * bg_expected_if_alive(p, zero, zero, t, modified=modified)
 
 
 def bg_pmf(p, n, t, *, modified: bool = False):

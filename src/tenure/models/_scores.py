@@ -25,7 +25,13 @@ from tenure.errors import ConfigError, ModelError
 from tenure.models._base import ModelWarning
 from tenure.models._evaluation import holdout_error
 from tenure.models._store import load_model, save_model
-from tenure.models._summary import UNITS, discrete_summary, rfm_expression, to_date
+from tenure.models._summary import (
+    SUMMARY_UNITS,
+    UNITS,
+    discrete_summary,
+    rfm_expression,
+    to_date,
+)
 
 __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "model_table",
            "parse_horizon", "score"]
@@ -94,6 +100,7 @@ class FitReport:
     metrics: dict[str, float]
     window_end: dt.date
     calibration_end: dt.date | None
+    notes: tuple[str, ...] = ()
 
 
 def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
@@ -104,8 +111,10 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     the rest (holdout MAE, RMSE and totals in ``metrics``).
     """
     cls = _transaction_model(model)
-    if unit not in UNITS:
-        raise ConfigError(f"unit {unit!r} is not known; use D (days) or W (weeks)")
+    if unit not in (UNITS if cls.name == "bgbb" else SUMMARY_UNITS):
+        raise ConfigError(f"unit {unit!r} is not known for {cls.title}; use D (days) or W "
+                          "(weeks)" + ("" if cls.name == "bgbb" else
+                                       ", CW (calendar weeks), M (months) or H (hours)"))
     end = to_date(observation_end, "observation_end") if observation_end else _last_order_day(ws)
     cal = to_date(calibration_end, "calibration_end") if calibration_end else None
     if cls.name == "bgbb":
@@ -120,6 +129,7 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
         extra = ["frequency_holdout", "duration_holdout"] if cal else []
         grouped = _compressed(expr, cols + extra)
     fitted = cls().fit(grouped)
+    check_forecasts(fitted, grouped)
     metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
                "bic": fitted.bic_, "customers": fitted.n_customers_}
     if cal:
@@ -129,7 +139,20 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     with ws.transaction() as con:
         version = save_model(con, fitted, unit=unit, window_end=cal or end,
                              calibration_end=cal, metrics=metrics)
-    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal)
+    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal,
+                     fitted.cautions())
+
+
+def check_forecasts(model: Any, data: pd.DataFrame) -> None:
+    """Raise a ModelError, before anything is saved, if ``model`` forecasts anything that is
+    not a number for the customers of ``data``: P(alive) and the purchases expected in a
+    unit of time (an opportunity for BG/BB)."""
+    with np.errstate(all="ignore"):
+        values = np.concatenate([model.p_alive(data), model.expected_purchases(data, 1)])
+    if not np.all(np.isfinite(values)):
+        raise ModelError(f"{model.title} was fitted, but its forecasts are not numbers for some "
+                         "customers, so it was not saved; refit with penalizer_coef=0.01, a "
+                         "model with fewer parameters or a longer window")
 
 
 PREDICTIONS = "_tenure_predictions"
@@ -186,7 +209,8 @@ class ScoreResult:
 
     ``frame`` holds the distinct (frequency, recency, T) with the purchase model's
     predictions and how many customers share each; the totals are sums over every customer
-    (the scores table itself is in the workspace)."""
+    (the scores table itself is in the workspace). ``notes`` are the models' cautions
+    (a boundary, intervals too wide to trust), one sentence each, for the caller to show."""
 
     as_of: dt.date
     horizon_days: int
@@ -198,6 +222,7 @@ class ScoreResult:
     expected_spend: float
     clv: float
     frame: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
 
 def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
@@ -262,6 +287,7 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
             continue
         step(f"fitting {model_cls.title}")
         with warnings.catch_warnings():
+            # Said in the result's notes instead, with the saved models' own.
             warnings.simplefilter("ignore", ModelWarning)
             fitted = model_cls().fit(data)
         metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
@@ -296,8 +322,9 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
         totals = tx.execute(
             "SELECT count(p_alive), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
             "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
+    notes = purchases.cautions() + spend_model.cautions()
     return ScoreResult(day, days, int(totals[0]), version, spend_version,
-                       *(float(v) for v in totals[1:]), distinct)
+                       *(float(v) for v in totals[1:]), distinct, notes)
 
 
 def model_table(ws, *, unit: str = "W", calibration_end: Any = None,

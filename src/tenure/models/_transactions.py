@@ -43,6 +43,14 @@ class TransactionModel(ValueModel):
                          dropout_covariates=dropout_covariates)
         self.covariates  # noqa: B018 - rejects covariates the model does not take
 
+    def _frame(self, data: Any) -> pd.DataFrame:
+        frame = super()._frame(data)
+        if frame.attrs.get("include_first"):
+            raise InputError("this summary counts the first purchase (include_first=True), but "
+                             f"{self.title} needs repeat purchases only; build the summary "
+                             "without include_first")
+        return frame
+
     def _validate(self, d: dict[str, np.ndarray]) -> None:
         x, tx, T = d["frequency"], d["recency"], d["T"]
         checks = [
