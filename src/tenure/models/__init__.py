@@ -49,6 +49,7 @@ from tenure.models._evaluation import (  # noqa: E402
     compare_models,
     holdout_error,
 )
+from tenure.models._intervals import PredictionIntervals, prediction_intervals  # noqa: E402
 from tenure.models._scores import (  # noqa: E402
     FitReport,
     ScoreResult,
@@ -65,6 +66,7 @@ __all__ += [
     "FitReport",
     "HoldoutError",
     "ModelComparison",
+    "PredictionIntervals",
     "SavedModel",
     "ScoreResult",
     "compare_models",
@@ -75,6 +77,7 @@ __all__ += [
     "load_model",
     "model_table",
     "parse_horizon",
+    "prediction_intervals",
     "saved_models",
     "score",
 ]

@@ -175,7 +175,17 @@ class BetaGeoBetaBinom(ValueModel):
         opportunities: a row per customer, column k the chance of exactly k (k = 0..n_max)."""
         d = self._prepare(data)
         m = opportunities(data, n_future, len(d["frequency"]))
-        p, ll = self._likelihood(d)
+        return self._distribution_at(self._theta, d, m, n_max)
+
+    def _mixture(self, thetas, d, m, n_max: int) -> np.ndarray:
+        """``purchase_distribution`` averaged over the parameter sets ``thetas``."""
+        return sum(self._distribution_at(theta, d, m, n_max) for theta in thetas) / len(thetas)
+
+    def _distribution_at(self, theta, d, m, n_max: int) -> np.ndarray:
+        """``purchase_distribution`` at the parameters ``theta`` (optimiser scale)."""
+        p = self._unpack(theta, d)
+        ll = bgbb_loglik(p["alpha"], p["beta"], p["gamma"], p["delta"], d["frequency"],
+                         d["recency"], d["n_periods"])
         alive = np.exp(self._log_alive(p, d, 0.0) - ll)
         table = bgbb_pmf_if_alive(p, d["frequency"], d["n_periods"], m, n_max) * alive[:, None]
         table[:, 0] += 1.0 - alive

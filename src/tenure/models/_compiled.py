@@ -29,7 +29,7 @@ def _ready_numba() -> None:
 
 _ready_numba()
 
-__all__ = ["bg_rows", "gg_rows", "hyp2f1_unit_series", "pnbd_rows"]
+__all__ = ["bg_rows", "gg_rows", "hyp2f1_unit_series", "mix_alive", "pnbd_rows"]
 
 # A series still short of converging after this many terms is cut there.
 MAX_TERMS = 5000
@@ -178,3 +178,24 @@ def gg_rows(wx, w, mx, gamma, order):
         wx_inv2 += wx[i] * inv2
         w_inv2 += w[i] * inv2
     return wx_log, w_log, wx_inv, w_inv, wx_inv2, w_inv2
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def mix_alive(alive, pmf, codes):
+    """Each row's purchase distribution averaged over parameter draws: for draw s, gone with
+    chance 1 - alive[s, i] (no purchase), else the distribution given alive of the row's
+    group, pmf[s, codes[i]]. Rows of a group share that distribution, so it is computed once
+    per group and draw, and combined here row by row."""
+    draws, rows = alive.shape
+    width = pmf.shape[2]
+    out = np.zeros((rows, width))
+    for i in numba.prange(rows):
+        g = codes[i]
+        for s in range(draws):
+            share = alive[s, i]
+            for k in range(width):
+                out[i, k] += share * pmf[s, g, k]
+            out[i, 0] += 1.0 - share
+        for k in range(width):
+            out[i, k] /= draws
+    return out

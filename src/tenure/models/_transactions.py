@@ -141,7 +141,7 @@ class TransactionModel(ValueModel):
         score needs from the purchase model."""
         clv_horizon = horizon if clv_horizon is None else clv_horizon
         _check_horizon(horizon)
-        if clv_horizon <= 0 or steps < 1:
+        if np.any(np.asarray(clv_horizon) <= 0) or steps < 1:
             raise ModelError(f"horizon={clv_horizon} must be positive and steps={steps} at "
                              "least 1")
         if discount_rate <= -1:
@@ -150,7 +150,11 @@ class TransactionModel(ValueModel):
         discount = (1.0 + discount_rate) ** -np.arange(1, steps + 1)
         times = [clv_horizon * k / steps for k in range(1, steps + 1)]
         alive = self._p_alive(p, x, tx, T, 0.0)
-        if any(np.ndim(v) for v in p.values()):
+        if np.ndim(horizon) or np.ndim(clv_horizon):  # horizons per customer
+            cumulative = np.stack([self._if_alive(self._expected_if_alive, p, x, T, t)
+                                   for t in [*times, horizon]])
+            codes = slice(None)
+        elif any(np.ndim(v) for v in p.values()):
             cumulative = np.stack([self._expected_if_alive(p, x, T, t)
                                    for t in [*times, horizon]])
             codes = slice(None)
@@ -213,6 +217,33 @@ class TransactionModel(ValueModel):
         p, x, tx, T = self._hist(data)
         t = horizons(data, t, len(x))
         return self._distribution(p, x, tx, T, t, n_max)
+
+    def _distribution_at(self, theta: np.ndarray, d: Mapping[str, np.ndarray], t,
+                         n_max: int) -> np.ndarray:
+        """``purchase_distribution`` at the parameters ``theta`` (optimiser scale)."""
+        p = self._unpack(theta, d)
+        return self._distribution(p, d["frequency"], d["recency"], d["T"], t, n_max)
+
+    def _mixture(self, thetas: np.ndarray, d: Mapping[str, np.ndarray], t,
+                 n_max: int) -> np.ndarray:
+        """``purchase_distribution`` averaged over the parameter sets ``thetas``. Without
+        covariates and with one horizon, the distribution given alive depends on (x, T)
+        alone: it is computed once per distinct pair and draw, and combined with each row's
+        P(alive) in one compiled pass."""
+        if self.covariates.links or np.ndim(t):
+            return sum(self._distribution_at(theta, d, t, n_max) for theta in thetas) / len(
+                thetas)
+        from tenure.models._compiled import mix_alive
+
+        x, tx, T = d["frequency"], d["recency"], d["T"]
+        codes, first = distinct_rows(x, T)
+        alive = np.empty((len(thetas), len(x)))
+        pmf = np.empty((len(thetas), len(first), n_max + 1))
+        for s, theta in enumerate(thetas):
+            p = self._unpack(theta, d)
+            alive[s] = self._p_alive(p, x, tx, T, 0.0)
+            pmf[s] = self._pmf_if_alive(p, x[first], T[first], t, n_max)
+        return mix_alive(alive, pmf, codes)
 
     def _distribution(self, p, x, tx, T, t, n_max: int) -> np.ndarray:
         alive = self._p_alive(p, x, tx, T, 0.0)
