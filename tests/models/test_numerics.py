@@ -14,6 +14,7 @@ from tenure.models import (
     BetaGeo,
     BetaGeoBetaBinom,
     GammaGamma,
+    GGompertzNBD,
     ModelWarning,
     ModifiedBetaGeo,
     ParetoNBD,
@@ -27,7 +28,7 @@ EXTREMES = pd.DataFrame([(1000, 10.0, 100.0), (0, 0.0, 0.0), (0, 0.0, 100.0), (0
                          (5, 1e6 - 1, 1e6), (3, 5e5, 1e6), (1000, 99.9, 100.0),
                          (20_000, 5.0, 50.0), (1, 1e-9, 1e-9)],
                         columns=["frequency", "recency", "T"])
-TRANSACTION_MODELS = [BetaGeo, ModifiedBetaGeo, ParetoNBD]
+TRANSACTION_MODELS = [BetaGeo, ModifiedBetaGeo, ParetoNBD, GGompertzNBD]
 
 
 @pytest.fixture(scope="module")

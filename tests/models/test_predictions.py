@@ -9,7 +9,7 @@ import pytest
 
 from tenure.datasets import load_donations
 from tenure.errors import InputError, ModelError
-from tenure.models import BetaGeo, BetaGeoBetaBinom, ModifiedBetaGeo, ParetoNBD
+from tenure.models import BetaGeo, BetaGeoBetaBinom, GGompertzNBD, ModifiedBetaGeo, ParetoNBD
 
 # Five CDNOW-like histories in weeks: (x, t_x, T). The second is Hardie's worked example.
 HISTORIES = pd.DataFrame([(0, 0.0, 38.86), (2, 30.43, 38.86), (1, 1.71, 38.86),
@@ -41,7 +41,8 @@ def test_no_time_means_no_purchase():
     assert model.probability_of_n_purchases(HISTORIES, 0, 0.0).tolist() == [1.0] * 5
 
 
-@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD], ids=lambda c: c.name)
+@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD, GGompertzNBD],
+                         ids=lambda c: c.name)
 def test_the_distribution_adds_to_one_and_its_mean_is_the_expectation(cls):
     model = cls.from_params(cls.example_params)
     table = model.purchase_distribution(HISTORIES, 39.0, n_max=400)
@@ -53,7 +54,8 @@ def test_the_distribution_adds_to_one_and_its_mean_is_the_expectation(cls):
     assert np.all(table[:, 0] >= 1 - model.p_alive(HISTORIES))
 
 
-@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD], ids=lambda c: c.name)
+@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD, GGompertzNBD],
+                         ids=lambda c: c.name)
 def test_a_customer_just_arrived_has_the_new_customer_distribution(cls):
     # x = 0, t_x = 0, T = 0: the conditional pmf is the unconditional one (FHL 2005, eq. 8;
     # for MBG/NBD, the chance of leaving right after the first purchase included).
@@ -63,7 +65,8 @@ def test_a_customer_just_arrived_has_the_new_customer_distribution(cls):
                                model.probability_of_purchases(np.arange(21), 30.0), atol=1e-12)
 
 
-@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD], ids=lambda c: c.name)
+@pytest.mark.parametrize("cls", [BetaGeo, ModifiedBetaGeo, ParetoNBD, GGompertzNBD],
+                         ids=lambda c: c.name)
 def test_the_distribution_predicts_the_simulated_holdout_counts(cls):
     rng = np.random.default_rng(4)
     n = 40_000

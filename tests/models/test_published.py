@@ -120,3 +120,21 @@ def test_bg_nbd_new_customer_pmf_matches_btyd():
                 0.0005517902, 0.0004361913, 0.0003467171, 0.0002769613, 0.0002222260]
     np.testing.assert_allclose(model.probability_of_purchases(np.arange(11, 21), 30.0),
                                expected, rtol=0, atol=1e-10)  # printed to 10 decimals
+
+
+def test_ggompertz_nbd_reaches_the_published_fit(cdnow):
+    from tenure.models import GGompertzNBD, ModelWarning
+
+    # On CDNOW the Gompertz lifetime's b runs to 0 and the model becomes Pareto/NBD (with
+    # beta / b in the place of beta): the fit says it sits on a boundary.
+    with pytest.warns(ModelWarning, match="boundary"):
+        model = GGompertzNBD().fit(cdnow)
+    p = model.params_
+    # Bemmaor & Glady (2012), table 2: r = 0.553, alpha = 10.578, LL = -9594.98 (b = 0.0002,
+    # beta = 0.0026: any small b with the same beta / b fits as well); CLVTools' tests pin
+    # LL -9594.9762 with s = 0.60682.
+    assert round(model.log_likelihood_, 2) == -9594.98
+    assert (round(p["r"], 3), round(p["alpha"], 3)) == (0.553, 10.578)
+    assert round(p["s"], 2) == 0.61
+    assert p["b"] < 1e-3
+    assert p["beta"] / p["b"] == pytest.approx(ParetoNBD().fit(cdnow).params_["beta"], rel=1e-3)

@@ -113,3 +113,16 @@ def test_gamma_gamma_transaction_likelihood_is_the_mixture_integral():
     ours = gg_transactions_loglik(p, q, gamma, np.array([3.0]), np.array([values.mean()]),
                                   np.array([np.log(values).mean()]))
     assert ours[0] == pytest.approx(np.log(direct), rel=1e-9)
+
+
+@pytest.mark.slow
+def test_ggompertz_nbd_recovers_its_parameters():
+    from tenure.models import GGompertzNBD
+
+    truth = GGompertzNBD.example_params
+    T = np.random.default_rng(0).uniform(10, 52, 20_000)
+    data = GGompertzNBD.simulate(truth, n=20_000, seed=3, T=T)
+    model = GGompertzNBD().fit(data)
+    for name, value in truth.items():
+        z = (model.params_[name] - value) / model.standard_errors_[name]
+        assert abs(z) < 3, f"{name}: fitted {model.params_[name]:.4f}, true {value}"

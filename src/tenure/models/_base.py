@@ -353,12 +353,12 @@ class ValueModel:
         links = {}
         for kind, columns in self._covariate_args.items():
             kind_name = kind.removesuffix("_covariates")
-            if kind_name not in self.covariate_links:
+            if kind_name not in self.covariate_links and columns:
                 raise ModelError(f"{type(self).__name__} takes no {kind}; it takes "
                                  f"{', '.join(k + '_covariates' for k in self.covariate_links)}"
                                  if self.covariate_links else
                                  f"{type(self).__name__} takes no covariates")
-            if columns:
+            if columns and kind_name in self.covariate_links:
                 param, sign = self.covariate_links[kind_name]
                 links[kind_name] = (param, sign, columns)
         return Covariates(links)

@@ -11,7 +11,14 @@ from typing import ClassVar
 import numpy as np
 from scipy import special
 
-from tenure.models._special import dbetaln, dot, factorize, rank_within, simulate_events
+from tenure.models._special import (
+    dbetaln,
+    dot,
+    factorize,
+    log_add,
+    rank_within,
+    simulate_events,
+)
 from tenure.models._transactions import TransactionModel, history_from_events
 
 __all__ = ["BetaGeo", "BetaGeoTotals", "bg_loglik"]
@@ -51,12 +58,10 @@ def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = 
     has_second = np.ones_like(x, dtype=bool) if modified else x > 0
     denom = np.where(has_second, b + x - 1 + k, 1.0)
     u4 = np.where(has_second, np.log(a) - np.log(denom) - (r + x) * log_alpha_tx, -np.inf)
-    top = np.maximum(u3, u4)
-    lse = top + np.log(np.exp(u3 - top) + np.exp(u4 - top))
+    lse, w4 = log_add(u3, u4)
     ll = base + lse
     if not grad:
         return ll
-    w4 = np.exp(u4 - lse)
     w3 = 1.0 - w4
     da_0, db_0 = dbetaln(a, b)
     g = {

@@ -19,6 +19,7 @@ from tenure.models._special import (
     count_pmf_with_lifetime,
     distinct_rows,
     factorize,
+    log_add,
     log_hyp2f1_unit,
     simulate_events,
 )
@@ -91,8 +92,7 @@ def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False, pairs=None,
     ratio = np.exp(np.minimum(lg_T - lg_tx, 0.0))
     with np.errstate(divide="ignore"):
         log_dead = np.log(s) + lg_tx + np.log1p(-ratio)
-    top = np.maximum(log_alive, log_dead)
-    lse = top + np.log(np.exp(log_alive - top) + np.exp(log_dead - top))
+    lse, w_dead = log_add(log_alive, log_dead)
     if distinct_x is None or np.ndim(r):
         def per_x(values):
             return values(x)
@@ -104,8 +104,7 @@ def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False, pairs=None,
     ll = base + lse
     if not grad:
         return ll
-    w_alive = np.exp(log_alive - lse)
-    w_dead = 1.0 - w_alive
+    w_alive = 1.0 - w_dead
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = 1.0 / (1.0 - ratio)
         d_log_i = {k: np.where(ratio < 1.0, (g_tx[k] - ratio * g_T[k]) * inv, 0.0)

@@ -23,7 +23,7 @@ import pyarrow as pa
 from tenure._scores import write_scores
 from tenure.errors import ConfigError, ModelError
 from tenure.models._base import ModelWarning
-from tenure.models._evaluation import holdout_error
+from tenure.models._evaluation import check_forecasts, holdout_error
 from tenure.models._store import load_model, save_model
 from tenure.models._summary import (
     SUMMARY_UNITS,
@@ -37,6 +37,9 @@ __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "mode
            "parse_horizon", "score"]
 
 TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
+# Every purchase model a score can use, and the days in each summary unit.
+PURCHASE_MODELS = ("bgnbd", "pnbd", "mbgnbd", "ggomnbd")
+UNIT_DAYS = {"D": 1.0, "W": 7.0, "CW": 7.0, "M": 365.25 / 12, "H": 1.0 / 24}
 STATS = ["frequency", "recency", "T", "monetary_value"]
 
 # The columns of the shared ``scores`` table the value models own.
@@ -85,8 +88,9 @@ def _last_order_day(ws) -> dt.date:
 def _transaction_model(name: str):
     from tenure.models import MODELS
 
-    if name not in MODELS or name not in (*TRANSACTION_MODELS, "bgbb"):
-        raise ConfigError(f"model {name!r} is not known here; use bgnbd, pnbd, mbgnbd or bgbb")
+    if name not in MODELS or name not in (*TRANSACTION_MODELS, "ggomnbd", "bgbb"):
+        raise ConfigError(f"model {name!r} is not known here; use bgnbd, pnbd, mbgnbd, ggomnbd "
+                          "or bgbb")
     return MODELS[name]
 
 
@@ -101,6 +105,7 @@ class FitReport:
     window_end: dt.date
     calibration_end: dt.date | None
     notes: tuple[str, ...] = ()
+    choice: Any = None
 
 
 def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
@@ -108,8 +113,17 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     """Fit ``model`` on the workspace's orders, save it, and report it.
 
     With ``calibration_end`` the model is fitted on the orders up to that date and judged on
-    the rest (holdout MAE, RMSE and totals in ``metrics``).
+    the rest (holdout MAE, RMSE and totals in ``metrics``). ``model`` is a purchase model
+    (bgnbd, pnbd, mbgnbd, ggomnbd, bgbb), ``gg`` (Gamma-Gamma on the repeat buyers' spend),
+    ``sbg`` (the memberships' renewals, ``unit`` the renewal period: W, M or Y) or ``auto``
+    (every continuous-time purchase model, the one that forecasts best chosen: see
+    :func:`choose_model`; the report's ``choice`` says why).
     """
+    if model in ("gg", "sbg", "auto"):
+        from tenure.models._workspace_fits import fit_other
+
+        return fit_other(ws, model, unit=unit, calibration_end=calibration_end,
+                         observation_end=observation_end)
     cls = _transaction_model(model)
     if unit not in (UNITS if cls.name == "bgbb" else SUMMARY_UNITS):
         raise ConfigError(f"unit {unit!r} is not known for {cls.title}; use D (days) or W "
@@ -141,18 +155,6 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
                              calibration_end=cal, metrics=metrics)
     return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal,
                      fitted.cautions())
-
-
-def check_forecasts(model: Any, data: pd.DataFrame) -> None:
-    """Raise a ModelError, before anything is saved, if ``model`` forecasts anything that is
-    not a number for the customers of ``data``: P(alive) and the purchases expected in a
-    unit of time (an opportunity for BG/BB)."""
-    with np.errstate(all="ignore"):
-        values = np.concatenate([model.p_alive(data), model.expected_purchases(data, 1)])
-    if not np.all(np.isfinite(values)):
-        raise ModelError(f"{model.title} was fitted, but its forecasts are not numbers for some "
-                         "customers, so it was not saved; refit with penalizer_coef=0.01, a "
-                         "model with fewer parameters or a longer window")
 
 
 PREDICTIONS = "_tenure_predictions"
@@ -231,21 +233,28 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
     """Score every customer as of ``as_of`` and write the ``scores`` table.
 
     The models see the orders before ``as_of`` (in days). A model fitted before on the same
-    window is reused unless ``refit``. ``discount_rate`` is per 30 days; ``margin`` is the
-    share of spend that is profit. Re-running for the same ``as_of`` replaces its rows.
+    window is reused unless ``refit``. ``model="last"`` scores with the purchase model last
+    fitted on the workspace (by ``tenure fit`` or a score), its parameters as they are, the
+    summary in its unit; the result's notes say which it was. ``discount_rate`` is per 30
+    days; ``margin`` is the share of spend that is profit. Re-running for the same ``as_of``
+    replaces its rows.
     """
     from tenure.models import GammaGamma
+    from tenure.models._store import last_fitted
 
     step = progress or (lambda _name: None)
-    cls = _transaction_model(model)
+    reuse = last_fitted(ws.connection, PURCHASE_MODELS) if model == "last" else None
+    cls = type(reuse.model) if reuse is not None else _transaction_model(model)
     if cls.name == "bgbb":
-        raise ConfigError("scores use a continuous-time model; use bgnbd, pnbd or mbgnbd")
+        raise ConfigError("scores use a continuous-time model; use bgnbd, pnbd, mbgnbd or "
+                          "ggomnbd")
+    unit = reuse.unit if reuse is not None else "D"
     day = to_date(as_of, "as_of")
     days = parse_horizon(horizon)
     if not 0 <= margin <= 1 or discount_rate < 0:
         raise ConfigError(f"margin={margin} must be between 0 and 1 and "
                           f"discount_rate={discount_rate} 0 or more")
-    expr = rfm_expression(ws, observation_end=day, unit="D",
+    expr = rfm_expression(ws, observation_end=day, unit=unit,
                           last_day=day - dt.timedelta(days=1))
     step("summarising")
     con = ws.connection
@@ -256,14 +265,15 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
     try:
         return _score_summary(ws, ws.ibis.table("_tenure_summary"), cls, GammaGamma, day=day,
                               days=days, discount_rate=discount_rate, margin=margin,
-                              refit=refit, step=step)
+                              refit=refit, step=step, reuse=reuse, unit=unit)
     finally:
         con.unregister(PREDICTIONS)
         con.execute("DROP TABLE IF EXISTS _tenure_summary")
 
 
 def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, days: int,
-                   discount_rate: float, margin: float, refit: bool, step) -> ScoreResult:
+                   discount_rate: float, margin: float, refit: bool, step,
+                   reuse: Any = None, unit: str = "D") -> ScoreResult:
     con = ws.connection
     # Fetched as Arrow, which turns into a DataFrame quicker than a direct fetch does.
     counts = con.sql('SELECT frequency, recency, "T", count(*) AS weights '
@@ -275,11 +285,15 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
                      "FROM _tenure_summary WHERE frequency > 0").to_arrow_table().to_pandas()
 
     models = {}
+    if reuse is not None:
+        models["purchases"] = (reuse.model, reuse.model_version)
     for kind, model_cls, data in (("purchases", cls, counts), ("spend", spend_cls, buyers)):
+        if kind in models:
+            continue
         saved = None
         if not refit:
             try:
-                saved = load_model(con, model=model_cls.name, unit="D", window_end=day)
+                saved = load_model(con, model=model_cls.name, unit=unit, window_end=day)
             except ModelError:
                 saved = None
         if saved is not None:
@@ -293,7 +307,7 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
         metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
                    "bic": fitted.bic_, "customers": fitted.n_customers_}
         with ws.transaction() as tx:
-            version = save_model(tx, fitted, unit="D", window_end=day, metrics=metrics)
+            version = save_model(tx, fitted, unit=unit, window_end=day, metrics=metrics)
         models[kind] = (fitted, version)
 
     step("scoring")
@@ -301,9 +315,9 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
     spend_model, spend_version = models["spend"]
     steps = max(1, round(days / 30))
     rate = (1 + discount_rate) ** (days / steps / 30) - 1
-    query, distinct = customer_scores(summary, purchases, spend_model, horizon=days,
-                                      steps=steps, discount_rate=rate, margin=margin,
-                                      histories=counts)
+    query, distinct = customer_scores(summary, purchases, spend_model,
+                                      horizon=days / UNIT_DAYS[unit], steps=steps,
+                                      discount_rate=rate, margin=margin, histories=counts)
     if not np.all(np.isfinite(distinct[["p_alive", "expected_purchases",
                                         "discounted_purchases"]].to_numpy())):
         raise ModelError("some scores are not finite; the fitted model may sit on a "
@@ -323,6 +337,10 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
             "SELECT count(p_alive), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
             "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
     notes = purchases.cautions() + spend_model.cautions()
+    if reuse is not None:
+        notes = (f"scored with {reuse.model.title} {reuse.model_version}, the purchase model "
+                 f"fitted last, on orders to {reuse.window_end} in unit {reuse.unit}",
+                 *notes)
     return ScoreResult(day, days, int(totals[0]), version, spend_version,
                        *(float(v) for v in totals[1:]), distinct, notes)
 

@@ -6,7 +6,7 @@ import numpy as np
 from scipy import special
 
 __all__ = ["count_pmf_with_lifetime", "distinct_rows", "dot", "factorize", "gauss_legendre",
-           "log_hyp2f1_unit", "simulate_events"]
+           "log_add", "log_hyp2f1_unit", "simulate_events"]
 
 def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = False):
     """log 2F1(1, b; c; z) for 0 <= z < 1 and c > b > 0, with d/db, d/dc and d/dz.
@@ -25,6 +25,15 @@ def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = Fa
     if not grad:
         return out[0].reshape(shape)
     return tuple(v.reshape(shape) for v in out)
+
+
+def log_add(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(e^u + e^v) without overflow (either may be -inf, not both), and the share of the
+    second term, e^v / (e^u + e^v): the two parts of a likelihood that is a sum of two
+    scenarios (alive at T, or gone before), and the weight of the second in its gradient."""
+    top = np.maximum(u, v)
+    lse = top + np.log(np.exp(u - top) + np.exp(v - top))
+    return lse, np.exp(v - lse)
 
 
 def dot(u: np.ndarray, v: np.ndarray) -> float:

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tenure.errors import ModelError
 
-__all__ = ["SavedModel", "load_model", "save_model", "saved_models"]
+__all__ = ["SavedModel", "last_fitted", "load_model", "save_model", "saved_models"]
 
 _TABLE = """
 CREATE TABLE IF NOT EXISTS value_models (
@@ -108,3 +108,15 @@ def load_model(con, model_version: str | None = None, *, model: str | None = Non
     fitted.n_customers_ = record["n_customers"]
     return SavedModel(record["model_version"], fitted, record["unit"], record["window_end"],
                       record["calibration_end"], json.loads(record["metrics"]))
+
+
+def last_fitted(con, models: tuple[str, ...]) -> SavedModel:
+    """The model of one of the kinds ``models`` (short names) fitted most recently on this
+    workspace, whatever its window: what a score reuses when told to use the last fit."""
+    con.execute(_TABLE)
+    row = con.execute("SELECT model_version FROM value_models WHERE list_contains($models, model) "
+                      "ORDER BY fitted_at DESC LIMIT 1", {"models": list(models)}).fetchone()
+    if row is None:
+        raise ModelError(f"no {', '.join(models)} model has been fitted on this workspace yet; "
+                         "fit one with `tenure fit`")
+    return load_model(con, row[0])
