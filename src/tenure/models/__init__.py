@@ -19,6 +19,7 @@ from tenure.models._gamma_gamma import GammaGamma
 from tenure.models._ggompertz import GGompertzNBD
 from tenure.models._modified_beta_geo import ModifiedBetaGeo
 from tenure.models._pareto_nbd import ParetoNBD
+from tenure.models._pareto_nbd_dynamic import DynamicHistories, ParetoNBDDynamic
 from tenure.models._shifted_beta_geo import ShiftedBetaGeo
 from tenure.models._summary import rfm_expression, rfm_summary
 
@@ -33,12 +34,14 @@ __all__ = [
     "MODELS",
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "DynamicHistories",
     "FitDiagnostics",
     "GGompertzNBD",
     "GammaGamma",
     "ModelWarning",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "ParetoNBDDynamic",
     "ShiftedBetaGeo",
     "ValueModel",
     "rfm_expression",

@@ -92,6 +92,10 @@ class _Evaluator:
     coordinates (log-parameters, then covariate coefficients): through the model's totals
     when it has them, otherwise row by row with the chain rule."""
 
+    # Whether a fit ends with Newton steps on all rows (as with the model's totals, or after
+    # a sample) rather than a quasi-Newton run to tight tolerances.
+    newton = False
+
     def __init__(self, model: ValueModel, d, w, totals: Totals | None):
         self.model, self.d, self.w, self.totals = model, d, w, totals
         self.exact = totals is not None and totals.has_hessian
@@ -473,7 +477,8 @@ class ValueModel:
         # errors of the full optimum, where a few Newton steps converge.
         sampled = len(w) > self.scout_rows
         near = self._evaluator(*_sample(d, w, self.scout_rows)) if sampled else full
-        tolerance = "loose" if sampled or full.totals is not None else "tight"
+        finish = sampled or full.totals is not None or full.newton
+        tolerance = "loose" if finish else "tight"
         rows, scouts = [], []
         # Every start gets a few iterations; the most promising is run to convergence. This
         # finds the same optimum as running each start fully, at a fraction of the work.
@@ -495,7 +500,7 @@ class ValueModel:
         if len(starts) > 1:
             result = _minimize(near, result.x, bounds, self.max_iter, tolerance)
         hessian = None
-        if full.totals is not None or sampled:
+        if finish:
             result, hessian = _newton(full, result, bounds)
         if hessian is None and (tolerance == "loose" or not result.success):
             # No Newton finish (a Hessian that is not negative definite, as at a boundary):
