@@ -6,6 +6,7 @@
     python bench/value_models.py --big             # also 10M customers, tenure alone, peak RSS
     python bench/value_models.py --big-only        # only the 10M run
     python bench/value_models.py --big-only --memory-limit 2GB   # DuckDB limited to 2 GB
+    python bench/value_models.py --user-path-only  # only the whole processes of the docs' path
 
 Each peer runs in its own virtualenv under bench/.venvs, created on first use (lifetimes
 needs the old NumPy and pandas it was written for). Every tool starts from the same Parquet
@@ -23,6 +24,14 @@ tables show runs with the cache filled, and one more Pareto/NBD run with an empt
 shows the cost of compiling on first use. The script checks that the peers' fitted
 parameters reach the same log-likelihood as tenure's and that the CLVs agree, then prints
 times and ratios.
+
+The path a user writes from the docs is measured apart, as a whole process per tool: start
+Python, import, read the Parquet file into pandas, summarise, fit BG/NBD and Gamma-Gamma,
+P(alive), expected purchases and CLV for every customer; the clock is the parent's, from
+starting the process to its end, so imports, compiling and loading compiled code are all in.
+One more tenure process then times the predictive distribution (P(X(t) = n) for n = 0..10)
+and 90% prediction intervals for purchases and CLV for every customer, after the same path
+and outside the comparison.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -436,6 +446,177 @@ def big_run(n: int, repeat: int, memory_limit: str | None) -> None:
           f"{result['load'][0]:.1f} -> {result['load'][1]:.1f}")
 
 
+# -- the path a user writes from the docs, as whole processes ------------------------------
+TENURE_USER = textwrap.dedent("""
+    import json, sys, time
+    start = time.perf_counter()
+    import pandas as pd
+    import tenure
+    from tenure.models import BetaGeo, GammaGamma, prediction_intervals
+    steps, last = {}, [start]
+
+    def lap(step):
+        now = time.perf_counter()
+        steps[step], last[0] = now - last[0], now
+
+    lap("imports")
+    orders = pd.read_parquet(sys.argv[1])
+    lap("read")
+    summary = tenure.rfm_summary(orders, observation_end="%(end)s", unit="D")
+    lap("summary")
+    bg = BetaGeo().fit(summary)
+    lap("fit")
+    gg = GammaGamma().fit(summary)
+    lap("gamma_gamma")
+    p_alive = bg.p_alive(summary)
+    expected = bg.expected_purchases(summary, 90)
+    clv = gg.clv(bg, summary, horizon=360, steps=12, discount_rate=0.01)
+    lap("predict")
+    extras = {}
+    if sys.argv[2:] != ["extras"]:
+        print(json.dumps({"steps": steps, "customers": len(summary), "clv": float(clv.sum())}))
+        sys.exit()
+    t = time.perf_counter()
+    table = bg.probability_of_n_purchases(summary, range(11), 90)
+    extras["P(X(90 days) = n), n = 0..10"] = time.perf_counter() - t
+    t = time.perf_counter()
+    bounds = prediction_intervals(bg, summary, 90, spend=gg, clv_horizon=360, steps=12,
+                                  discount_rate=0.01)
+    extras["90%% intervals, purchases and CLV"] = time.perf_counter() - t
+    print(json.dumps({"steps": steps, "extras": extras, "customers": len(summary),
+                      "clv": float(clv.sum()), "draws": bounds.draws}))
+""") % {"end": END}
+
+LIFETIMES_USER = textwrap.dedent("""
+    import json, sys, time, warnings
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    import pandas as pd
+    from lifetimes import BetaGeoFitter, GammaGammaFitter
+    from lifetimes.utils import summary_data_from_transaction_data
+    steps, last = {}, [start]
+
+    def lap(step):
+        now = time.perf_counter()
+        steps[step], last[0] = now - last[0], now
+
+    lap("imports")
+    orders = pd.read_parquet(sys.argv[1])
+    lap("read")
+    s = summary_data_from_transaction_data(orders, "customer_id", "ordered_at",
+                                           monetary_value_col="amount",
+                                           observation_period_end="%(end)s", freq="D")
+    lap("summary")
+    bg = BetaGeoFitter().fit(s.frequency, s.recency, s["T"])
+    lap("fit")
+    buyers = s[s.frequency > 0]
+    gg = GammaGammaFitter().fit(buyers.frequency, buyers.monetary_value)
+    lap("gamma_gamma")
+    p_alive = bg.conditional_probability_alive(s.frequency, s.recency, s["T"])
+    expected = bg.conditional_expected_number_of_purchases_up_to_time(
+        90, s.frequency, s.recency, s["T"])
+    clv = gg.customer_lifetime_value(bg, s.frequency, s.recency, s["T"], s.monetary_value,
+                                     time=12, discount_rate=0.01, freq="D")
+    lap("predict")
+    print(json.dumps({"steps": steps, "customers": len(s), "clv": float(clv.sum())}))
+""") % {"end": END}
+
+PYMC_USER = textwrap.dedent("""
+    import json, sys, time, warnings
+    warnings.filterwarnings("ignore")
+    start = time.perf_counter()
+    import pandas as pd
+    from pymc_marketing import clv
+    steps, last = {}, [start]
+
+    def lap(step):
+        now = time.perf_counter()
+        steps[step], last[0] = now - last[0], now
+
+    lap("imports")
+    orders = pd.read_parquet(sys.argv[1])
+    lap("read")
+    s = clv.utils.rfm_summary(orders, "customer_id", "ordered_at", "amount",
+                              observation_period_end="%(end)s", time_unit="D")
+    lap("summary")
+    model = clv.BetaGeoModel(data=s[["customer_id", "frequency", "recency", "T"]])
+    model.fit(method="map")
+    lap("fit")
+    buyers = s[s.frequency > 0]
+    gg = clv.GammaGammaModel(data=buyers[["customer_id", "frequency", "monetary_value"]])
+    gg.fit(method="map")
+    lap("gamma_gamma")
+    data = s[["customer_id", "frequency", "recency", "T"]]
+    alive = model.expected_probability_alive(data)
+    expected = model.expected_purchases(data, future_t=90)
+    value = gg.expected_customer_lifetime_value(
+        transaction_model=model, data=s[["customer_id", "frequency", "recency", "T",
+                                         "monetary_value"]],
+        future_t=12, discount_rate=0.01, time_unit="D")
+    lap("predict")
+    print(json.dumps({"steps": steps, "customers": len(s), "clv": float(value.values.sum())}))
+""") % {"end": END}
+
+
+def whole_process(python: str, script: str, path: Path, name: str, *extra: str) -> dict:
+    """``script`` run by ``python`` on ``path`` in a fresh process: the parent's wall clock
+    from start to end, the child's CPU time, and the steps the child timed itself."""
+    code = DATA / f"user_{name}.py"
+    code.write_text(script)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([python, str(code), str(path), *extra], capture_output=True,
+                          text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    result["times"] = {**result["steps"], "total": wall}
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
+    result["cpu"] = {k: float("nan") for k in result["steps"]} | {"total": cpu}
+    return result
+
+
+def user_path(path: Path, repeat: int, skip_lifetimes: bool, skip_pymc: bool) -> None:
+    runs = {"tenure": lambda: whole_process(sys.executable, TENURE_USER, path, "tenure")}
+    for name, script, skip in (("lifetimes", LIFETIMES_USER, skip_lifetimes),
+                               ("pymc_marketing", PYMC_USER, skip_pymc)):
+        if not skip:
+            python = str(ensure_venv(name))
+            runs[name] = lambda p=python, c=script, n=name: whole_process(p, c, path, n)
+    results = interleaved(runs, repeat)
+    ours = results.pop("tenure")
+    print(f"\nThe docs' path as whole processes (start, import, read, summary, fits, P(alive), "
+          f"expected purchases, CLV), {ours['customers']:,} customers: best of {ours['runs']} "
+          "rounds; seconds, and the ratio to tenure")
+    steps = ["imports", "read", "summary", "fit", "gamma_gamma", "predict", "total"]
+    print(f"{'step':<14}{'tenure':>10}" + "".join(f"{n:>18}{'ratio':>8}" for n in results))
+    for step in steps:
+        line = f"{step:<14}{ours['times'][step]:>10.2f}"
+        for theirs in results.values():
+            value = theirs["times"][step]
+            line += f"{value:>18.2f}{value / ours['times'][step]:>7.1f}x"
+        print(line)
+    for label, pick in (("median total", lambda r: r["median_total"]),
+                        ("cpu total", lambda r: r["cpu"]["total"])):
+        line = f"{label:<14}{pick(ours):>10.2f}"
+        for theirs in results.values():
+            line += f"{pick(theirs):>18.2f}{pick(theirs) / pick(ours):>7.1f}x"
+        print(line)
+    print("total: the parent's clock from starting the process to its end (the steps are the "
+          "child's own, imports from its first line); cpu: all threads of the child")
+    print("CLV totals: " + ", ".join(f"{n} {r['clv']:,.0f}" for n, r in
+                                     {"tenure": ours, **results}.items()))
+    more = whole_process(sys.executable, TENURE_USER, path, "tenure", "extras")
+    extras = ", ".join(f"{k} {v:.2f} s" for k, v in more["extras"].items())
+    print(f"tenure, in one more process after the same path: {extras} ({more['draws']} "
+          "parameter draws)")
+    loads = "; ".join(f"{name} {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
+                      for name, r in {"tenure": ours, **results}.items())
+    print(f"load average (1 min) before the first round -> after the last: {loads}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -447,10 +628,16 @@ def main() -> None:
     parser.add_argument("--big-only", action="store_true", help="only the 10M run")
     parser.add_argument("--memory-limit", help="DuckDB memory limit for tenure's runs, e.g. "
                         "2GB (default: DuckDB's own, 80%% of the machine's memory)")
+    parser.add_argument("--user-path-only", action="store_true",
+                        help="only the docs' path as whole processes")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; numbers vary with whatever else runs on it")
     if args.big_only:
         big_run(10_000_000, args.repeat, args.memory_limit)
+        return
+    if args.user_path_only:
+        user_path(generate(args.customers, seed=1), args.repeat, args.skip_lifetimes,
+                  args.skip_pymc)
         return
 
     path = generate(args.customers, seed=1)
@@ -476,6 +663,8 @@ def main() -> None:
         print("tenure's Pareto/NBD fit compiles its loops on first use (then cached): with an "
               f"empty cache, fit {cold['times']['fit']:.2f} s (cpu {cold['cpu']['fit']:.2f}), "
               f"total {cold['times']['total']:.2f} s (cpu {cold['cpu']['total']:.2f})")
+    user_path(generate(args.customers, seed=1), args.repeat, args.skip_lifetimes,
+              args.skip_pymc)
     if args.big:
         big_run(10_000_000, args.repeat, args.memory_limit)
 

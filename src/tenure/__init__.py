@@ -9,7 +9,7 @@ Turn a business's own records into measurement (cohorts, lifecycle, growth), pre
 ['customer_id', 'order_id', 'ordered_at', 'quantity', 'amount']
 """
 
-from tenure import churn, datasets
+from tenure import datasets
 from tenure._ingest import IngestReport
 from tenure.config import Config
 from tenure.errors import (
@@ -27,15 +27,16 @@ __version__ = "0.1.0"
 
 
 def __getattr__(name: str):
-    # The value models pull in Ibis and SciPy; load them on first use, not on `import tenure`.
+    # The value models and churn pull in Ibis, SciPy and LightGBM; load them on first
+    # use, not on `import tenure`.
     if name == "rfm_summary":
         from tenure.models._summary import rfm_summary
 
         return rfm_summary
-    if name == "models":
-        import tenure.models
+    if name in ("models", "churn"):
+        import importlib
 
-        return tenure.models
+        return importlib.import_module(f"tenure.{name}")
     raise AttributeError(f"module 'tenure' has no attribute {name!r}")
 
 

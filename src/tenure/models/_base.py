@@ -422,9 +422,13 @@ class ValueModel:
             # Rows that come with weights are compressed already (a repeated row would
             # only count twice, which gives the same likelihood).
             return arrays, weights
-        grouped = (pd.DataFrame(arrays).assign(weights=weights)
-                   .groupby(columns, sort=False, as_index=False)["weights"].sum())
-        return {c: grouped[c].to_numpy() for c in columns}, grouped["weights"].to_numpy()
+        # Grouped through each column's codes (a lookup table for whole numbers), several
+        # times quicker than a hash grouping of the rows.
+        from tenure.models._special import distinct_rows
+
+        codes, first = distinct_rows(*(arrays[c] for c in columns))
+        counts = np.bincount(codes, minlength=len(first)).astype(float)
+        return {c: arrays[c][first] for c in columns}, counts
 
     # -- parameters on the optimiser's scale -------------------------------------------
     def _layout(self) -> list[tuple[str, str | None, int]]:

@@ -176,7 +176,7 @@ def over_rate(shape, scale, f):
     return (w * f(lam)).sum(axis=-1) / w.sum(axis=-1)
 
 
-def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False):
+def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False, exact: bool = True):
     """P(k purchases in (T, T+t] | alive at T, x, T) for k = 0..n_max, one row per customer.
 
     Given alive at T, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x) (b+x+1 for
@@ -186,30 +186,35 @@ def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False):
     while the count would have gone on (P(count >= k), a regularized incomplete beta).
     """
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-    n = np.arange(n_max + 1, dtype=float)[None, :]
     x, T = np.asarray(x, float)[:, None], np.asarray(T, float)[:, None]
     t = np.broadcast_to(np.asarray(t, float), (len(x),))[:, None]
     rx = r + x
     bx = b + x + (1.0 if modified else 0.0)
     z = t / (alpha + T + t)
-    log_nbd = (special.gammaln(rx + n) - special.gammaln(rx) - special.gammaln(n + 1)
-               + rx * np.log1p(-z) + special.xlogy(n, z))
+    later = np.arange(1, n_max + 1, dtype=float)[None, :]
+    # Both factors by their ratios from one count to the next, summed as logs (a log per
+    # cell instead of the several log-gammas of each term): the NBD pmf,
+    # nbd(k) / nbd(k-1) = (rx + k - 1) z / k, and B(a, bx + k) / B(a, bx), whose ratio is
+    # (bx + k - 1) / (a + bx + k - 1).
+    with np.errstate(divide="ignore"):
+        log_z = np.log(z)
+    log_nbd = np.concatenate([rx * np.log1p(-z), np.log(rx + later - 1.0) - np.log(later)
+                              + log_z], axis=1).cumsum(axis=1)
+    log_stay = np.concatenate([np.zeros_like(bx), np.log(bx + later - 1.0)
+                               - np.log(a + bx + later - 1.0)], axis=1).cumsum(axis=1)
     nbd = np.exp(log_nbd)
-    # Beta-function ratios through log-gamma, which is several times quicker than betaln:
-    # B(a, bx+n) / B(a, bx) and B(a+1, bx+n-1) / B(a, bx).
-    lg = special.gammaln
-    log_b0 = lg(a + bx) - lg(bx)
-    table = np.exp(lg(bx + n) - lg(a + bx + n) + log_b0) * nbd
-    later = n[:, 1:]
+    table = np.exp(log_stay) * nbd
     # P(count >= k) = 1 - P(count < k), good to about 1e-16 absolute; below 1e-10, where
     # that would leave fewer than six significant digits, the regularized incomplete beta
-    # I_z(k, r+x) gives it exactly.
-    tail = 1.0 - np.cumsum(nbd, axis=1)[:, :-1]
-    small = tail < 1e-10
+    # I_z(k, r+x) gives it exactly (unless ``exact`` is off: intervals need no more).
+    tail = np.maximum(1.0 - np.cumsum(nbd, axis=1)[:, :-1], 0.0)
+    small = (tail < 1e-10) & exact
     if small.any():
         rows, cols = np.nonzero(small)
         tail[rows, cols] = special.betainc(later[0, cols], rx[rows, 0], z[rows, 0])
-    table[:, 1:] += np.exp(np.log(a) + lg(bx + later - 1.0) - lg(a + bx + later) + log_b0) * tail
+    # Leaving right after the k-th purchase: B(a + 1, bx + k - 1) / B(a, bx)
+    # = a / (a + bx + k - 1) * B(a, bx + k - 1) / B(a, bx).
+    table[:, 1:] += np.exp(np.log(a) - np.log(a + bx + later - 1.0) + log_stay[:, :-1]) * tail
     return table
 
 
@@ -294,8 +299,8 @@ class BetaGeo(TransactionModel):
     def _pmf(self, p, n, t):
         return bg_pmf(p, n, t, modified=self.modified)
 
-    def _pmf_if_alive(self, p, x, T, t, n_max):
-        return bg_pmf_if_alive(p, x, T, t, n_max, modified=self.modified)
+    def _pmf_if_alive(self, p, x, T, t, n_max, exact=True):
+        return bg_pmf_if_alive(p, x, T, t, n_max, modified=self.modified, exact=exact)
 
     @classmethod
     def _draw(cls, rng, p, T, holdout):

@@ -177,9 +177,11 @@ class BetaGeoBetaBinom(ValueModel):
         m = opportunities(data, n_future, len(d["frequency"]))
         return self._distribution_at(self._theta, d, m, n_max)
 
-    def _mixture(self, thetas, d, m, n_max: int) -> np.ndarray:
-        """``purchase_distribution`` averaged over the parameter sets ``thetas``."""
-        return sum(self._distribution_at(theta, d, m, n_max) for theta in thetas) / len(thetas)
+    def _mixtures(self, thetas, d, times, n_max: int) -> list[np.ndarray]:
+        """``purchase_distribution`` averaged over the parameter sets ``thetas``, for each
+        number of opportunities of ``times``."""
+        return [sum(self._distribution_at(theta, d, m, n_max) for theta in thetas)
+                / len(thetas) for m in times]
 
     def _distribution_at(self, theta, d, m, n_max: int) -> np.ndarray:
         """``purchase_distribution`` at the parameters ``theta`` (optimiser scale)."""

@@ -195,7 +195,7 @@ class GGompertzNBD(TransactionModel):
         zero = np.zeros(1)
         return self._pmf_if_alive(p, zero, zero, t, int(n.max(initial=0)))[0][n]
 
-    def _pmf_if_alive(self, p, x, T, t, n_max):
+    def _pmf_if_alive(self, p, x, T, t, n_max, exact=True):
         """Given alive at T: lambda ~ Gamma(r+x, alpha+T), and the rest of the life has
         survival (scale at T / scale at T + tau)^s (see ``_stay``)."""
         b, s = p["b"], p["s"]

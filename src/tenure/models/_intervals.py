@@ -100,7 +100,7 @@ def mixture_distribution(model: Any, d: dict[str, np.ndarray], t, thetas: np.nda
                          n_max: int) -> np.ndarray:
     """The predictive distribution of each row's purchases (columns 0..n_max), averaged
     over the parameter sets ``thetas``."""
-    return model._mixture(thetas, d, t, n_max)
+    return model._mixtures(thetas, d, [t], n_max)[0]
 
 
 def central_interval(table: np.ndarray, level: float
@@ -127,25 +127,29 @@ def central_interval(table: np.ndarray, level: float
     return lower, np.where(reached.any(axis=1), upper, -1), held
 
 
-def purchase_intervals(model: Any, d: dict[str, np.ndarray], t, level: float,
-                       thetas: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Lower and upper purchase counts of each row and the probability between them,
-    widening the table of counts for the rows whose upper end lies beyond it."""
+def purchase_intervals(model: Any, d: dict[str, np.ndarray], times: list, level: float,
+                       thetas: np.ndarray) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """For each horizon of ``times``: the lower and upper purchase counts of each row and
+    the probability between them, the table of counts widened for the rows whose upper end
+    lies beyond it."""
     rows = len(next(iter(d.values())))
-    lower, upper = np.zeros(rows, np.int64), np.full(rows, -1, np.int64)
-    held = np.zeros(rows)
+    out = [(np.zeros(rows, np.int64), np.full(rows, -1, np.int64), np.zeros(rows))
+           for _ in times]
     todo, n_max = np.arange(rows), FIRST_N_MAX
     while len(todo):
         part = {k: v[todo] for k, v in d.items()}
-        span = t[todo] if np.ndim(t) else t
-        table = mixture_distribution(model, part, span, thetas, n_max)
-        lower[todo], upper[todo], held[todo] = central_interval(table, level)
-        todo = todo[upper[todo] < 0]
-        n_max = 4 * n_max + 15
+        spans = [t[todo] if np.ndim(t) else t for t in times]
+        tables = model._mixtures(thetas, part, spans, n_max)
+        short = np.zeros(len(todo), bool)
+        for (lower, upper, held), table in zip(out, tables, strict=True):
+            lower[todo], upper[todo], held[todo] = central_interval(table, level)
+            short |= upper[todo] < 0
+        todo = todo[short]
+        n_max = 3 * n_max - 5  # 15, 40, 115, ...: a few rows need the longer tables
         if n_max > 100_000:
             raise ModelError("some customers' purchase distributions reach beyond 100,000 "
                              "purchases in the horizon; use a shorter horizon")
-    return lower, upper, held
+    return out
 
 
 @prediction
@@ -189,19 +193,17 @@ def prediction_intervals(purchases: Any, data: Any, t: Horizon, *, level: float 
     def at_first(h):
         return h[first] if np.ndim(h) else h
 
-    lower, upper, held = purchase_intervals(purchases, distinct, at_first(t_rows), level,
-                                            thetas)
+    if spend is not None and not hasattr(purchases, "discounted_purchases"):
+        raise ModelError(f"CLV intervals need a continuous-time purchase model (BG/NBD, "
+                         f"MBG/NBD, Pareto/NBD); got {purchases.title}")
+    same = clv_horizon is None or np.array_equal(np.asarray(clv_t), np.asarray(t_rows))
+    times = [at_first(t_rows)] + ([] if spend is None or same else [at_first(clv_t)])
+    bounds = purchase_intervals(purchases, distinct, times, level, thetas)
+    lower, upper, held = bounds[0]
     frame = pd.DataFrame({"purchases_lower": lower[codes], "purchases_upper": upper[codes],
                           "purchases_probability": held[codes]})
     if spend is not None:
-        if not hasattr(purchases, "discounted_purchases"):
-            raise ModelError(f"CLV intervals need a continuous-time purchase model (BG/NBD, "
-                             f"MBG/NBD, Pareto/NBD); got {purchases.title}")
-        if clv_horizon is None or np.array_equal(np.asarray(clv_t), np.asarray(t_rows)):
-            clv_lower, clv_upper = lower, upper
-        else:
-            clv_lower, clv_upper, _held = purchase_intervals(purchases, distinct,
-                                                             at_first(clv_t), level, thetas)
+        clv_lower, clv_upper, _held = bounds[-1]
         per_purchase = margin * np.asarray(spend.expected_spend(data), float)
         discounted = purchases.discounted_purchases(data, horizon=clv_t, steps=steps,
                                                     discount_rate=discount_rate)

@@ -196,7 +196,7 @@ class ParetoNBD(TransactionModel):
         table = self._pmf_if_alive(p, zero, zero, t, int(n.max(initial=0)))[0]
         return table[n]
 
-    def _pmf_if_alive(self, p, x, T, t, n_max):
+    def _pmf_if_alive(self, p, x, T, t, n_max, exact=True):
         """P(k purchases in (T, T+t] | alive at T) (Fader & Hardie 2006, "Deriving the
         Conditional PMF of the Pareto/NBD Model"): lambda ~ Gamma(r+x, alpha+T) and the rest
         of the lifetime is Pareto II with mu ~ Gamma(s, beta+T)."""

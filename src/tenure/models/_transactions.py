@@ -226,24 +226,30 @@ class TransactionModel(ValueModel):
 
     def _mixture(self, thetas: np.ndarray, d: Mapping[str, np.ndarray], t,
                  n_max: int) -> np.ndarray:
-        """``purchase_distribution`` averaged over the parameter sets ``thetas``. Without
-        covariates and with one horizon, the distribution given alive depends on (x, T)
-        alone: it is computed once per distinct pair and draw, and combined with each row's
-        P(alive) in one compiled pass."""
-        if self.covariates.links or np.ndim(t):
-            return sum(self._distribution_at(theta, d, t, n_max) for theta in thetas) / len(
-                thetas)
+        """``purchase_distribution`` averaged over the parameter sets ``thetas``."""
+        return self._mixtures(thetas, d, [t], n_max)[0]
+
+    def _mixtures(self, thetas: np.ndarray, d: Mapping[str, np.ndarray], times,
+                  n_max: int) -> list[np.ndarray]:
+        """The averaged distributions for each horizon of ``times``. Without covariates and
+        with horizons that are one number each, the distribution given alive depends on
+        (x, T) alone: it is computed once per distinct pair and draw, P(alive) once per row
+        and draw for all the horizons, and the two combined in one compiled pass."""
+        if self.covariates.links or any(np.ndim(t) for t in times):
+            return [sum(self._distribution_at(theta, d, t, n_max) for theta in thetas)
+                    / len(thetas) for t in times]
         from tenure.models._compiled import mix_alive
 
         x, tx, T = d["frequency"], d["recency"], d["T"]
         codes, first = distinct_rows(x, T)
         alive = np.empty((len(thetas), len(x)))
-        pmf = np.empty((len(thetas), len(first), n_max + 1))
+        pmf = np.empty((len(times), len(thetas), len(first), n_max + 1))
         for s, theta in enumerate(thetas):
             p = self._unpack(theta, d)
             alive[s] = self._p_alive(p, x, tx, T, 0.0)
-            pmf[s] = self._pmf_if_alive(p, x[first], T[first], t, n_max)
-        return mix_alive(alive, pmf, codes)
+            for h, t in enumerate(times):
+                pmf[h, s] = self._pmf_if_alive(p, x[first], T[first], t, n_max, exact=False)
+        return [mix_alive(alive, pmf[h], codes) for h in range(len(times))]
 
     def _distribution(self, p, x, tx, T, t, n_max: int) -> np.ndarray:
         alive = self._p_alive(p, x, tx, T, 0.0)
@@ -321,9 +327,10 @@ class TransactionModel(ValueModel):
     def _pmf(self, p, n, t):
         raise NotImplementedError
 
-    def _pmf_if_alive(self, p, x, T, t, n_max):
+    def _pmf_if_alive(self, p, x, T, t, n_max, exact=True):
         """P(k purchases in (T, T+t] | alive at T, x, T) for k = 0..n_max, a row per
-        customer."""
+        customer; without ``exact``, probabilities below 1e-10 may lose their digits (what
+        intervals can afford)."""
         raise NotImplementedError
 
     # -- simulation ----------------------------------------------------------------------
