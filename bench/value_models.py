@@ -280,7 +280,8 @@ PYMC = textwrap.dedent("""
 
     orders = pd.read_parquet(path)
     t = time.perf_counter()
-    run(orders.head(20000))  # warm PyTensor's compile cache
+    if sys.argv[4:] != ["cold"]:
+        run(orders.head(20000))  # warm PyTensor's compile cache
     cold = time.perf_counter() - t
     s, model, gg, value, times, cpu = run(orders)
     times["warm_up"] = cold
@@ -474,7 +475,7 @@ TENURE_USER = textwrap.dedent("""
     lap("predict")
     extras = {}
     if sys.argv[2:] != ["extras"]:
-        print(json.dumps({"steps": steps, "customers": len(summary), "clv": float(clv.sum())}))
+        print(json.dumps({"steps": steps, "customers": len(summary)}))
         sys.exit()
     t = time.perf_counter()
     table = bg.probability_of_n_purchases(summary, range(11), 90)
@@ -484,113 +485,47 @@ TENURE_USER = textwrap.dedent("""
                                   discount_rate=0.01)
     extras["90%% intervals, purchases and CLV"] = time.perf_counter() - t
     print(json.dumps({"steps": steps, "extras": extras, "customers": len(summary),
-                      "clv": float(clv.sum()), "draws": bounds.draws}))
+                      "draws": bounds.draws}))
 """) % {"end": END}
 
-LIFETIMES_USER = textwrap.dedent("""
-    import json, sys, time, warnings
-    warnings.filterwarnings("ignore")
-    start = time.perf_counter()
-    import pandas as pd
-    from lifetimes import BetaGeoFitter, GammaGammaFitter
-    from lifetimes.utils import summary_data_from_transaction_data
-    steps, last = {}, [start]
-
-    def lap(step):
-        now = time.perf_counter()
-        steps[step], last[0] = now - last[0], now
-
-    lap("imports")
-    orders = pd.read_parquet(sys.argv[1])
-    lap("read")
-    s = summary_data_from_transaction_data(orders, "customer_id", "ordered_at",
-                                           monetary_value_col="amount",
-                                           observation_period_end="%(end)s", freq="D")
-    lap("summary")
-    bg = BetaGeoFitter().fit(s.frequency, s.recency, s["T"])
-    lap("fit")
-    buyers = s[s.frequency > 0]
-    gg = GammaGammaFitter().fit(buyers.frequency, buyers.monetary_value)
-    lap("gamma_gamma")
-    p_alive = bg.conditional_probability_alive(s.frequency, s.recency, s["T"])
-    expected = bg.conditional_expected_number_of_purchases_up_to_time(
-        90, s.frequency, s.recency, s["T"])
-    clv = gg.customer_lifetime_value(bg, s.frequency, s.recency, s["T"], s.monetary_value,
-                                     time=12, discount_rate=0.01, freq="D")
-    lap("predict")
-    print(json.dumps({"steps": steps, "customers": len(s), "clv": float(clv.sum())}))
-""") % {"end": END}
-
-PYMC_USER = textwrap.dedent("""
-    import json, sys, time, warnings
-    warnings.filterwarnings("ignore")
-    start = time.perf_counter()
-    import pandas as pd
-    from pymc_marketing import clv
-    steps, last = {}, [start]
-
-    def lap(step):
-        now = time.perf_counter()
-        steps[step], last[0] = now - last[0], now
-
-    lap("imports")
-    orders = pd.read_parquet(sys.argv[1])
-    lap("read")
-    s = clv.utils.rfm_summary(orders, "customer_id", "ordered_at", "amount",
-                              observation_period_end="%(end)s", time_unit="D")
-    lap("summary")
-    model = clv.BetaGeoModel(data=s[["customer_id", "frequency", "recency", "T"]])
-    model.fit(method="map")
-    lap("fit")
-    buyers = s[s.frequency > 0]
-    gg = clv.GammaGammaModel(data=buyers[["customer_id", "frequency", "monetary_value"]])
-    gg.fit(method="map")
-    lap("gamma_gamma")
-    data = s[["customer_id", "frequency", "recency", "T"]]
-    alive = model.expected_probability_alive(data)
-    expected = model.expected_purchases(data, future_t=90)
-    value = gg.expected_customer_lifetime_value(
-        transaction_model=model, data=s[["customer_id", "frequency", "recency", "T",
-                                         "monetary_value"]],
-        future_t=12, discount_rate=0.01, time_unit="D")
-    lap("predict")
-    print(json.dumps({"steps": steps, "customers": len(s), "clv": float(value.values.sum())}))
-""") % {"end": END}
-
-
-def whole_process(python: str, script: str, path: Path, name: str, *extra: str) -> dict:
-    """``script`` run by ``python`` on ``path`` in a fresh process: the parent's wall clock
-    from start to end, the child's CPU time, and the steps the child timed itself."""
-    code = DATA / f"user_{name}.py"
+def whole_process(python: str, script: str, name: str, *args: str) -> dict:
+    """``script`` run by ``python`` with ``args`` in a fresh process: its own results, the
+    parent's wall clock from start to end as the total, and the child's CPU time."""
+    code = DATA / f"whole_{name}.py"
     code.write_text(script)
     before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run([python, str(code), str(path), *extra], capture_output=True,
-                          text=True, env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    done = subprocess.run([python, str(code), *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
     wall = time.perf_counter() - start
     after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode:
         raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
     result = json.loads(done.stdout.strip().splitlines()[-1])
-    result["times"] = {**result["steps"], "total": wall}
-    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
-    result["cpu"] = {k: float("nan") for k in result["steps"]} | {"total": cpu}
+    steps = result.get("steps") or result["times"]
+    result["times"] = {**steps, "total": wall}
+    result["cpu"] = {"total": (after.ru_utime + after.ru_stime)
+                     - (before.ru_utime + before.ru_stime)}
     return result
 
 
 def user_path(path: Path, repeat: int, skip_lifetimes: bool, skip_pymc: bool) -> None:
-    runs = {"tenure": lambda: whole_process(sys.executable, TENURE_USER, path, "tenure")}
-    for name, script, skip in (("lifetimes", LIFETIMES_USER, skip_lifetimes),
-                               ("pymc_marketing", PYMC_USER, skip_pymc)):
+    runs = {"tenure": lambda: whole_process(sys.executable, TENURE_USER, "tenure", str(path))}
+    # The peers' scripts of the comparison above, PyMC-Marketing's without its warm-up run.
+    for name, script, skip in (("lifetimes", LIFETIMES, skip_lifetimes),
+                               ("pymc_marketing", PYMC, skip_pymc)):
         if not skip:
             python = str(ensure_venv(name))
-            runs[name] = lambda p=python, c=script, n=name: whole_process(p, c, path, n)
+            out = str(DATA / f"{name}_whole.parquet")
+            runs[name] = lambda p=python, c=script, n=name, o=out: whole_process(
+                p, c, n, str(path), o, "bgnbd", "cold")
     results = interleaved(runs, repeat)
     ours = results.pop("tenure")
+    ours["times"]["summary"] += ours["times"].pop("read")  # the peers read in their summary
     print(f"\nThe docs' path as whole processes (start, import, read, summary, fits, P(alive), "
           f"expected purchases, CLV), {ours['customers']:,} customers: best of {ours['runs']} "
           "rounds; seconds, and the ratio to tenure")
-    steps = ["imports", "read", "summary", "fit", "gamma_gamma", "predict", "total"]
+    steps = ["imports", "summary", "fit", "gamma_gamma", "predict", "total"]
     print(f"{'step':<14}{'tenure':>10}" + "".join(f"{n:>18}{'ratio':>8}" for n in results))
     for step in steps:
         line = f"{step:<14}{ours['times'][step]:>10.2f}"
@@ -606,9 +541,7 @@ def user_path(path: Path, repeat: int, skip_lifetimes: bool, skip_pymc: bool) ->
         print(line)
     print("total: the parent's clock from starting the process to its end (the steps are the "
           "child's own, imports from its first line); cpu: all threads of the child")
-    print("CLV totals: " + ", ".join(f"{n} {r['clv']:,.0f}" for n, r in
-                                     {"tenure": ours, **results}.items()))
-    more = whole_process(sys.executable, TENURE_USER, path, "tenure", "extras")
+    more = whole_process(sys.executable, TENURE_USER, "tenure", str(path), "extras")
     extras = ", ".join(f"{k} {v:.2f} s" for k, v in more["extras"].items())
     print(f"tenure, in one more process after the same path: {extras} ({more['draws']} "
           "parameter draws)")
