@@ -20,7 +20,7 @@ import pandas as pd
 from tenure.models._evaluation import holdout_error
 
 __all__ = ["clv_distribution", "conditional_expectations", "expected_purchases_grid",
-           "p_alive_grid", "tracking", "tracking_frame"]
+           "p_alive_grid", "p_alive_history", "tracking", "tracking_frame"]
 
 
 def _altair():
@@ -75,6 +75,20 @@ def expected_purchases_grid(model: Any, t: float, *, max_frequency: int = 20,
     grid = _grid(model, max_frequency, T, lambda g: model.expected_purchases(g, t))
     return _heatmap(grid, f"{model.title}: expected purchases in the next {t:g}",
                     "expected purchases")
+
+
+def p_alive_history(model: Any, purchase_times, T: float, *, step: float = 1.0):
+    """One customer's P(alive) over their history (``model.p_alive_path``), the repeat
+    purchases marked: the profile chart."""
+    alt = _altair()
+    path = model.p_alive_path(purchase_times, T, step=step)
+    line = alt.Chart(path, title=f"{model.title}: P(alive) along the history").mark_line(
+        interpolate="step-after").encode(
+        x=alt.X("time:Q", title="time since the first purchase"),
+        y=alt.Y("p_alive:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1])))
+    bought = pd.DataFrame({"time": np.asarray(purchase_times, float), "p_alive": 1.0})
+    marks = alt.Chart(bought).mark_tick(thickness=2).encode(x="time:Q", y="p_alive:Q")
+    return line + marks
 
 
 def clv_distribution(clv: np.ndarray | pd.Series, *, bins: int = 50):
