@@ -176,3 +176,22 @@ def test_bgbb_distribution_adds_up_and_predicts_the_simulation():
     np.testing.assert_allclose(model.p_alive(frame, "ahead"), one_by_one)
     with pytest.raises(ModelError, match="whole numbers of opportunities"):
         model.expected_purchases(PATTERNS, 1.5)
+
+
+def test_purchase_times_agree_with_the_summary():
+    import tenure
+    from tenure.models import purchase_times
+
+    orders = tenure.datasets.load_cdnow(kind="sample")
+    # Customer 1: 1997-01-01, 01-18 and 08-02 by the end of September (12-12 comes later).
+    times, T = purchase_times(orders, "1", observation_end="1997-09-30")
+    assert times.tolist() == [17 / 7, 213 / 7] and T == 272 / 7
+    row = tenure.rfm_summary(orders, observation_end="1997-09-30", unit="W").set_index(
+        "customer_id").loc["1"]
+    assert (row.frequency, row.recency, row["T"]) == (len(times), times[-1], T)
+    model = BetaGeo.from_params(BetaGeo.example_params)
+    path = model.p_alive_path(times, T)
+    assert path.p_alive.iloc[-1] == pytest.approx(
+        model.p_alive(pd.DataFrame([row[["frequency", "recency", "T"]]]))[0])
+    with pytest.raises(InputError, match="customer 'nobody' made no purchase"):
+        purchase_times(orders, "nobody", observation_end="1997-09-30")

@@ -74,7 +74,7 @@ from tenure.models._scores import (  # noqa: E402
     score,
 )
 from tenure.models._store import SavedModel, last_fitted, load_model, saved_models  # noqa: E402
-from tenure.models._summary import discrete_summary  # noqa: E402
+from tenure.models._summary import discrete_summary, purchase_times  # noqa: E402
 
 __all__ += [
     "FitReport",
@@ -99,6 +99,7 @@ __all__ += [
     "model_table",
     "parse_horizon",
     "prediction_intervals",
+    "purchase_times",
     "saved_models",
     "score",
     "score_date",

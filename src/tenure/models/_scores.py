@@ -304,6 +304,8 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
             # Said in the result's notes instead, with the saved models' own.
             warnings.simplefilter("ignore", ModelWarning)
             fitted = model_cls().fit(data)
+        if kind == "purchases":  # nothing saved whose forecasts are not numbers
+            check_forecasts(fitted, data)
         metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
                    "bic": fitted.bic_, "customers": fitted.n_customers_}
         with ws.transaction() as tx:

@@ -37,8 +37,8 @@ import pyarrow as pa
 
 from tenure.errors import ConfigError, InputError
 
-__all__ = ["SUMMARY_UNITS", "UNITS", "discrete_summary", "rfm_expression", "rfm_summary",
-           "to_date"]
+__all__ = ["SUMMARY_UNITS", "UNITS", "discrete_summary", "purchase_times", "rfm_expression",
+           "rfm_summary", "to_date"]
 
 # Days per time unit.
 UNITS: dict[str, float] = {"D": 1.0, "W": 7.0}
@@ -282,6 +282,32 @@ def rfm_summary(
     if include_first:
         frame.attrs["include_first"] = True
     return frame
+
+
+def purchase_times(orders: Any, customer_id: Any, *, observation_end: Any,
+                   unit: Literal["D", "W"] = "W") -> tuple[np.ndarray, float]:
+    """One customer's repeat purchase days as times after their first, in ``unit``, and
+    their T: what ``model.p_alive_path(times, T)`` replays (the history chart).
+
+    >>> import tenure
+    >>> orders = tenure.datasets.load_cdnow(kind="sample")
+    >>> times, T = purchase_times(orders, "1", observation_end="1997-09-30")
+    >>> times.round(2).tolist(), round(T, 2)
+    ([2.43, 30.43], 38.86)
+    """
+    days = _unit_days(unit)
+    end = to_date(observation_end, "observation_end")
+    t = _orders_table(orders)
+    mine = t.filter((t.customer_id.cast("string") == str(customer_id)) & (t.amount >= 0))
+    purchase_days = sorted({pd.Timestamp(d).date() for d in
+                            mine.select(day=mine.ordered_at.date()).to_pandas()["day"]
+                            if pd.Timestamp(d).date() <= end})
+    if not purchase_days:
+        raise InputError(f"customer {customer_id!r} made no purchase by {end}; pick another "
+                         "customer or a later observation_end", column="customer_id")
+    first = purchase_days[0]
+    times = np.array([(d - first).days / days for d in purchase_days[1:]], float)
+    return times, (end - first).days / days
 
 
 def _frame(table) -> pd.DataFrame:
