@@ -6,6 +6,7 @@
     python bench/value_models.py --big             # also 10M customers, tenure alone, peak RSS
     python bench/value_models.py --big-only        # only the 10M run
     python bench/value_models.py --big-only --memory-limit 2GB   # DuckDB limited to 2 GB
+    python bench/value_models.py --user-path-only  # only the whole processes of the docs' path
 
 Each peer runs in its own virtualenv under bench/.venvs, created on first use (lifetimes
 needs the old NumPy and pandas it was written for). Every tool starts from the same Parquet
@@ -23,6 +24,14 @@ tables show runs with the cache filled, and one more Pareto/NBD run with an empt
 shows the cost of compiling on first use. The script checks that the peers' fitted
 parameters reach the same log-likelihood as tenure's and that the CLVs agree, then prints
 times and ratios.
+
+The path a user writes from the docs is measured apart, as a whole process per tool: start
+Python, import, read the Parquet file into pandas, summarise, fit BG/NBD and Gamma-Gamma,
+P(alive), expected purchases and CLV for every customer; the clock is the parent's, from
+starting the process to its end, so imports, compiling and loading compiled code are all in.
+One more tenure process then times the predictive distribution (P(X(t) = n) for n = 0..10)
+and 90% prediction intervals for purchases and CLV for every customer, after the same path
+and outside the comparison.
 """
 
 from __future__ import annotations
@@ -30,6 +39,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -270,7 +280,8 @@ PYMC = textwrap.dedent("""
 
     orders = pd.read_parquet(path)
     t = time.perf_counter()
-    run(orders.head(20000))  # warm PyTensor's compile cache
+    if sys.argv[4:] != ["cold"]:
+        run(orders.head(20000))  # warm PyTensor's compile cache
     cold = time.perf_counter() - t
     s, model, gg, value, times, cpu = run(orders)
     times["warm_up"] = cold
@@ -436,6 +447,109 @@ def big_run(n: int, repeat: int, memory_limit: str | None) -> None:
           f"{result['load'][0]:.1f} -> {result['load'][1]:.1f}")
 
 
+# -- the path a user writes from the docs, as whole processes ------------------------------
+TENURE_USER = textwrap.dedent("""
+    import json, sys, time
+    start = time.perf_counter()
+    import pandas as pd
+    import tenure
+    from tenure.models import BetaGeo, GammaGamma, prediction_intervals
+    steps, last = {}, [start]
+
+    def lap(step):
+        now = time.perf_counter()
+        steps[step], last[0] = now - last[0], now
+
+    lap("imports")
+    orders = pd.read_parquet(sys.argv[1])
+    lap("read")
+    summary = tenure.rfm_summary(orders, observation_end="%(end)s", unit="D")
+    lap("summary")
+    bg = BetaGeo().fit(summary)
+    lap("fit")
+    gg = GammaGamma().fit(summary)
+    lap("gamma_gamma")
+    p_alive = bg.p_alive(summary)
+    expected = bg.expected_purchases(summary, 90)
+    clv = gg.clv(bg, summary, horizon=360, steps=12, discount_rate=0.01)
+    lap("predict")
+    extras = {}
+    if sys.argv[2:] != ["extras"]:
+        print(json.dumps({"steps": steps, "customers": len(summary)}))
+        sys.exit()
+    t = time.perf_counter()
+    table = bg.probability_of_n_purchases(summary, range(11), 90)
+    extras["P(X(90 days) = n), n = 0..10"] = time.perf_counter() - t
+    t = time.perf_counter()
+    bounds = prediction_intervals(bg, summary, 90, spend=gg, clv_horizon=360, steps=12,
+                                  discount_rate=0.01)
+    extras["90%% intervals, purchases and CLV"] = time.perf_counter() - t
+    print(json.dumps({"steps": steps, "extras": extras, "customers": len(summary),
+                      "draws": bounds.draws}))
+""") % {"end": END}
+
+def whole_process(python: str, script: str, name: str, *args: str) -> dict:
+    """``script`` run by ``python`` with ``args`` in a fresh process: its own results, the
+    parent's wall clock from start to end as the total, and the child's CPU time."""
+    code = DATA / f"whole_{name}.py"
+    code.write_text(script)
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    start = time.perf_counter()
+    done = subprocess.run([python, str(code), *args], capture_output=True, text=True,
+                          env={**os.environ, "PYTHONWARNINGS": "ignore"})
+    wall = time.perf_counter() - start
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    if done.returncode:
+        raise RuntimeError(f"{name} failed:\n{done.stderr[-3000:]}")
+    result = json.loads(done.stdout.strip().splitlines()[-1])
+    steps = result.get("steps") or result["times"]
+    result["times"] = {**steps, "total": wall}
+    result["cpu"] = {"total": (after.ru_utime + after.ru_stime)
+                     - (before.ru_utime + before.ru_stime)}
+    return result
+
+
+def user_path(path: Path, repeat: int, skip_lifetimes: bool, skip_pymc: bool) -> None:
+    runs = {"tenure": lambda: whole_process(sys.executable, TENURE_USER, "tenure", str(path))}
+    # The peers' scripts of the comparison above, PyMC-Marketing's without its warm-up run.
+    for name, script, skip in (("lifetimes", LIFETIMES, skip_lifetimes),
+                               ("pymc_marketing", PYMC, skip_pymc)):
+        if not skip:
+            python = str(ensure_venv(name))
+            out = str(DATA / f"{name}_whole.parquet")
+            runs[name] = lambda p=python, c=script, n=name, o=out: whole_process(
+                p, c, n, str(path), o, "bgnbd", "cold")
+    results = interleaved(runs, repeat)
+    ours = results.pop("tenure")
+    ours["times"]["summary"] += ours["times"].pop("read")  # the peers read in their summary
+    print(f"\nThe docs' path as whole processes (start, import, read, summary, fits, P(alive), "
+          f"expected purchases, CLV), {ours['customers']:,} customers: best of {ours['runs']} "
+          "rounds; seconds, and the ratio to tenure")
+    steps = ["imports", "summary", "fit", "gamma_gamma", "predict", "total"]
+    print(f"{'step':<14}{'tenure':>10}" + "".join(f"{n:>18}{'ratio':>8}" for n in results))
+    for step in steps:
+        line = f"{step:<14}{ours['times'][step]:>10.2f}"
+        for theirs in results.values():
+            value = theirs["times"][step]
+            line += f"{value:>18.2f}{value / ours['times'][step]:>7.1f}x"
+        print(line)
+    for label, pick in (("median total", lambda r: r["median_total"]),
+                        ("cpu total", lambda r: r["cpu"]["total"])):
+        line = f"{label:<14}{pick(ours):>10.2f}"
+        for theirs in results.values():
+            line += f"{pick(theirs):>18.2f}{pick(theirs) / pick(ours):>7.1f}x"
+        print(line)
+    print("total: the parent's clock from starting the process to its end (the steps are the "
+          "child's own, imports from its first line); cpu: all threads of the child")
+    more = whole_process(sys.executable, TENURE_USER, "tenure", str(path), "extras")
+    extras = ", ".join(f"{k} {v:.2f} s" for k, v in more["extras"].items())
+    print(f"tenure, in one more process after the same path: {extras} ({more['draws']} "
+          "parameter draws)")
+    loads = "; ".join(f"{name} {r['load'][0]:.1f} -> {r['load'][1]:.1f}"
+                      for name, r in {"tenure": ours, **results}.items())
+    print(f"load average (1 min) before the first round -> after the last: {loads}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--customers", type=int, default=1_000_000)
@@ -447,10 +561,16 @@ def main() -> None:
     parser.add_argument("--big-only", action="store_true", help="only the 10M run")
     parser.add_argument("--memory-limit", help="DuckDB memory limit for tenure's runs, e.g. "
                         "2GB (default: DuckDB's own, 80%% of the machine's memory)")
+    parser.add_argument("--user-path-only", action="store_true",
+                        help="only the docs' path as whole processes")
     args = parser.parse_args()
     print(f"machine: {os.cpu_count()} cores; numbers vary with whatever else runs on it")
     if args.big_only:
         big_run(10_000_000, args.repeat, args.memory_limit)
+        return
+    if args.user_path_only:
+        user_path(generate(args.customers, seed=1), args.repeat, args.skip_lifetimes,
+                  args.skip_pymc)
         return
 
     path = generate(args.customers, seed=1)
@@ -476,6 +596,8 @@ def main() -> None:
         print("tenure's Pareto/NBD fit compiles its loops on first use (then cached): with an "
               f"empty cache, fit {cold['times']['fit']:.2f} s (cpu {cold['cpu']['fit']:.2f}), "
               f"total {cold['times']['total']:.2f} s (cpu {cold['cpu']['total']:.2f})")
+    user_path(generate(args.customers, seed=1), args.repeat, args.skip_lifetimes,
+              args.skip_pymc)
     if args.big:
         big_run(10_000_000, args.repeat, args.memory_limit)
 

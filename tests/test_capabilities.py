@@ -92,7 +92,8 @@ def test_options_are_checked_in_one_place_with_one_sentence():
     fit = REGISTRY["fit"]
     assert fit.parse({"model": "pnbd", "calibration_end": "2025-06-30"}).model == "pnbd"
     cases = [
-        ({"model": "cox"}, "fit: model 'cox' is not supported; use bgnbd, pnbd, mbgnbd or bgbb"),
+        ({"model": "cox"}, "fit: model 'cox' is not supported; use bgnbd, pnbd, mbgnbd, ggomnbd,"
+         " bgbb, sbg, gg or auto"),
         ({"calibration_end": "June"}, "fit: calibration_end 'June' should be a date such as"),
         ({"modle": "pnbd"}, "fit: there is no option 'modle'; did you mean model?"),
     ]

@@ -58,3 +58,16 @@ def test_tracking_matches_the_cdnow_totals(fitted):
     spec = charts.tracking(model, orders, calibration_end="1997-09-30",
                            observation_end="1998-06-30").to_dict()
     assert len(spec["layer"]) == 2
+
+
+def test_p_alive_history_chart(fitted):
+    _s, model = fitted
+    spec = charts.p_alive_history(model, [3.0, 10.0], 20.0, step=5.0).to_dict()
+    layers = spec["layer"]
+    rows = spec["datasets"][layers[0]["data"]["name"]]
+    # The last point is the customer's summary at week 20: x = 2, t_x = 10, T = 20.
+    import pandas as pd
+
+    end = pd.DataFrame({"frequency": [2], "recency": [10.0], "T": [20.0]})
+    assert rows[-1]["p_alive"] == pytest.approx(model.p_alive(end)[0])
+    assert layers[1]["mark"]["type"] == "tick"

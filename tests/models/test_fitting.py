@@ -121,3 +121,36 @@ def test_factorize_gives_each_value_its_index_among_the_distinct_values(values):
     np.testing.assert_array_equal(uniques[codes], values)
     assert sorted(uniques.tolist()) == sorted(set(values.tolist()))
     assert uniques.dtype == values.dtype
+
+
+def test_the_penalty_is_an_l2_penalty_on_the_log_parameters_per_customer():
+    # penalizer_coef c: the fit maximises LL / N - c * sum(log(param)^2), N the customers.
+    # (lifetimes' penalizer_coef is the same c on the parameters themselves, not their logs.)
+    from scipy import optimize
+
+    import tenure
+
+    cdnow = tenure.rfm_summary(tenure.datasets.load_cdnow(kind="sample"),
+                               observation_end="1997-09-30", unit="W")
+    plain = BetaGeo().fit(cdnow)
+    penalised = BetaGeo(penalizer_coef=0.05).fit(cdnow)
+    d, w = penalised._compress(cdnow)
+
+    def objective(theta):
+        rows = penalised._loglik(dict(zip(BetaGeo.param_names, np.exp(theta), strict=True)), d,
+                                 False)
+        return -np.dot(w, rows) / w.sum() + 0.05 * theta @ theta
+
+    best = optimize.minimize(objective, np.log(list(plain.params_.values())), method="BFGS",
+                             options={"gtol": 1e-10})
+    np.testing.assert_allclose(np.log(list(penalised.params_.values())), best.x, atol=1e-5)
+    # The penalty pulls the log-parameters towards 0; the likelihood it reports is the data's
+    # own, lower than the unpenalised optimum's.
+    assert np.sum(np.log(list(penalised.params_.values())) ** 2) < np.sum(
+        np.log(list(plain.params_.values())) ** 2)
+    assert penalised.log_likelihood_ < plain.log_likelihood_
+    assert penalised.log_likelihood_ == pytest.approx(
+        (-best.fun + 0.05 * best.x @ best.x) * w.sum())
+    # The option travels with the model.
+    assert penalised.to_dict()["options"] == {"penalizer_coef": 0.05}
+    assert BetaGeo.from_params(penalised.params_, penalizer_coef=0.05).penalizer_coef == 0.05

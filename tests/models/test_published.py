@@ -107,3 +107,34 @@ def test_predicted_holdout_tracks_actual_purchases(cdnow):
     model = BetaGeo().fit(cdnow)
     predicted = model.expected_purchases(cdnow, 39.0).sum()
     assert predicted == pytest.approx(1653.4, abs=0.5)
+
+
+def test_bg_nbd_new_customer_pmf_matches_btyd():
+    # The R package BTYD's manual (bgnbd.pmf), at the FHL (2005) CDNOW parameters, as
+    # lifetimes' test_probability_of_n_purchases_up_to_time_same_as_R_BTYD restates it.
+    model = BetaGeo.from_params({"r": 0.243, "alpha": 4.414, "a": 0.793, "b": 2.426})
+    # 10 repeat purchases in (0, 2]; none in (0, 39].
+    assert model.probability_of_purchases(10, 2.0) == pytest.approx(1.07869e-07, rel=1e-5)
+    assert model.probability_of_purchases(0, 39.0) == pytest.approx(0.5737864, rel=1e-6)
+    expected = [0.0019995214, 0.0015170236, 0.0011633150, 0.0009003148, 0.0007023638,
+                0.0005517902, 0.0004361913, 0.0003467171, 0.0002769613, 0.0002222260]
+    np.testing.assert_allclose(model.probability_of_purchases(np.arange(11, 21), 30.0),
+                               expected, rtol=0, atol=1e-10)  # printed to 10 decimals
+
+
+def test_ggompertz_nbd_reaches_the_published_fit(cdnow):
+    from tenure.models import GGompertzNBD, ModelWarning
+
+    # On CDNOW the Gompertz lifetime's b runs to 0 and the model becomes Pareto/NBD (with
+    # beta / b in the place of beta): the fit says it sits on a boundary.
+    with pytest.warns(ModelWarning, match="boundary"):
+        model = GGompertzNBD().fit(cdnow)
+    p = model.params_
+    # Bemmaor & Glady (2012), table 2: r = 0.553, alpha = 10.578, LL = -9594.98 (b = 0.0002,
+    # beta = 0.0026: any small b with the same beta / b fits as well); CLVTools' tests pin
+    # LL -9594.9762 with s = 0.60682.
+    assert round(model.log_likelihood_, 2) == -9594.98
+    assert (round(p["r"], 3), round(p["alpha"], 3)) == (0.553, 10.578)
+    assert round(p["s"], 2) == 0.61
+    assert p["b"] < 1e-3
+    assert p["beta"] / p["b"] == pytest.approx(ParetoNBD().fit(cdnow).params_["beta"], rel=1e-3)

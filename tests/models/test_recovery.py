@@ -77,3 +77,52 @@ def test_covariate_effects_are_recovered(cls):
     predicted = model.expected_purchases(data, 10.0)
     smb = data.smb == 1
     assert predicted[smb].mean() > predicted[~smb].mean()
+
+
+def test_gamma_gamma_on_individual_transactions_recovers_the_truth():
+    # Each customer's spends z ~ Gamma(p, nu), nu ~ Gamma(q, gamma); 1-8 purchases each.
+    truth = {"p": 6.0, "q": 4.0, "gamma": 15.0}
+    rng = np.random.default_rng(12)
+    n = 8_000
+    count = rng.integers(1, 9, n)
+    nu = rng.gamma(truth["q"], 1 / truth["gamma"], n)
+    owner = np.repeat(np.arange(n), count)
+    spends = pd.DataFrame({"customer_id": owner,
+                           "amount": rng.gamma(truth["p"], 1 / nu[owner])})
+    model = GammaGamma().fit_transactions(spends)
+    for name, value in truth.items():
+        z = (model.params_[name] - value) / model.standard_errors_[name]
+        assert abs(z) < 3, f"{name}: fitted {model.params_[name]:.3f}, true {value}"
+    # The individual values say more about p than the means do.
+    per = spends.groupby("customer_id").amount.agg(["size", "mean"])
+    means = GammaGamma().fit(pd.DataFrame({"frequency": per["size"],
+                                           "monetary_value": per["mean"]}))
+    assert model.standard_errors_["p"] < means.standard_errors_["p"] / 2
+
+
+def test_gamma_gamma_transaction_likelihood_is_the_mixture_integral():
+    from scipy import integrate, stats
+
+    from tenure.models._gamma_gamma import gg_transactions_loglik
+
+    p, q, gamma = 2.5, 3.0, 20.0
+    values = np.array([12.0, 30.5, 7.25])
+    direct, _err = integrate.quad(
+        lambda nu: np.prod(stats.gamma.pdf(values, p, scale=1 / nu))
+        * stats.gamma.pdf(nu, q, scale=1 / gamma), 0, np.inf)
+    ours = gg_transactions_loglik(p, q, gamma, np.array([3.0]), np.array([values.mean()]),
+                                  np.array([np.log(values).mean()]))
+    assert ours[0] == pytest.approx(np.log(direct), rel=1e-9)
+
+
+@pytest.mark.slow
+def test_ggompertz_nbd_recovers_its_parameters():
+    from tenure.models import GGompertzNBD
+
+    truth = GGompertzNBD.example_params
+    T = np.random.default_rng(0).uniform(10, 52, 20_000)
+    data = GGompertzNBD.simulate(truth, n=20_000, seed=3, T=T)
+    model = GGompertzNBD().fit(data)
+    for name, value in truth.items():
+        z = (model.params_[name] - value) / model.standard_errors_[name]
+        assert abs(z) < 3, f"{name}: fitted {model.params_[name]:.4f}, true {value}"

@@ -8,7 +8,7 @@ import pytest
 
 import tenure
 from tenure.errors import ConfigError, InputError
-from tenure.models import discrete_summary, rfm_summary
+from tenure.models import BetaGeo, GammaGamma, ModelWarning, discrete_summary, rfm_summary
 
 
 def orders(rows):
@@ -109,7 +109,7 @@ def test_discrete_summary_counts_opportunities():
 
 @pytest.mark.parametrize(("kwargs", "error", "words"), [
     ({"observation_end": "2024-13-01"}, ConfigError, "not a date"),
-    ({"observation_end": "2024-01-10", "unit": "M"}, ConfigError, "unit 'M'"),
+    ({"observation_end": "2024-01-10", "unit": "Q"}, ConfigError, "unit 'Q'"),
     ({"observation_end": "2024-01-10", "calibration_end": "2024-02-01"}, ConfigError,
      "must come before"),
 ])
@@ -195,3 +195,57 @@ def test_summary_without_holdout_nets_refunds_by_the_same_rules():
         np.testing.assert_allclose(s[column].to_numpy(float),
                                    expected[column].to_numpy(float), rtol=1e-12, atol=1e-9,
                                    err_msg=column)
+
+
+# Customer a: Monday 1 Jan 2024 09:10 ($10), Wednesday 3 Jan 18:00 ($20) and 18:40 ($5),
+# Thursday 15 Feb 07:00 ($40). Customer b: 31 Jan 10:00 ($8) and a $3 refund at 12:00.
+# The window ends on Sunday 10 March 2024.
+PERIODS = pd.DataFrame({
+    "customer_id": ["a", "a", "a", "a", "b", "b"],
+    "ordered_at": pd.to_datetime(["2024-01-01 09:10", "2024-01-03 18:00", "2024-01-03 18:40",
+                                  "2024-02-15 07:00", "2024-01-31 10:00", "2024-01-31 12:00"]),
+    "amount": [10.0, 20.0, 5.0, 40.0, 8.0, -3.0],
+})
+
+
+@pytest.mark.parametrize(("unit", "a", "b_T"), [
+    # Days: purchase days 1 Jan, 3 Jan, 15 Feb: x = 2, t_x = 45, T = 69; spend (25 + 40) / 2.
+    ("D", (2, 45.0, 69.0, 32.5), 39.0),
+    # Calendar weeks: 1 and 3 Jan share the week of 1 Jan; 15 Feb is in the week of 12 Feb,
+    # 6 weeks on; 10 March is in the week of 4 March, 9 weeks on. Spend: the $40 week.
+    ("CW", (1, 6.0, 9.0, 40.0), 5.0),
+    # Calendar months: January, then February; March is 2 months after January.
+    ("M", (1, 1.0, 2.0, 40.0), 2.0),
+    # Hours: 09:00 on 1 Jan, 18:00 on 3 Jan (two orders, one purchase), 07:00 on 15 Feb:
+    # t_x = 45 days less 2 hours = 1078 h; T runs to 23:00 on 10 March: 69 days + 14 h.
+    ("H", (2, 1078.0, 1670.0, 32.5), 949.0),
+])
+def test_calendar_units_and_hours(unit, a, b_T):
+    s = tenure.rfm_summary(PERIODS, observation_end="2024-03-10", unit=unit).set_index(
+        "customer_id")
+    assert tuple(s.loc["a", ["frequency", "recency", "T", "monetary_value"]]) == a
+    assert s.loc["b", "T"] == b_T and s.loc["b", "frequency"] == 0
+
+
+def test_calendar_weeks_with_a_holdout():
+    s = tenure.rfm_summary(PERIODS, observation_end="2024-03-10", unit="CW",
+                           calibration_end="2024-01-31").set_index("customer_id")
+    # Calibration to Wednesday 31 Jan (the week of 29 Jan): a bought in one week of it; the
+    # week of 12 Feb is a holdout purchase; the holdout runs from the week of 29 Jan to that
+    # of 4 March, 5 weeks.
+    assert tuple(s.loc["a", ["frequency", "frequency_holdout", "duration_holdout"]]) == (0, 1,
+                                                                                          5.0)
+
+
+def test_including_the_first_purchase_is_for_spend_models_only():
+    s = tenure.rfm_summary(PERIODS, observation_end="2024-03-10", unit="D",
+                           include_first=True).set_index("customer_id")
+    # a: three purchase days, $75 in all; b: one, $8 less the $3 refund.
+    assert tuple(s.loc["a", ["frequency", "monetary_value"]]) == (3, 25.0)
+    assert tuple(s.loc["b", ["frequency", "monetary_value"]]) == (1, 5.0)
+    assert tuple(s.loc["a", ["recency", "T"]]) == (45.0, 69.0)  # unchanged
+    with pytest.raises(InputError, match="include_first"):
+        BetaGeo().fit(s.reset_index())
+    # Both customers now have spend values (two customers pin nothing down: it warns).
+    with pytest.warns(ModelWarning):
+        assert GammaGamma().fit(s.reset_index()).n_customers_ == 2

@@ -12,9 +12,14 @@ __all__ = ["VALUE_MODELS"]
 
 @dataclass(frozen=True)
 class FitOptions:
-    model: str = option("bgnbd", help="bgnbd, pnbd, mbgnbd or bgbb.",
-                        choices=("bgnbd", "pnbd", "mbgnbd", "bgbb"))
-    unit: str = option("W", help="Time unit: D (days) or W (weeks).", choices=("D", "W"))
+    model: str = option("bgnbd", help="bgnbd, pnbd, mbgnbd, ggomnbd, bgbb (purchases), gg "
+                                       "(spend), sbg (membership renewals) or auto (every "
+                                       "purchase model, the best forecast chosen).",
+                        choices=("bgnbd", "pnbd", "mbgnbd", "ggomnbd", "bgbb", "sbg", "gg",
+                                 "auto"))
+    unit: str = option("W", help="Time unit: D (days), W (7-day weeks), CW (calendar weeks), "
+                                 "M (months) or H (hours); for sbg the renewal period (W, M "
+                                 "or Y).", choices=("D", "W", "CW", "M", "H", "Y"))
     calibration_end: dt.date | None = option(
         None, help="Fit on the orders up to this date and judge the model on the rest.")
 
@@ -23,8 +28,10 @@ class FitOptions:
 class ScoreOptions:
     as_of: dt.date = option(help="Score as of this date (orders before it are used).")
     horizon: str = option("90d", help="How far ahead: 90d, 12w, ...")
-    model: str = option("bgnbd", help="bgnbd, pnbd or mbgnbd.",
-                        choices=("bgnbd", "pnbd", "mbgnbd"))
+    model: str = option("last", help="last (the purchase model last fitted on the workspace; "
+                                      "BG/NBD when none was), bgnbd, pnbd, mbgnbd or "
+                                      "ggomnbd.",
+                        choices=("last", "bgnbd", "pnbd", "mbgnbd", "ggomnbd"))
     margin: float = option(1.0, help="Share of spend that is profit.", low=0.0, high=1.0)
     discount_rate: float = option(0.0, help="Discount rate per 30 days.", low=0.0)
     refit: bool = option(False, help="Fit again even if a saved model fits the same window.")
@@ -49,5 +56,6 @@ VALUE_MODELS: tuple[Capability, ...] = (
                "tenure fit --model pnbd --unit W --calibration-end 1997-09-30", writes=True),
     Capability("score", "Score every customer (P(alive), expected purchases and spend, CLV) "
                "into `scores`.", ScoreOptions, _score, "tenure.models:ScoreResult",
-               "tenure score --as-of 2025-12-31 --horizon 90d", writes=True),
+               "tenure score --as-of 2025-12-31 --horizon 90d --parquet scores.parquet",
+               writes=True),
 )

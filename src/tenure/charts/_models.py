@@ -8,7 +8,8 @@ import pandas as pd
 
 from tenure.charts._theme import altair
 
-__all__ = ["clv_histogram", "conditional_expectation_lines", "grid_heatmap", "tracking_lines"]
+__all__ = ["clv_histogram", "conditional_expectation_lines", "grid_heatmap", "p_alive_history",
+           "tracking_lines"]
 
 
 def conditional_expectation_lines(means: pd.DataFrame, *, title: str, cap: int):
@@ -54,3 +55,15 @@ def tracking_lines(frame: pd.DataFrame, *, title: str, unit: str, cumulative: bo
     rule = alt.Chart(pd.DataFrame({"period": [cut + 1]})).mark_rule(strokeDash=[4, 4]).encode(
         x="period:Q")
     return line + rule
+
+
+def p_alive_history(path: pd.DataFrame, purchases: np.ndarray, *, title: str):
+    """One customer's P(alive) along their history (columns time, p_alive), the repeat
+    purchases marked as ticks at the top."""
+    alt = altair()
+    line = alt.Chart(path, title=title).mark_line(interpolate="step-after").encode(
+        x=alt.X("time:Q", title="time since the first purchase"),
+        y=alt.Y("p_alive:Q", title="P(alive)", scale=alt.Scale(domain=[0, 1])))
+    bought = pd.DataFrame({"time": purchases, "p_alive": 1.0})
+    marks = alt.Chart(bought).mark_tick(thickness=2).encode(x="time:Q", y="p_alive:Q")
+    return line + marks

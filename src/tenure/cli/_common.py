@@ -165,14 +165,14 @@ CHART_SUFFIXES = (".html", ".json", ".png", ".svg")
 
 
 def check_outputs(csv: Path | None, json_file: Path | None, xlsx: Path | None,
-                  chart: Path | None) -> None:
+                  chart: Path | None, parquet: Path | None = None) -> None:
     """Refuse unusable output paths before any work is done."""
     if chart is not None and chart.suffix.lower() not in CHART_SUFFIXES:
         raise InputError(f"--chart {chart}: the file should end in .html, .json, .png or .svg")
     if xlsx is not None and xlsx.suffix.lower() != ".xlsx":
         raise InputError(f"--xlsx {xlsx}: the file should end in .xlsx")
     for option, path in (("--csv", csv), ("--json", json_file), ("--xlsx", xlsx),
-                         ("--chart", chart)):
+                         ("--chart", chart), ("--parquet", parquet)):
         if path is None or str(path) == "-":
             continue
         if path.is_dir():
@@ -182,12 +182,17 @@ def check_outputs(csv: Path | None, json_file: Path | None, xlsx: Path | None,
 
 
 def write_outputs(result, *, csv: Path | None = None, json_file: Path | None = None,
-                  xlsx: Path | None = None, chart: Path | None = None) -> None:
-    """Write the result's frame (CSV with a BOM, so that Excel reads Chinese text), all of
-    it as JSON (``-``: standard output), its tables as Excel sheets, and its chart."""
+                  xlsx: Path | None = None, chart: Path | None = None,
+                  parquet: Path | None = None) -> None:
+    """Write the result's frame (CSV with a BOM, so that Excel reads Chinese text, or
+    Parquet), all of it as JSON (``-``: standard output), its tables as Excel sheets, and
+    its chart."""
     if csv is not None:
         result.frame.to_csv(csv, index=False, encoding="utf-8-sig")
         out.print(f"Wrote {len(result.frame):,} rows to {csv}")
+    if parquet is not None:
+        result.frame.to_parquet(parquet, index=False)
+        out.print(f"Wrote {len(result.frame):,} rows to {parquet}")
     if json_file is not None:
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
         if str(json_file) == "-":
@@ -228,4 +233,6 @@ def output_options() -> dict[str, Any]:
                                                                "standard output).")),
         "xlsx": (Path | None, typer.Option("--xlsx", help="Write the result's tables to "
                                                           "this Excel file.")),
+        "parquet": (Path | None, typer.Option("--parquet", help="Write the full result "
+                                                                "table to this Parquet file.")),
     }

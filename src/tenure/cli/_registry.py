@@ -32,16 +32,18 @@ __all__ = ["command_for", "run_capability"]
 
 def run_capability(capability: Capability, values: dict[str, Any], workspace: Path | None,
                    *, csv: Path | None = None, json_file: Path | None = None,
-                   xlsx: Path | None = None, chart: Path | None = None):
+                   xlsx: Path | None = None, chart: Path | None = None,
+                   parquet: Path | None = None):
     """Check the options, run the capability on the workspace with a progress bar, show
     the result and write the files asked for; return the result."""
     options = capability.parse(values)
-    check_outputs(csv, json_file, xlsx, chart)
+    check_outputs(csv, json_file, xlsx, chart, parquet)
     with open_workspace(workspace) as ws, bar(capability.name) as progress:
         result = capability(ws, options, progress)
     if json_file is None or str(json_file) != "-":
         show_result(result)
-    write_outputs(result, csv=csv, json_file=json_file, xlsx=xlsx, chart=chart)
+    write_outputs(result, csv=csv, json_file=json_file, xlsx=xlsx, chart=chart,
+                  parquet=parquet)
     return result
 
 
@@ -76,7 +78,7 @@ def command_for(capability: Capability) -> Callable[..., None]:
     """A Typer command running ``capability``."""
     specs = capability.option_specs()
     names = {spec.name for spec in specs}
-    clash = names & {"csv", "json_file", "xlsx", "chart", "workspace"}
+    clash = names & {"csv", "json_file", "xlsx", "parquet", "chart", "workspace"}
     if clash:
         raise TypeError(f"{capability.name}: option names {sorted(clash)} are the command's own")
 
@@ -85,7 +87,7 @@ def command_for(capability: Capability) -> Callable[..., None]:
                   if _given(spec, kwargs[spec.name])}
         run_capability(capability, values, kwargs["workspace"], csv=kwargs["csv"],
                        json_file=kwargs["json_file"], xlsx=kwargs["xlsx"],
-                       chart=kwargs.get("chart"))
+                       chart=kwargs.get("chart"), parquet=kwargs["parquet"])
 
     parameters = [_parameter(spec) for spec in specs]
     for name, (kind, info) in output_options().items():

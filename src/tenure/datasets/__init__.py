@@ -14,6 +14,15 @@ Your Customers the Easy Way"), with weeks as the time unit, calibration to 1997-
 
 Hillstrom (MineThatData, 2008): a randomised e-mail experiment on 64,000 recent customers,
 the standard public test of lift statistics and uplift models; see :func:`load_hillstrom`.
+
+Donations (Fader, Hardie & Shang 2010): the 11,104 people who first gave to a US non-profit
+in 1995, as the number with each pattern of giving over the six annual opportunities
+1996-2001: the recency/frequency table the BG/BB paper fits.
+
+>>> from tenure.datasets import load_donations
+>>> donors = load_donations()
+>>> len(donors), int(donors.weights.sum())
+(22, 11104)
 """
 
 from __future__ import annotations
@@ -28,7 +37,8 @@ import pandas as pd
 
 from tenure.errors import TenureError
 
-__all__ = ["CDNOW_CALIBRATION_END", "CDNOW_OBSERVATION_END", "load_cdnow", "load_hillstrom"]
+__all__ = ["CDNOW_CALIBRATION_END", "CDNOW_OBSERVATION_END", "load_cdnow", "load_donations",
+           "load_hillstrom"]
 
 CDNOW_CALIBRATION_END = pd.Timestamp("1997-09-30")
 CDNOW_OBSERVATION_END = pd.Timestamp("1998-06-30")
@@ -131,3 +141,16 @@ def load_hillstrom() -> pd.DataFrame:
     Womens E-Mail  0.1514      0.0088  1.0772
     """
     return _read_hillstrom().copy()
+
+
+def load_donations() -> pd.DataFrame:
+    """The 1995 donor cohort of Fader, Hardie & Shang (2010), "Customer-Base Analysis in a
+    Discrete-Time Noncontractual Setting", Marketing Science 29(6), table 1: one row per
+    pattern of annual donations in 1996-2001, ready for ``BetaGeoBetaBinom().fit``.
+
+    Columns: frequency (years with a donation), recency (the last such year, 1 = 1996; 0 if
+    none), n_periods (6 opportunities) and weights (donors with that pattern).
+    """
+    path = files("tenure.datasets") / "data" / "donations_1995.csv"
+    with path.open("rb") as handle:
+        return pd.read_csv(handle, dtype="int64")

@@ -10,6 +10,14 @@ The conventions are those of the buy-till-you-die papers (Fader, Hardie & Lee 20
 - ``monetary_value`` is the mean net spend per repeat purchase day. A refund (a negative
   amount) is netted into the purchase day it follows: the latest purchase day on or before it.
 
+Calendar units change the purchase period as well as the unit: with ``unit="CW"`` (calendar
+weeks, Monday to Sunday) or ``"M"`` (calendar months) a purchase is a week or month with an
+order, and recency and T count whole weeks or months between the customer's first period, the
+last one with a purchase and the window's last; with ``"H"`` a purchase is a clock hour with
+an order and times are in hours (the window ends at the last hour of its last day).
+``include_first=True`` counts the first purchase in ``frequency`` and ``monetary_value``,
+for spend models that want every purchase; the purchase models refuse such a summary.
+
 >>> import tenure
 >>> orders = tenure.datasets.load_cdnow(kind="sample")
 >>> s = tenure.rfm_summary(orders, observation_end="1997-09-30", unit="W")
@@ -25,13 +33,18 @@ from typing import Any, Literal
 import ibis
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 
 from tenure.errors import ConfigError, InputError
 
-__all__ = ["UNITS", "discrete_summary", "rfm_expression", "rfm_summary", "to_date"]
+__all__ = ["SUMMARY_UNITS", "UNITS", "discrete_summary", "purchase_times", "rfm_expression",
+           "rfm_summary", "to_date"]
 
 # Days per time unit.
 UNITS: dict[str, float] = {"D": 1.0, "W": 7.0}
+# Units whose purchase period is the unit itself: calendar weeks, calendar months, hours.
+CALENDAR_UNITS = ("CW", "M", "H")
+SUMMARY_UNITS = (*UNITS, *CALENDAR_UNITS)
 REQUIRED = ("customer_id", "ordered_at", "amount")
 
 
@@ -50,6 +63,40 @@ def _unit_days(unit: str) -> float:
     if unit not in UNITS:
         raise ConfigError(f"unit {unit!r} is not known; use 'D' (days) or 'W' (weeks)")
     return UNITS[unit]
+
+
+def _summary_unit(unit: str) -> None:
+    if unit not in SUMMARY_UNITS:
+        raise ConfigError(f"unit {unit!r} is not known; use 'D' (days), 'W' (weeks of 7 days), "
+                          "'CW' (calendar weeks), 'M' (calendar months) or 'H' (hours)")
+
+
+def _period(ordered_at: ibis.Value, unit: str) -> ibis.Value:
+    """The purchase period an order falls in: its calendar day, or for the calendar units
+    its week (from Monday), month or clock hour."""
+    if unit == "H":
+        return ordered_at.truncate("h")
+    day = ordered_at.date()
+    return {"CW": day.truncate("W"), "M": day.truncate("M")}.get(unit, day)
+
+
+def _last_period(end: dt.date, unit: str) -> ibis.Value:
+    """The last purchase period of a window that ends on the day ``end``."""
+    if unit == "H":
+        return ibis.literal(dt.datetime.combine(end, dt.time(23)))
+    if unit == "CW":
+        return ibis.literal(end - dt.timedelta(days=end.weekday()))
+    return ibis.literal(end.replace(day=1) if unit == "M" else end)
+
+
+def _between(later: ibis.Value, earlier: ibis.Value, unit: str) -> ibis.Value:
+    """The time from one period to a later one, in ``unit``, as a float."""
+    if unit == "M":
+        return later.delta(earlier, unit="month").cast("float64")
+    if unit == "H":
+        return later.delta(earlier, unit="hour").cast("float64")
+    days = 7.0 if unit == "CW" else UNITS[unit]
+    return later.delta(earlier, unit="day").cast("float64") / days
 
 
 def _orders_table(orders: Any) -> ibis.Table:
@@ -77,9 +124,10 @@ def rfm_expression(
     orders: Any,
     *,
     observation_end: Any,
-    unit: Literal["D", "W"] = "D",
+    unit: Literal["D", "W", "CW", "M", "H"] = "D",
     calibration_end: Any = None,
     last_day: Any = None,
+    include_first: bool = False,
 ) -> ibis.Table:
     """The summary of :func:`rfm_summary` as an Ibis expression, not yet run.
 
@@ -87,7 +135,7 @@ def rfm_expression(
     as of a date passes the day before it so that T runs to the as-of date while no order of
     that day is seen.
     """
-    days = _unit_days(unit)
+    _summary_unit(unit)
     end = to_date(observation_end, "observation_end")
     cal = to_date(calibration_end, "calibration_end") if calibration_end is not None else None
     if cal is not None and cal >= end:
@@ -101,17 +149,21 @@ def rfm_expression(
     def read(table: ibis.Table) -> ibis.Table:
         # The customer id keeps its own type until the end: hashing integers is cheaper
         # than hashing their text, and the cast is then done once per customer.
+        periods = {} if unit in UNITS else {"period": _period(table.ordered_at, unit)}
         table = table.select(customer_id=table.customer_id, day=table.ordered_at.date(),
-                             amount=table.amount.cast("float64"))
+                             amount=table.amount.cast("float64"), **periods)
         return table.filter(table.day <= ibis.literal(cut), table.amount.notnull(),
                             table.customer_id.notnull())
 
+    # The purchase period: the day itself in days and weeks of 7 days.
+    key = "day" if unit in UNITS else "period"
+
     def ranked_purchases(table: ibis.Table) -> ibis.Table:
-        # The orders that are not refunds, each with the rank of its day among the
-        # customer's purchase days: 0 for the first, one rank for all the orders of a day.
+        # The orders that are not refunds, each with the rank of its period among the
+        # customer's purchase periods: 0 for the first, one rank for all the orders of one.
         buys = table.filter(table.amount >= 0)
         return buys.mutate(
-            rank=ibis.dense_rank().over(group_by=buys.customer_id, order_by=buys.day))
+            rank=ibis.dense_rank().over(group_by=buys.customer_id, order_by=buys[key]))
 
     t = read(source)
     cal_lit = ibis.literal(window_end)
@@ -128,6 +180,8 @@ def rfm_expression(
     aggregates: dict[str, Any] = {
         "first_day": bought.day.min(),
         "last_day": bought.day.max(where=in_cal),
+        **({} if key == "day" else {"first_period": bought.period.min(),
+                                    "last_period": bought.period.max(where=in_cal)}),
         "n_cal": bought["rank"].max(where=in_cal) + 1,
         "cal_spend": bought.amount.sum(where=in_cal),
         "first_spend": bought.amount.sum(where=bought["rank"] == 0),
@@ -151,6 +205,8 @@ def rfm_expression(
     refunds = theirs.filter(theirs.amount < 0)
     r = refunds.join(marks, "customer_id")
     adjust = {"repeat_refunds": r.amount.sum(where=(r.day >= r.second_day) & (r.day <= cal_lit))}
+    if include_first:  # every refund of the calibration window, the first purchase's too
+        adjust["all_refunds"] = r.amount.sum(where=r.day <= cal_lit)
     if cal is not None:
         adjust["holdout_refunds"] = r.amount.sum(where=r.day >= r.first_holdout)
     adjustments = r.group_by("customer_id").aggregate(**adjust)
@@ -158,21 +214,28 @@ def rfm_expression(
 
     frequency = pc.n_cal - 1
     repeat_spend = pc.cal_spend - pc.first_spend + pc.repeat_refunds.fill_null(0.0)
+    first, last = (pc.first_day, pc.last_day) if key == "day" else (pc.first_period,
+                                                                    pc.last_period)
     columns: dict[str, Any] = {
         "customer_id": pc.customer_id.cast("string"),
         "frequency": frequency,
-        "recency": pc.last_day.delta(pc.first_day, unit="day").cast("float64") / days,
-        "T": cal_lit.delta(pc.first_day, unit="day").cast("float64") / days,
+        "recency": _between(last, first, unit),
+        "T": _between(_last_period(window_end, unit), first, unit),
         "monetary_value": ibis.ifelse(frequency > 0,
                                       repeat_spend / frequency.cast("float64"), 0.0),
     }
+    if include_first:
+        columns["frequency"] = pc.n_cal
+        columns["monetary_value"] = ((pc.cal_spend + pc.all_refunds.fill_null(0.0))
+                                     / pc.n_cal.cast("float64"))
     if cal is not None:
         holdout_spend = pc.holdout_spend.fill_null(0.0) + pc.holdout_refunds.fill_null(0.0)
         n_holdout = pc.n_days - pc.n_cal
         columns["frequency_holdout"] = n_holdout
         columns["monetary_value_holdout"] = ibis.ifelse(
             n_holdout > 0, holdout_spend / n_holdout.cast("float64"), 0.0)
-        columns["duration_holdout"] = ibis.literal((end - cal).days / days)
+        columns["duration_holdout"] = _between(_last_period(end, unit), _last_period(cal, unit),
+                                               unit)
     return pc.select(**columns)
 
 
@@ -180,8 +243,9 @@ def rfm_summary(
     orders: Any,
     *,
     observation_end: Any,
-    unit: Literal["D", "W"] = "D",
+    unit: Literal["D", "W", "CW", "M", "H"] = "D",
     calibration_end: Any = None,
+    include_first: bool = False,
 ) -> pd.DataFrame:
     """Recency, frequency, T and mean spend per customer, computed in the engine.
 
@@ -194,6 +258,13 @@ def rfm_summary(
     Returns one row per customer, sorted by customer_id: customer_id, frequency, recency, T,
     monetary_value (and the holdout columns when split).
 
+    ``unit``: ``"D"`` days and ``"W"`` weeks of 7 days (a purchase is a calendar day with an
+    order, and times keep their fraction of a week); ``"CW"`` calendar weeks, ``"M"``
+    calendar months and ``"H"`` hours make the period itself the purchase (two orders in
+    one week, month or hour are one purchase) and count whole periods. ``include_first``
+    counts the first purchase in frequency and in the mean spend (for spend models only:
+    the purchase models expect repeat purchases and refuse the summary).
+
     >>> import tenure
     >>> orders = tenure.datasets.load_cdnow(kind="sample")
     >>> s = tenure.rfm_summary(orders, observation_end="1998-06-30", unit="W",
@@ -202,12 +273,48 @@ def rfm_summary(
     [[1.0, 1.71, 38.86]]
     """
     expr = rfm_expression(orders, observation_end=observation_end, unit=unit,
-                          calibration_end=calibration_end)
-    frame = expr.order_by("customer_id").to_pandas()
+                          calibration_end=calibration_end, include_first=include_first)
+    frame = _frame(expr.order_by("customer_id").to_pyarrow())
     for column in ("frequency", "frequency_holdout"):
         if column in frame:
             frame[column] = frame[column].astype(np.int64)
-    return frame.reset_index(drop=True)
+    frame = frame.reset_index(drop=True)
+    if include_first:
+        frame.attrs["include_first"] = True
+    return frame
+
+
+def purchase_times(orders: Any, customer_id: Any, *, observation_end: Any,
+                   unit: Literal["D", "W"] = "W") -> tuple[np.ndarray, float]:
+    """One customer's repeat purchase days as times after their first, in ``unit``, and
+    their T: what ``model.p_alive_path(times, T)`` replays (the history chart).
+
+    >>> import tenure
+    >>> orders = tenure.datasets.load_cdnow(kind="sample")
+    >>> times, T = purchase_times(orders, "1", observation_end="1997-09-30")
+    >>> times.round(2).tolist(), round(T, 2)
+    ([2.43, 30.43], 38.86)
+    """
+    days = _unit_days(unit)
+    end = to_date(observation_end, "observation_end")
+    t = _orders_table(orders)
+    mine = t.filter((t.customer_id.cast("string") == str(customer_id)) & (t.amount >= 0))
+    purchase_days = sorted({pd.Timestamp(d).date() for d in
+                            mine.select(day=mine.ordered_at.date()).to_pandas()["day"]
+                            if pd.Timestamp(d).date() <= end})
+    if not purchase_days:
+        raise InputError(f"customer {customer_id!r} made no purchase by {end}; pick another "
+                         "customer or a later observation_end", column="customer_id")
+    first = purchase_days[0]
+    times = np.array([(d - first).days / days for d in purchase_days[1:]], float)
+    return times, (end - first).days / days
+
+
+def _frame(table) -> pd.DataFrame:
+    """An Arrow table as a DataFrame whose text columns stay Arrow strings: a million
+    customer ids as Python strings would take half a second to make."""
+    return table.to_pandas(types_mapper={pa.string(): pd.StringDtype("pyarrow"),
+                                         pa.large_string(): pd.StringDtype("pyarrow")}.get)
 
 
 def discrete_summary(

@@ -17,40 +17,49 @@ from tenure.models._base import FitDiagnostics, ModelWarning, ValueModel
 from tenure.models._beta_geo import BetaGeo
 from tenure.models._beta_geo_beta_binom import BetaGeoBetaBinom
 from tenure.models._gamma_gamma import GammaGamma
+from tenure.models._ggompertz import GGompertzNBD
 from tenure.models._modified_beta_geo import ModifiedBetaGeo
 from tenure.models._pareto_nbd import ParetoNBD
+from tenure.models._pareto_nbd_dynamic import DynamicHistories, ParetoNBDDynamic
+from tenure.models._registry import MODELS
 from tenure.models._shifted_beta_geo import ShiftedBetaGeo
-
-# Every model, by the short name the CLI and the scores table use.
-MODELS: dict[str, type[ValueModel]] = {
-    cls.name: cls
-    for cls in (BetaGeo, ParetoNBD, ModifiedBetaGeo, BetaGeoBetaBinom, ShiftedBetaGeo,
-                GammaGamma)
-}
 
 __all__ = [
     "MODELS",
     "BetaGeo",
     "BetaGeoBetaBinom",
+    "DynamicHistories",
     "FitDiagnostics",
+    "GGompertzNBD",
     "GammaGamma",
     "ModelWarning",
     "ModifiedBetaGeo",
     "ParetoNBD",
+    "ParetoNBDDynamic",
     "ShiftedBetaGeo",
     "ValueModel",
     "rfm_expression",
     "rfm_summary",
 ]
 
-from tenure.engine._rfm import discrete_summary  # noqa: E402
-from tenure.models._evaluation import (  # noqa: E402
+from tenure.engine._rfm import discrete_summary, purchase_times
+from tenure.models._choice import ModelChoice, choose_model
+from tenure.models._evaluation import (
     HoldoutError,
     ModelComparison,
+    check_forecasts,
     compare_models,
     holdout_error,
 )
-from tenure.models._scores import (  # noqa: E402
+from tenure.models._export import (
+    ScoreDate,
+    ScoreExport,
+    export_scores,
+    score_date,
+    score_frame,
+)
+from tenure.models._intervals import PredictionIntervals, prediction_intervals
+from tenure.models._scores import (
     FitReport,
     ScoreResult,
     customer_scores,
@@ -59,22 +68,34 @@ from tenure.models._scores import (  # noqa: E402
     parse_horizon,
     score,
 )
-from tenure.models._store import SavedModel, load_model, saved_models  # noqa: E402
+from tenure.models._store import SavedModel, last_fitted, load_model, saved_models
 
 __all__ += [
     "FitReport",
     "HoldoutError",
+    "ModelChoice",
     "ModelComparison",
+    "PredictionIntervals",
     "SavedModel",
+    "ScoreDate",
+    "ScoreExport",
     "ScoreResult",
+    "check_forecasts",
+    "choose_model",
     "compare_models",
     "customer_scores",
     "discrete_summary",
+    "export_scores",
     "fit_workspace",
     "holdout_error",
+    "last_fitted",
     "load_model",
     "model_table",
     "parse_horizon",
+    "prediction_intervals",
+    "purchase_times",
     "saved_models",
     "score",
+    "score_date",
+    "score_frame",
 ]

@@ -11,7 +11,14 @@ from typing import ClassVar
 import numpy as np
 from scipy import special
 
-from tenure.models._special import dbetaln, dot, factorize, rank_within, simulate_events
+from tenure.models._special import (
+    dbetaln,
+    dot,
+    factorize,
+    log_add,
+    rank_within,
+    simulate_events,
+)
 from tenure.models._transactions import TransactionModel, history_from_events
 
 __all__ = ["BetaGeo", "BetaGeoTotals", "bg_loglik"]
@@ -51,12 +58,10 @@ def bg_loglik(r, alpha, a, b, x, tx, T, *, grad: bool = False, modified: bool = 
     has_second = np.ones_like(x, dtype=bool) if modified else x > 0
     denom = np.where(has_second, b + x - 1 + k, 1.0)
     u4 = np.where(has_second, np.log(a) - np.log(denom) - (r + x) * log_alpha_tx, -np.inf)
-    top = np.maximum(u3, u4)
-    lse = top + np.log(np.exp(u3 - top) + np.exp(u4 - top))
+    lse, w4 = log_add(u3, u4)
     ll = base + lse
     if not grad:
         return ll
-    w4 = np.exp(u4 - lse)
     w3 = 1.0 - w4
     da_0, db_0 = dbetaln(a, b)
     g = {
@@ -74,22 +79,29 @@ def bg_p_alive(p, x, tx, T, t, *, modified: bool = False):
 
     Dropping out happens only right after a purchase, so a customer alive at T stays alive
     to T + t unless they buy and then drop: given alive at T, lambda ~ Gamma(r+x, alpha+T)
-    and p ~ Beta(a, b+x(+1)), and E[exp(-lambda p t)] is a Gauss hypergeometric function.
+    and p ~ Beta(a, b+x(+1)), and E[(1 + p t/(alpha+T))^-(r+x)] is a Gauss hypergeometric
+    function. ``t`` is one horizon or one per customer.
     """
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     k = 1.0 if modified else 0.0
     has_second = np.ones_like(x, dtype=bool) if modified else x > 0
     denom = np.where(has_second, b + x - 1 + k, 1.0)
+    # log((alpha+T)/(alpha+t_x)) as log1p, exact when T is far larger than t_x.
     log_odds = np.where(has_second, np.log(a) - np.log(denom)
-                        + (r + x) * (np.log(alpha + T) - np.log(alpha + tx)), -np.inf)
-    alive_now = 1.0 / (1.0 + np.exp(log_odds))
-    if t == 0:
+                        + (r + x) * np.log1p((T - tx) / (alpha + tx)), -np.inf)
+    alive_now = special.expit(-log_odds)
+    if not np.any(t):
         return alive_now
-    # E_p[(1 + p t/(alpha+T))^-(r+x)] with p ~ Beta(a, b+x+k), by Pfaff's transformation.
-    z = t / (alpha + T + t)
-    c = a + b + x + k
-    stay = np.exp((r + x) * np.log1p(-z)) * special.hyp2f1(r + x, c - a, c, z)
-    return alive_now * stay
+    # E_p[(1 + p u)^-(r+x)], u = t/(alpha+T), p ~ Beta(a, b+x+k): by Pfaff's transformation
+    # (1-z)^a 2F1(a+b+k-r, a; a+b+x+k; z) with z = t/(alpha+T+t), whose first two
+    # parameters do not grow with x, so heavy buyers neither overflow nor lose precision.
+    if r >= LARGE_SHAPE:
+        c, span = _per_row(a + b + x + k), _per_row(t)
+        stay = over_rate(r + x, alpha + T, lambda lam: special.hyp1f1(a, c, -lam * span))
+    else:
+        z = t / (alpha + T + t)
+        stay = np.exp(a * np.log1p(-z)) * special.hyp2f1(a + b + k - r, a, a + b + x + k, z)
+    return alive_now * np.clip(stay, 0.0, 1.0)
 
 
 def bg_conditional_expectation(p, x, tx, T, t, *, modified: bool = False):
@@ -105,23 +117,115 @@ def bg_conditional_expectation(p, x, tx, T, t, *, modified: bool = False):
 
 def bg_expected_if_alive(p, x, T, t, *, modified: bool = False):
     """E[purchases in (T, T+t] | alive at T, x, T]: the conditional expectation without its
-    P(alive) factor. It depends on (x, T) only, not on t_x."""
+    P(alive) factor. It depends on (x, T) only, not on t_x.
+
+    At a = 1 the formula is 0/0; there (within 1e-7) it is the mean of its values on either
+    side, which is exact to the square of that distance.
+    """
+    a = p["a"]
+    if np.any(np.abs(np.asarray(a) - 1.0) < 1e-7):
+        return (_expected_if_alive({**p, "a": a + 1e-7}, x, T, t, modified)
+                + _expected_if_alive({**p, "a": a - 1e-7}, x, T, t, modified)) / 2
+    return _expected_if_alive(p, x, T, t, modified)
+
+
+def _expected_if_alive(p, x, T, t, modified):
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
     k = 1.0 if modified else 0.0
-    z = t / (alpha + T + t)
     c = a + b + x - 1 + k
-    factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
+    if r >= LARGE_SHAPE:
+        rows, span = _per_row(c), _per_row(t)
+        factor = over_rate(r + x, alpha + T, lambda lam: special.hyp1f1(a - 1, rows, -lam * span))
+    else:
+        z = t / (alpha + T + t)
+        factor = np.exp((a - 1) * np.log1p(-z)) * special.hyp2f1(c - r - x, a - 1, c, z)
     return c / (a - 1) * (1.0 - factor)
 
 
-def bg_unconditional_expectation(p, t, *, modified: bool = False):
-    """E[X(t)] for a new customer (FHL 2005, eq. 9; BDF 2007 for MBG/NBD)."""
+# A purchase-rate shape from which 2F1 with a first parameter near -r loses its accuracy
+# (SciPy's hyp2f1 returns NaN from about r = 1e4); beyond it the rate is nearly the same for
+# every customer, and the expectations over it are taken by quadrature instead.
+LARGE_SHAPE = 1000.0
+HERMITE = np.polynomial.hermite.hermgauss(24)
+
+
+def _per_row(values):
+    """``values`` with a trailing axis, to meet the quadrature nodes of ``over_rate``."""
+    return np.asarray(values, float)[..., None]
+
+
+def over_rate(shape, scale, f):
+    """E[f(lambda)] for lambda ~ Gamma(shape, scale) (a rate), ``shape`` large, per row.
+
+    In y = log(lambda) the density is nearly normal, with mode log(shape/scale) and standard
+    deviation 1/sqrt(shape); Gauss-Hermite nodes there, each weight corrected by the ratio of
+    the exact density to the normal one and the weights renormalised, integrate smooth f to
+    many digits. Given lambda, the expectation over the dropout chance p of BG/NBD is a
+    confluent hypergeometric function (Kummer's 1F1), which ``f`` supplies.
+    """
+    nodes, weights = HERMITE
+    shape = np.asarray(shape, float)[..., None]
+    scale = np.asarray(scale, float)[..., None]
+    sigma = 1.0 / np.sqrt(shape)
+    y = np.log(shape / scale) + np.sqrt(2.0) * sigma * nodes
+    log_exact = shape * np.log(scale) + shape * y - scale * np.exp(y) - special.gammaln(shape)
+    log_normal = -nodes**2 - np.log(np.sqrt(2.0 * np.pi) * sigma)
+    w = weights * np.exp(log_exact - log_normal - np.max(log_exact - log_normal, axis=-1,
+                                                           keepdims=True))
+    lam = np.exp(y)
+    return (w * f(lam)).sum(axis=-1) / w.sum(axis=-1)
+
+
+def bg_pmf_if_alive(p, x, T, t, n_max: int, *, modified: bool = False, exact: bool = True):
+    """P(k purchases in (T, T+t] | alive at T, x, T) for k = 0..n_max, one row per customer.
+
+    Given alive at T, lambda ~ Gamma(r+x, alpha+T) and p ~ Beta(a, b+x) (b+x+1 for
+    MBG/NBD, which counts the first purchase as a chance to drop out). As in FHL (2005),
+    eq. 8, with the updated parameters: k purchases happen either because the Poisson count
+    is k and the customer survives all k, or because they drop out right after the k-th
+    while the count would have gone on (P(count >= k), a regularized incomplete beta).
+    """
     r, alpha, a, b = p["r"], p["alpha"], p["a"], p["b"]
-    z = t / (alpha + t)
-    if modified:
-        return b / (a - 1) * (1 - (alpha / (alpha + t)) ** r * special.hyp2f1(r, b + 1, a + b, z))
-    return (a + b - 1) / (a - 1) * (1 - (alpha / (alpha + t)) ** r
-                                    * special.hyp2f1(r, b, a + b - 1, z))
+    x, T = np.asarray(x, float)[:, None], np.asarray(T, float)[:, None]
+    t = np.broadcast_to(np.asarray(t, float), (len(x),))[:, None]
+    rx = r + x
+    bx = b + x + (1.0 if modified else 0.0)
+    z = t / (alpha + T + t)
+    later = np.arange(1, n_max + 1, dtype=float)[None, :]
+    # Both factors by their ratios from one count to the next, summed as logs (a log per
+    # cell instead of the several log-gammas of each term): the NBD pmf,
+    # nbd(k) / nbd(k-1) = (rx + k - 1) z / k, and B(a, bx + k) / B(a, bx), whose ratio is
+    # (bx + k - 1) / (a + bx + k - 1).
+    with np.errstate(divide="ignore"):
+        log_z = np.log(z)
+    log_nbd = np.concatenate([rx * np.log1p(-z), np.log(rx + later - 1.0) - np.log(later)
+                              + log_z], axis=1).cumsum(axis=1)
+    log_stay = np.concatenate([np.zeros_like(bx), np.log(bx + later - 1.0)
+                               - np.log(a + bx + later - 1.0)], axis=1).cumsum(axis=1)
+    nbd = np.exp(log_nbd)
+    table = np.exp(log_stay) * nbd
+    # P(count >= k) = 1 - P(count < k), good to about 1e-16 absolute; below 1e-10, where
+    # that would leave fewer than six significant digits, the regularized incomplete beta
+    # I_z(k, r+x) gives it exactly (unless ``exact`` is off: intervals need no more).
+    tail = np.maximum(1.0 - np.cumsum(nbd, axis=1)[:, :-1], 0.0)
+    small = (tail < 1e-10) & exact
+    if small.any():
+        rows, cols = np.nonzero(small)
+        tail[rows, cols] = special.betainc(later[0, cols], rx[rows, 0], z[rows, 0])
+    # Leaving right after the k-th purchase: B(a + 1, bx + k - 1) / B(a, bx)
+    # = a / (a + bx + k - 1) * B(a, bx + k - 1) / B(a, bx).
+    table[:, 1:] += np.exp(np.log(a) - np.log(a + bx + later - 1.0) + log_stay[:, :-1]) * tail
+    return table
+
+
+def bg_unconditional_expectation(p, t, *, modified: bool = False):
+    """E[X(t)] for a new customer (FHL 2005, eq. 9; BDF 2007 for MBG/NBD): the expectation
+    given alive at x = 0, T = 0, times the chance of being alive then (1, or b / (a + b) for
+    MBG/NBD, whose customers may leave right after the first purchase)."""
+    t = np.asarray(t, float)
+    zero = np.zeros_like(t)
+    alive = p["b"] / (p["a"] + p["b"]) if modified else 1.0
+    return alive * bg_expected_if_alive(p, zero, zero, t, modified=modified)
 
 
 def bg_pmf(p, n, t, *, modified: bool = False):
@@ -194,6 +298,9 @@ class BetaGeo(TransactionModel):
 
     def _pmf(self, p, n, t):
         return bg_pmf(p, n, t, modified=self.modified)
+
+    def _pmf_if_alive(self, p, x, T, t, n_max, exact=True):
+        return bg_pmf_if_alive(p, x, T, t, n_max, modified=self.modified, exact=exact)
 
     @classmethod
     def _draw(cls, rng, p, T, holdout):

@@ -14,6 +14,8 @@ only for loading its own cached code.
 
 from __future__ import annotations
 
+import math
+
 import numba
 import numpy as np
 
@@ -29,7 +31,8 @@ def _ready_numba() -> None:
 
 _ready_numba()
 
-__all__ = ["bg_rows", "gg_rows", "hyp2f1_unit_series", "pnbd_rows"]
+__all__ = ["bg_rows", "gg_rows", "hyp2f1_unit_series", "mix_alive", "pnbd_dynamic_ahead",
+           "pnbd_dynamic_rows", "pnbd_rows"]
 
 # A series still short of converging after this many terms is cut there.
 MAX_TERMS = 5000
@@ -205,3 +208,203 @@ def gg_rows(wx, w, mx, gamma, order):
     for block in range(blocks):
         total += partial[block]
     return total[0], total[1], total[2], total[3], total[4], total[5]
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def mix_alive(alive, pmf, codes):
+    """Each row's purchase distribution averaged over parameter draws: for draw s, gone with
+    chance 1 - alive[s, i] (no purchase), else the distribution given alive of the row's
+    group, pmf[s, codes[i]]. Rows of a group share that distribution, so it is computed once
+    per group and draw, and combined here row by row."""
+    draws, rows = alive.shape
+    width = pmf.shape[2]
+    out = np.zeros((rows, width))
+    for i in numba.prange(rows):
+        g = codes[i]
+        for s in range(draws):
+            share = alive[s, i]
+            for k in range(width):
+                out[i, k] += share * pmf[s, g, k]
+            out[i, 0] += 1.0 - share
+        for k in range(width):
+            out[i, k] /= draws
+    return out
+
+
+@numba.njit(cache=True, nogil=True)
+def multipliers(zp_row, zd_row, gp, gd):
+    """The purchase and dropout rate multipliers of one covariate period:
+    exp(gp . z_p) and exp(gd . z_d)."""
+    a = 0.0
+    for q in range(len(gp)):
+        a += gp[q] * zp_row[q]
+    b = 0.0
+    for q in range(len(gd)):
+        b += gd[q] * zd_row[q]
+    return np.exp(a), np.exp(b)
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def pnbd_dynamic_rows(x, tx, T, first, last, lo, hi, zp, zd, sums, r, alpha, s, beta, gp, gd,
+                      nodes, weights):
+    """Per customer, the Pareto/NBD log-likelihood with time-varying covariates and its
+    gradient in (r, alpha, s, beta, purchase coefficients, dropout coefficients), and the
+    share of the likelihood in which the customer left before T (see
+    ``tenure.models._pareto_nbd_dynamic``). Customer i's covariate periods are rows
+    first[i]..last[i]-1 of lo, hi (customer time), zp and zd."""
+    n = len(x)
+    P, D = zp.shape[1], zd.shape[1]
+    width = 6 + P + D  # ll, four parameters, the coefficients, the dead share
+    out = np.zeros((n, width))
+    for i in numba.prange(n):
+        k = r + x[i]
+        A = 0.0
+        B = 0.0
+        dA = np.zeros(P)
+        dB = np.zeros(D)
+        # The reference point of the dead term: the cumulative rates at t_x.
+        A_tx = -1.0
+        B_tx = 0.0
+        dead = 0.0
+        dg = np.zeros(4 + P + D)
+        for j in range(first[i], last[i]):
+            start = lo[j]
+            if start >= T[i]:
+                break
+            stop = min(hi[j], T[i])
+            a, b = multipliers(zp[j], zd[j], gp, gd)
+            if A_tx < 0 and stop >= tx[i]:
+                span = tx[i] - start
+                A_tx = A + a * span
+                B_tx = B + b * span
+            u0 = max(start, tx[i])
+            if stop > u0:
+                # The part of the period after t_x, in w = k log((alpha + A(tau)) / (alpha +
+                # A(u0))): the purchase term is exp(-w) there, taken to w = 60 at most, in
+                # panels short enough for Gauss-Legendre on what is left.
+                A0 = A + a * (u0 - start)
+                B0 = B + b * (u0 - start)
+                A1 = A + a * (stop - start)
+                B1 = B + b * (stop - start)
+                span = min(k * (np.log(alpha + A1) - np.log(alpha + A0)), 60.0)
+                panels = max(1, int(np.ceil(span / 4.0)),
+                             int(np.ceil((s + 1.0) * (np.log(beta + B1) - np.log(beta + B0))
+                                         / 2.0)))
+                for m in range(len(nodes) * panels):
+                    w_at = span * (m // len(nodes) + nodes[m % len(nodes)]) / panels
+                    grown = alpha + A0
+                    tau = u0 + grown * np.expm1(w_at / k) / a
+                    At = A + a * (tau - start)
+                    Bt = B + b * (tau - start)
+                    g = b * np.exp(-k * (np.log(alpha + At) - np.log(alpha + A_tx))
+                                   - (s + 1.0) * (np.log(beta + Bt) - np.log(beta + B_tx)))
+                    # dtau = (alpha + A(tau)) / (k a) dw
+                    gw = weights[m % len(nodes)] * span / panels * (alpha + At) / (k * a) * g
+                    dead += gw
+                    dg[0] += gw * -np.log(alpha + At)
+                    dg[1] += gw * -k / (alpha + At)
+                    dg[2] += gw * (1.0 / s - np.log(beta + Bt))
+                    dg[3] += gw * -(s + 1.0) / (beta + Bt)
+                    for q in range(P):
+                        grown = dA[q] + a * zp[j, q] * (tau - start)
+                        dg[4 + q] += gw * -k * grown / (alpha + At)
+                    for q in range(D):
+                        dg[4 + P + q] += gw * (zd[j, q] - (s + 1.0)
+                                               * (dB[q] + b * zd[j, q] * (tau - start))
+                                               / (beta + Bt))
+            span = stop - start
+            A += a * span
+            B += b * span
+            for q in range(P):
+                dA[q] += a * zp[j, q] * span
+            for q in range(D):
+                dB[q] += b * zd[j, q] * span
+        if A_tx < 0:
+            A_tx, B_tx = A, B
+        log_alive = -k * np.log(alpha + A) - s * np.log(beta + B)
+        base = math.lgamma(k) - math.lgamma(r) + r * np.log(alpha) + s * np.log(beta)
+        for q in range(P):
+            base += gp[q] * sums[i, q]
+        if dead > 0:
+            log_dead = (np.log(s) - k * np.log(alpha + A_tx) - (s + 1.0) * np.log(beta + B_tx)
+                        + np.log(dead))
+            top = max(log_alive, log_dead)
+            lse = top + np.log(np.exp(log_alive - top) + np.exp(log_dead - top))
+            share = np.exp(log_dead - lse)
+        else:
+            lse = log_alive
+            share = 0.0
+        out[i, 0] = base + lse
+        out[i, width - 1] = share
+        alive = 1.0 - share
+        inv = 1.0 / dead if dead > 0 else 0.0
+        out[i, 1] = (math_digamma(k) - math_digamma(r) + np.log(alpha)
+                     + alive * -np.log(alpha + A) + share * dg[0] * inv)
+        out[i, 2] = r / alpha + alive * -k / (alpha + A) + share * dg[1] * inv
+        out[i, 3] = np.log(beta) + alive * -np.log(beta + B) + share * dg[2] * inv
+        out[i, 4] = s / beta + alive * -s / (beta + B) + share * dg[3] * inv
+        for q in range(P):
+            out[i, 5 + q] = (sums[i, q] + alive * -k * dA[q] / (alpha + A)
+                             + share * dg[4 + q] * inv)
+        for q in range(D):
+            out[i, 5 + P + q] = (alive * -s * dB[q] / (beta + B)
+                                 + share * dg[4 + P + q] * inv)
+    return out
+
+
+@numba.njit(cache=True, nogil=True, parallel=True)
+def pnbd_dynamic_ahead(x, T, horizon, first, last, lo, hi, zp, zd, r, alpha, s, beta, gp, gd,
+                       nodes, weights):
+    """Per customer alive at T, E[purchases in (T, T + horizon]]: E[lambda] times the
+    integral of the purchase-rate multiplier a(u) and the chance of being alive at u,
+    ((beta + B(T)) / (beta + B(u)))^s; the last covariate period holds for ever."""
+    n = len(x)
+    out = np.zeros(n)
+    for i in numba.prange(n):
+        A = 0.0
+        B = 0.0
+        end = T[i] + horizon[i]
+        A_T = 0.0
+        B_T = -1.0
+        total = 0.0
+        for j in range(first[i], last[i]):
+            start = lo[j]
+            if start >= end:
+                break
+            stop = min(hi[j], end) if j < last[i] - 1 else end
+            a, b = multipliers(zp[j], zd[j], gp, gd)
+            if B_T < 0 and stop >= T[i]:
+                A_T = A + a * (T[i] - start)
+                B_T = B + b * (T[i] - start)
+            u0 = max(start, T[i])
+            if stop > u0:
+                # Panels short enough that the chance of being alive changes by a factor of
+                # e^0.5 at most across each.
+                B0 = B + b * (u0 - start)
+                B1 = B + b * (stop - start)
+                panels = max(1, int(np.ceil(s * (np.log(beta + B1) - np.log(beta + B0)) / 0.5)))
+                h = (stop - u0) / panels
+                for m in range(len(nodes) * panels):
+                    tau = u0 + h * (m // len(nodes) + nodes[m % len(nodes)])
+                    Bt = B + b * (tau - start)
+                    total += weights[m % len(nodes)] * h * a * np.exp(
+                        s * (np.log(beta + B_T) - np.log(beta + Bt)))
+            A += a * (stop - start)
+            B += b * (stop - start)
+        if B_T < 0:
+            A_T = A
+        out[i] = (r + x[i]) / (alpha + A_T) * total
+    return out
+
+
+@numba.njit(cache=True)
+def math_digamma(v):
+    # psi(v) by recurrence up to v >= 6, then the asymptotic series.
+    result = 0.0
+    while v < 6.0:
+        result -= 1.0 / v
+        v += 1.0
+    inv = 1.0 / v
+    inv2 = inv * inv
+    return result + np.log(v) - 0.5 * inv - inv2 * (1.0 / 12 - inv2 * (1.0 / 120 - inv2 * (
+        1.0 / 252 - inv2 * (1.0 / 240 - inv2 / 132))))

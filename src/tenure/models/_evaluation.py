@@ -16,7 +16,8 @@ import pandas as pd
 
 from tenure.errors import InputError, ModelError
 
-__all__ = ["HoldoutError", "ModelComparison", "compare_models", "holdout_error"]
+__all__ = ["HoldoutError", "ModelComparison", "check_forecasts", "compare_models",
+           "holdout_error"]
 
 HOLDOUT_COLUMNS = ("frequency_holdout", "duration_holdout")
 
@@ -114,3 +115,15 @@ def compare_models(summary: pd.DataFrame,
                        predicted_holdout=err.predicted_total, actual_holdout=err.actual_total)
         rows.append(row)
     return ModelComparison(pd.DataFrame(rows), fitted)
+
+
+def check_forecasts(model: Any, data: pd.DataFrame) -> None:
+    """Raise a ModelError, before anything is saved, if ``model`` forecasts anything that is
+    not a number for the customers of ``data``: P(alive) and the purchases expected in a
+    unit of time (an opportunity for BG/BB)."""
+    with np.errstate(all="ignore"):
+        values = np.concatenate([model.p_alive(data), model.expected_purchases(data, 1)])
+    if not np.all(np.isfinite(values)):
+        raise ModelError(f"{model.title} was fitted, but its forecasts are not numbers for some "
+                         "customers, so it was not saved; refit with penalizer_coef=0.01, a "
+                         "model with fewer parameters or a longer window")

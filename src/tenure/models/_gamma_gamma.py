@@ -18,10 +18,10 @@ import pandas as pd
 from scipy import special
 
 from tenure.errors import InputError, ModelError
-from tenure.models._base import ModelWarning, ValueModel
+from tenure.models._base import ModelWarning, ValueModel, prediction
 from tenure.models._special import dot, factorize
 
-__all__ = ["GammaGamma", "GammaGammaTotals", "gg_loglik"]
+__all__ = ["GammaGamma", "GammaGammaTotals", "gg_loglik", "gg_transactions_loglik"]
 
 
 def gg_loglik(p, q, gamma, x, m, *, grad: bool = False, distinct_x=None):
@@ -58,6 +58,32 @@ def gg_loglik(p, q, gamma, x, m, *, grad: bool = False, distinct_x=None):
     return ll, g
 
 
+def gg_transactions_loglik(p, q, gamma, x, m, log_mean, *, grad: bool = False):
+    """Log-likelihood of a customer's x individual spends z_1..z_x, whose mean is m and the
+    mean of whose logs is ``log_mean`` (Colombo & Jiang 1999; FHL 2005, "RFM and CLV",
+    before they reduce it to the mean)::
+
+        L = prod z_i^(p-1) / G(p)^x * gamma^q / G(q) * G(px+q) / (gamma + m x)^(px+q)
+
+    Each z_i ~ Gamma(p, nu) and nu ~ Gamma(q, gamma), integrated out. Unlike the likelihood
+    of the mean alone, the spread of a customer's spends (through the logs) informs p, and a
+    customer with a single purchase counts too. Returns ``ll`` or ``(ll, gradients)``.
+    """
+    log_gm = np.log(gamma + m * x)
+    px = p * x
+    ll = ((p - 1) * x * log_mean - x * special.gammaln(p) + q * np.log(gamma)
+          - special.gammaln(q) + special.gammaln(px + q) - (px + q) * log_gm)
+    if not grad:
+        return ll
+    psi = special.digamma(px + q)
+    g = {
+        "p": x * (log_mean - special.digamma(p) + psi - log_gm),
+        "q": np.log(gamma) - special.digamma(q) + psi - log_gm,
+        "gamma": q / gamma - (px + q) / (gamma + m * x),
+    }
+    return ll, g
+
+
 class GammaGamma(ValueModel):
     """Gamma-Gamma spend model: each purchase ~ Gamma(p, nu), nu ~ Gamma(q, gamma).
 
@@ -81,17 +107,22 @@ class GammaGamma(ValueModel):
     data_columns = ("frequency", "monetary_value")
     example_params: ClassVar[dict] = {"p": 6.0, "q": 4.0, "gamma": 15.0}
 
-    def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
-        super().__init__(n_starts=n_starts, max_iter=max_iter)
+    def __init__(self, *, n_starts: int = 3, max_iter: int = 500, penalizer_coef: float = 0.0):
+        super().__init__(n_starts=n_starts, max_iter=max_iter, penalizer_coef=penalizer_coef)
 
     @staticmethod
     def _loglik(p, d, grad):
+        if "log_value_mean" in d:  # fitted on individual transactions
+            return gg_transactions_loglik(p["p"], p["q"], p["gamma"], d["frequency"],
+                                          d["monetary_value"], d["log_value_mean"], grad=grad)
         if "_distinct_x" not in d:
             d["_distinct_x"] = np.unique(d["frequency"], return_inverse=True)
         return gg_loglik(p["p"], p["q"], p["gamma"], d["frequency"], d["monetary_value"],
                          grad=grad, distinct_x=d["_distinct_x"])
 
     def _totals(self, d, w):
+        if "log_value_mean" in d:
+            return None
         return GammaGammaTotals(d["frequency"], d["monetary_value"], w)
 
     def _validate(self, d):
@@ -119,7 +150,55 @@ class GammaGamma(ValueModel):
         if not keep.all():
             d = {k: v[keep] for k, v in d.items()}
             w = w[keep]
+        return self._fit_spend(d, w)
+
+    def fit_transactions(self, transactions: Any, *, customer: str = "customer_id",
+                         value: str = "amount") -> GammaGamma:
+        """Fit on individual transaction values rather than on each customer's mean: a
+        DataFrame or Ibis table with one row per purchase, its ``customer`` and its
+        ``value``; return ``self``.
+
+        The likelihood of the individual values (``gg_transactions_loglik``) uses the spread
+        of each customer's spends as well as their mean, and customers with one purchase
+        too. Which purchases to give is the caller's choice: all of them, or the repeat
+        purchases only, as the mean-based fit on a summary uses. Values of zero or less
+        (refunds) cannot come from a gamma distribution: they are left out with a warning
+        that counts them. Predictions then take a summary as usual (``expected_spend``).
+
+        >>> import tenure
+        >>> from tenure.models import GammaGamma
+        >>> orders = tenure.datasets.load_cdnow(kind="sample")
+        >>> model = GammaGamma().fit_transactions(orders[orders.amount > 0])
+        >>> round(model.params_["p"], 2), int(model.n_customers_)
+        (3.41, 2349)
+        """
+        table = transactions if isinstance(transactions, ibis.Table) else ibis.memtable(
+            self._frame(transactions))
+        missing = [c for c in (customer, value) if c not in table.columns]
+        if missing:
+            raise InputError(f"the transactions lack the column(s) {', '.join(missing)}; name "
+                             f"the customer and value columns with customer= and value= (got "
+                             f"{', '.join(table.columns)})")
+        amount = table[value].cast("float64")
+        table = table.select(customer=table[customer], amount=amount)
+        bad = int(table.filter(~(table.amount > 0)).count().execute())
+        if bad:
+            warnings.warn(f"Gamma-Gamma: {bad:,} transaction value(s) of zero or less (or "
+                          "missing) were left out of the fit", ModelWarning, stacklevel=2)
+        good = table.filter(table.amount > 0)
+        per = good.group_by("customer").aggregate(
+            frequency=good.count(), monetary_value=good.amount.mean(),
+            log_value_mean=good.amount.log().mean()).to_pandas()
+        if len(per) < 2:
+            raise ModelError(f"Gamma-Gamma needs customers with positive spend and got "
+                             f"{len(per):,}; give more transactions")
+        d = {c: per[c].to_numpy(dtype=float)
+             for c in ("frequency", "monetary_value", "log_value_mean")}
+        return self._fit_spend(d, np.ones(len(per)))
+
+    def _fit_spend(self, d: dict[str, np.ndarray], w: np.ndarray) -> GammaGamma:
         x, m = d["frequency"], d["monetary_value"]
+        kept = float(w.sum())
         # The weighted correlation, from the deviations from the weighted means.
         mean_m = dot(w, m) / kept
         xs, ms = x - dot(w, x) / kept, m - mean_m
@@ -133,7 +212,7 @@ class GammaGamma(ValueModel):
         if abs(self.frequency_spend_correlation_) > 0.3:
             warnings.warn(f"Gamma-Gamma assumes spend does not depend on frequency, but their "
                           f"correlation here is {self.frequency_spend_correlation_:.2f}; "
-                          "treat its spend predictions with care", ModelWarning, stacklevel=2)
+                          "treat its spend predictions with care", ModelWarning, stacklevel=3)
         return self
 
     def _starts(self, d, w):
@@ -143,7 +222,8 @@ class GammaGamma(ValueModel):
                 {"p": 2.0, "q": 10.0, "gamma": 9.0 * mean_m / 2.0}]
 
     def _advice(self, d, w):
-        return "check the spend values, or use a longer window with more repeat buyers"
+        return ("check the spend values, use a longer window with more repeat buyers, or fit "
+                "with penalizer_coef=0.01 to hold the parameters back")
 
     def mean_spend(self) -> float:
         """Expected spend per purchase of a customer not seen yet: p gamma / (q - 1)."""
@@ -153,6 +233,7 @@ class GammaGamma(ValueModel):
             return float("inf")
         return p["p"] * p["gamma"] / (p["q"] - 1)
 
+    @prediction
     def expected_spend(self, data: Any) -> np.ndarray:
         """Expected spend per purchase of each customer, given their frequency and mean spend
         (FHL 2005, eq. 5): a weighted mean of the population mean and their own mean.
@@ -163,6 +244,7 @@ class GammaGamma(ValueModel):
         m = np.where(x > 0, d["monetary_value"], 0.0)
         return p * (gamma + m * x) / (p * x + q - 1)
 
+    @prediction
     def clv(self, model: Any, data: Any, *, horizon: float, discount_rate: float = 0.0,
             margin: float = 1.0, steps: int = 12) -> np.ndarray:
         """Discounted value each customer brings in the next ``horizon`` units.
@@ -189,6 +271,7 @@ class GammaGamma(ValueModel):
         m = ibis.ifelse(x > 0, monetary_value.cast("float64"), 0.0)
         return p * (gamma + m * x) / (p * x + q - 1)
 
+    @prediction
     def predict(self, data: Any) -> pd.DataFrame:
         """Expected spend per purchase, per row."""
         return pd.DataFrame({"expected_spend": self.expected_spend(data)})

@@ -14,10 +14,12 @@ import numpy as np
 from scipy import special
 
 from tenure.errors import ModelError
+from tenure.models._base import prediction
 from tenure.models._special import (
+    count_pmf_with_lifetime,
     distinct_rows,
     factorize,
-    gauss_legendre,
+    log_add,
     log_hyp2f1_unit,
     simulate_events,
 )
@@ -90,8 +92,7 @@ def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False, pairs=None,
     ratio = np.exp(np.minimum(lg_T - lg_tx, 0.0))
     with np.errstate(divide="ignore"):
         log_dead = np.log(s) + lg_tx + np.log1p(-ratio)
-    top = np.maximum(log_alive, log_dead)
-    lse = top + np.log(np.exp(log_alive - top) + np.exp(log_dead - top))
+    lse, w_dead = log_add(log_alive, log_dead)
     if distinct_x is None or np.ndim(r):
         def per_x(values):
             return values(x)
@@ -103,8 +104,7 @@ def pnbd_loglik(r, alpha, s, beta, x, tx, T, *, grad: bool = False, pairs=None,
     ll = base + lse
     if not grad:
         return ll
-    w_alive = np.exp(log_alive - lse)
-    w_dead = 1.0 - w_alive
+    w_alive = 1.0 - w_dead
     with np.errstate(divide="ignore", invalid="ignore"):
         inv = 1.0 / (1.0 - ratio)
         d_log_i = {k: np.where(ratio < 1.0, (g_tx[k] - ratio * g_T[k]) * inv, 0.0)
@@ -190,22 +190,28 @@ class ParetoNBD(TransactionModel):
         return r * beta / alpha * _one_minus_power_over(np.log(beta / (beta + t)), s - 1.0)
 
     def _pmf(self, p, n, t):
-        """P(X(t) = n) by integrating the NBD count over the Pareto II dropout time."""
-        r, alpha, s, beta = p["r"], p["alpha"], p["s"], p["beta"]
-        nodes, weights = gauss_legendre(200)
-        tau = t * nodes
+        """P(X(t) = n) for a new customer: the conditional pmf at x = 0, T = 0."""
+        n = np.asarray(n)
+        zero = np.zeros(1)
+        table = self._pmf_if_alive(p, zero, zero, t, int(n.max(initial=0)))[0]
+        return table[n]
 
-        def nbd(n_, u):
-            return np.exp(special.gammaln(r + n_) - special.gammaln(r)
-                          - special.gammaln(n_ + 1) + r * np.log(alpha / (alpha + u))
-                          + n_ * np.log(u / (alpha + u)))
+    def _pmf_if_alive(self, p, x, T, t, n_max, exact=True):
+        """P(k purchases in (T, T+t] | alive at T) (Fader & Hardie 2006, "Deriving the
+        Conditional PMF of the Pareto/NBD Model"): lambda ~ Gamma(r+x, alpha+T) and the rest
+        of the lifetime is Pareto II with mu ~ Gamma(s, beta+T)."""
+        r, s, beta = p["r"], p["s"], p["beta"]
+        x, T = np.asarray(x, float), np.asarray(T, float)
+        t = np.broadcast_to(np.asarray(t, float), x.shape)
+        b = beta + T
+        stay = np.exp(s * (np.log(b) - np.log(b + t)))
 
-        n_col = np.asarray(n)[..., None]
-        density = s * beta**s / (beta + tau) ** (s + 1)
-        died = (weights * t * density * nbd(n_col, tau)).sum(-1)
-        alive = (beta / (beta + t)) ** s * nbd(np.asarray(n), t)
-        return alive + died
+        def time_at(u):
+            return b[:, None] * np.expm1(-np.log1p(-u) / s)
 
+        return count_pmf_with_lifetime(r + x, p["alpha"] + T, t, n_max, stay, time_at)
+
+    @prediction
     def expected_remaining_lifetime(self, data, discount_rate: float = 0.0) -> np.ndarray:
         """Expected remaining lifetime of each customer, in the summary's unit.
 

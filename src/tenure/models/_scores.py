@@ -19,10 +19,11 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tenure.engine._rfm import UNITS, discrete_summary, rfm_expression, to_date
+from tenure.engine._rfm import SUMMARY_UNITS, UNITS, discrete_summary, rfm_expression, to_date
 from tenure.errors import ConfigError, ModelError
 from tenure.models._base import ModelWarning
-from tenure.models._evaluation import holdout_error
+from tenure.models._evaluation import check_forecasts, holdout_error
+from tenure.models._fit_report import FitReport, compressed, last_order_day
 from tenure.models._store import load_model, save_model
 from tenure.progress import Progress, steps_of
 from tenure.results import Result
@@ -33,6 +34,9 @@ __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "mode
            "parse_horizon", "score"]
 
 TRANSACTION_MODELS = ("bgnbd", "pnbd", "mbgnbd")
+# Every purchase model a score can use, and the days in each summary unit.
+PURCHASE_MODELS = ("bgnbd", "pnbd", "mbgnbd", "ggomnbd")
+UNIT_DAYS = {"D": 1.0, "W": 7.0, "CW": 7.0, "M": 365.25 / 12, "H": 1.0 / 24}
 STATS = ["frequency", "recency", "T", "monetary_value"]
 
 
@@ -56,69 +60,13 @@ def parse_horizon(text: str | int) -> int:
     return days
 
 
-def _compressed(expr: ibis.Table, columns: list[str]) -> pd.DataFrame:
-    # In a fixed order: sums over the rows then add up the same way every time, so that a
-    # fit (and every score made from it) is the same to the last bit run after run.
-    return (expr.group_by(columns).aggregate(weights=expr.count()).order_by(columns)
-            .to_pandas())
-
-
-def _last_order_day(ws) -> dt.date:
-    t = ws.table("orders")
-    last = t.ordered_at.max().execute()
-    if last is None or pd.isna(last):
-        raise ModelError("the workspace has no orders; ingest some with `tenure ingest orders`")
-    return pd.Timestamp(last).date()
-
-
 def _transaction_model(name: str):
     from tenure.models._registry import MODELS
 
-    if name not in MODELS or name not in (*TRANSACTION_MODELS, "bgbb"):
-        raise ConfigError(f"model {name!r} is not known here; use bgnbd, pnbd, mbgnbd or bgbb")
+    if name not in MODELS or name not in (*TRANSACTION_MODELS, "ggomnbd", "bgbb"):
+        raise ConfigError(f"model {name!r} is not known here; use bgnbd, pnbd, mbgnbd, ggomnbd "
+                          "or bgbb")
     return MODELS[name]
-
-
-@dataclass(frozen=True)
-class FitReport(Result):
-    """A model fitted on a workspace: its parameter table, its metrics and its version."""
-
-    model: Any
-    model_version: str
-    frame: pd.DataFrame
-    metrics: dict[str, float]
-    window_end: dt.date
-    calibration_end: dt.date | None
-    unit: str = "W"
-
-    @property
-    def headline(self) -> dict[str, Any]:
-        return {"model": self.model.name, "model_version": self.model_version,
-                "unit": self.unit, "window_end": self.window_end,
-                "calibration_end": self.calibration_end, **self.metrics}
-
-    def lines(self) -> list[str]:
-        window = (f"calibration to {self.calibration_end}" if self.calibration_end
-                  else f"orders to {self.window_end}")
-        said = [f"{self.model.title} ({window}, unit {self.unit})"]
-        said += [f"note: {m}" for m in self.model.diagnostics_.messages]
-        said.append(f"Saved as {self.model_version}")
-        return said
-
-    def view(self) -> pd.DataFrame:
-        # Four significant digits: parameters such as r = 0.2426 need more than the two
-        # decimals of money.
-        return self.frame.apply(lambda col: col.map(lambda v: f"{v:.4g}")
-                                if col.dtype.kind == "f" else col)
-
-    def extra_tables(self) -> dict[str, pd.DataFrame]:
-        return {"metrics": pd.DataFrame({"metric": list(self.metrics),
-                                         "value": list(self.metrics.values())})}
-
-    def panels(self) -> list[tuple[str, pd.DataFrame]]:
-        metrics = self.extra_tables()["metrics"]
-        return [("Parameters", self.view()),
-                ("Fit", metrics.assign(value=metrics["value"].map("{:,.4f}".format)))]
 
 
 def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
@@ -126,12 +74,23 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     """Fit ``model`` on the workspace's orders, save it, and report it.
 
     With ``calibration_end`` the model is fitted on the orders up to that date and judged on
-    the rest (holdout MAE, RMSE and totals in ``metrics``).
+    the rest (holdout MAE, RMSE and totals in ``metrics``). ``model`` is a purchase model
+    (bgnbd, pnbd, mbgnbd, ggomnbd, bgbb), ``gg`` (Gamma-Gamma on the repeat buyers' spend),
+    ``sbg`` (the memberships' renewals, ``unit`` the renewal period: W, M or Y) or ``auto``
+    (every continuous-time purchase model, the one that forecasts best chosen: see
+    :func:`choose_model`; the report's ``choice`` says why).
     """
+    if model in ("gg", "sbg", "auto"):
+        from tenure.models._workspace_fits import fit_other
+
+        return fit_other(ws, model, unit=unit, calibration_end=calibration_end,
+                         observation_end=observation_end)
     cls = _transaction_model(model)
-    if unit not in UNITS:
-        raise ConfigError(f"unit {unit!r} is not known; use D (days) or W (weeks)")
-    end = to_date(observation_end, "observation_end") if observation_end else _last_order_day(ws)
+    if unit not in (UNITS if cls.name == "bgbb" else SUMMARY_UNITS):
+        raise ConfigError(f"unit {unit!r} is not known for {cls.title}; use D (days) or W "
+                          "(weeks)" + ("" if cls.name == "bgbb" else
+                                       ", CW (calendar weeks), M (months) or H (hours)"))
+    end = to_date(observation_end, "observation_end") if observation_end else last_order_day(ws)
     cal = to_date(calibration_end, "calibration_end") if calibration_end else None
     if cls.name == "bgbb":
         data = discrete_summary(ws, observation_end=end, unit=unit, calibration_end=cal)
@@ -143,8 +102,9 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
         expr = rfm_expression(ws, observation_end=end, unit=unit, calibration_end=cal)
         cols = ["frequency", "recency", "T"]
         extra = ["frequency_holdout", "duration_holdout"] if cal else []
-        grouped = _compressed(expr, cols + extra)
+        grouped = compressed(expr, cols + extra)
     fitted = cls().fit(grouped)
+    check_forecasts(fitted, grouped)
     metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
                "bic": fitted.bic_, "customers": fitted.n_customers_}
     if cal:
@@ -154,10 +114,13 @@ def fit_workspace(ws, model: str = "bgnbd", *, unit: str = "W",
     with ws.transaction() as con:
         version = save_model(con, fitted, unit=unit, window_end=cal or end,
                              calibration_end=cal, metrics=metrics)
-    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal, unit)
+    return FitReport(fitted, version, fitted.summary(), metrics, cal or end, cal, unit,
+                     fitted.cautions())
 
 
 PREDICTIONS = "_tenure_predictions"
+# Customer ids come back as Arrow-backed strings: far quicker for a million of them.
+_TEXT = {pa.string(): pd.StringDtype("pyarrow"), pa.large_string(): pd.StringDtype("pyarrow")}
 
 
 def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon: float,
@@ -210,9 +173,11 @@ class ScoreResult(Result):
     """What ``score`` wrote: the as-of date, the models used, totals over the customers
     and a preview.
 
-    ``frame`` holds the distinct (frequency, recency, T) with the purchase model's
-    predictions and how many customers share each; the totals are sums over every customer
-    (the scores table itself is in the workspace)."""
+    ``frame`` holds every customer's scores as written (customer_id, p_alive,
+    expected_purchases, expected_spend, clv); ``histories`` the distinct (frequency,
+    recency, T) with the purchase model's predictions and how many customers share each;
+    the totals are sums over every customer. ``notes`` say which model scored and its
+    cautions (a boundary, intervals too wide to trust), one sentence each."""
 
     as_of: dt.date
     horizon_days: int
@@ -224,11 +189,13 @@ class ScoreResult(Result):
     expected_spend: float
     clv: float
     frame: pd.DataFrame
+    histories: pd.DataFrame
+    notes: tuple[str, ...] = ()
 
     @property
     def headline(self) -> dict[str, Any]:
         return {"as_of": self.as_of, "horizon_days": self.horizon_days,
-                "customers": self.customers, "distinct_histories": len(self.frame),
+                "customers": self.customers, "distinct_histories": len(self.histories),
                 "expected_alive": self.expected_alive,
                 "expected_purchases": self.expected_purchases,
                 "expected_spend": self.expected_spend, "clv": self.clv,
@@ -240,8 +207,18 @@ class ScoreResult(Result):
                 f"{self.customers:,} customers, {self.expected_alive:,.1f} expected alive, "
                 f"{self.expected_purchases:,.1f} expected purchases, "
                 f"{self.expected_spend:,.2f} expected spend, CLV {self.clv:,.2f}",
+                *(f"note: {note}" for note in self.notes),
                 f"Wrote {self.customers:,} rows to `scores` with {self.model_version} and "
                 f"{self.spend_model_version}"]
+
+    def view(self) -> pd.DataFrame:
+        return self.frame.sort_values("clv", ascending=False, kind="stable")
+
+    def panels(self) -> list[tuple[str, pd.DataFrame]]:
+        return [("Most valuable customers", self.view())]
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {"histories": self.histories}
 
 
 def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
@@ -250,21 +227,31 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
     """Score every customer as of ``as_of`` and write the ``scores`` table.
 
     The models see the orders before ``as_of`` (in days). A model fitted before on the same
-    window is reused unless ``refit``. ``discount_rate`` is per 30 days; ``margin`` is the
-    share of spend that is profit. Re-running for the same ``as_of`` replaces its rows.
+    window is reused unless ``refit``. ``model="last"`` scores with the purchase model last
+    fitted on the workspace (by ``tenure fit`` or a score), its parameters as they are, the
+    summary in its unit; the result's notes say which it was. ``discount_rate`` is per 30
+    days; ``margin`` is the share of spend that is profit. Re-running for the same ``as_of``
+    replaces its rows.
     """
     from tenure.models._gamma_gamma import GammaGamma
+    from tenure.models._store import last_fitted
 
     step = steps_of(progress)
-    cls = _transaction_model(model)
+    reuse = last_fitted(ws.connection, PURCHASE_MODELS) if model == "last" else None
+    fallback = model == "last" and reuse is None
+    if fallback:  # nothing fitted yet: BG/NBD, fitted on the days before as_of
+        model = "bgnbd"
+    cls = type(reuse.model) if reuse is not None else _transaction_model(model)
     if cls.name == "bgbb":
-        raise ConfigError("scores use a continuous-time model; use bgnbd, pnbd or mbgnbd")
+        raise ConfigError("scores use a continuous-time model; use bgnbd, pnbd, mbgnbd or "
+                          "ggomnbd")
+    unit = reuse.unit if reuse is not None else "D"
     day = to_date(as_of, "as_of")
     days = parse_horizon(horizon)
     if not 0 <= margin <= 1 or discount_rate < 0:
         raise ConfigError(f"margin={margin} must be between 0 and 1 and "
                           f"discount_rate={discount_rate} 0 or more")
-    expr = rfm_expression(ws, observation_end=day, unit="D",
+    expr = rfm_expression(ws, observation_end=day, unit=unit,
                           last_day=day - dt.timedelta(days=1))
     step("summarising")
     con = ws.connection
@@ -275,14 +262,17 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
     try:
         return _score_summary(ws, ws.ibis.table("_tenure_summary"), cls, GammaGamma, day=day,
                               days=days, discount_rate=discount_rate, margin=margin,
-                              refit=refit, step=step)
+                              refit=refit, step=step, reuse=reuse, unit=unit,
+                              fallback=fallback)
     finally:
         con.unregister(PREDICTIONS)
         con.execute("DROP TABLE IF EXISTS _tenure_summary")
 
 
 def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, days: int,
-                   discount_rate: float, margin: float, refit: bool, step) -> ScoreResult:
+                   discount_rate: float, margin: float, refit: bool, step,
+                   reuse: Any = None, unit: str = "D",
+                   fallback: bool = False) -> ScoreResult:
     con = ws.connection
     # Fetched as Arrow, which turns into a DataFrame quicker than a direct fetch does; in a
     # fixed order, so that the sums of a fit add up the same way and a date scored again
@@ -297,11 +287,15 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
                      ).to_arrow_table().to_pandas()
 
     models = {}
+    if reuse is not None:
+        models["purchases"] = (reuse.model, reuse.model_version)
     for kind, model_cls, data in (("purchases", cls, counts), ("spend", spend_cls, buyers)):
+        if kind in models:
+            continue
         saved = None
         if not refit:
             try:
-                saved = load_model(con, model=model_cls.name, unit="D", window_end=day)
+                saved = load_model(con, model=model_cls.name, unit=unit, window_end=day)
             except ModelError:
                 saved = None
         if saved is not None:
@@ -309,12 +303,15 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
             continue
         step(f"fitting {model_cls.title}")
         with warnings.catch_warnings():
+            # Said in the result's notes instead, with the saved models' own.
             warnings.simplefilter("ignore", ModelWarning)
             fitted = model_cls().fit(data)
+        if kind == "purchases":  # nothing saved whose forecasts are not numbers
+            check_forecasts(fitted, data)
         metrics = {"log_likelihood": fitted.log_likelihood_, "aic": fitted.aic_,
                    "bic": fitted.bic_, "customers": fitted.n_customers_}
         with ws.transaction() as tx:
-            version = save_model(tx, fitted, unit="D", window_end=day, metrics=metrics)
+            version = save_model(tx, fitted, unit=unit, window_end=day, metrics=metrics)
         models[kind] = (fitted, version)
 
     step("scoring")
@@ -322,9 +319,9 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
     spend_model, spend_version = models["spend"]
     steps = max(1, round(days / 30))
     rate = (1 + discount_rate) ** (days / steps / 30) - 1
-    query, distinct = customer_scores(summary, purchases, spend_model, horizon=days,
-                                      steps=steps, discount_rate=rate, margin=margin,
-                                      histories=counts)
+    query, distinct = customer_scores(summary, purchases, spend_model,
+                                      horizon=days / UNIT_DAYS[unit], steps=steps,
+                                      discount_rate=rate, margin=margin, histories=counts)
     if not np.all(np.isfinite(distinct[["p_alive", "expected_purchases",
                                         "discounted_purchases"]].to_numpy())):
         raise ModelError("some scores are not finite; the fitted model may sit on a "
@@ -343,8 +340,21 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
         totals = tx.execute(
             "SELECT count(p_alive), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
             "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
+        per_customer = tx.execute(
+            "SELECT customer_id, p_alive, expected_purchases, expected_spend, clv "
+            "FROM scores WHERE as_of = $as_of AND p_alive IS NOT NULL ORDER BY customer_id",
+            {"as_of": day}).to_arrow_table().to_pandas(types_mapper=_TEXT.get)
+    notes = purchases.cautions() + spend_model.cautions()
+    if reuse is not None:
+        notes = (f"scored with {reuse.model.title} {reuse.model_version}, the purchase model "
+                 f"fitted last, on orders to {reuse.window_end} in unit {reuse.unit}",
+                 *notes)
+    elif fallback:
+        notes = (f"no purchase model was fitted on this workspace yet, so {purchases.title} "
+                 f"was fitted on the orders before {day}; choose one with `tenure fit` or "
+                 "--model", *notes)
     return ScoreResult(day, days, int(totals[0]), version, spend_version,
-                       *(float(v) for v in totals[1:]), distinct)
+                       *(float(v) for v in totals[1:]), per_customer, distinct, notes)
 
 
 def model_table(ws, *, unit: str = "W", calibration_end: Any = None,
@@ -353,11 +363,11 @@ def model_table(ws, *, unit: str = "W", calibration_end: Any = None,
     log-likelihood, AIC, BIC and, with ``calibration_end``, the holdout errors."""
     from tenure.models._evaluation import compare_models
 
-    end = _last_order_day(ws)
+    end = last_order_day(ws)
     cal = to_date(calibration_end, "calibration_end") if calibration_end else None
     expr = rfm_expression(ws, observation_end=end, unit=unit, calibration_end=cal)
     extra = ["frequency_holdout", "duration_holdout"] if cal else []
-    grouped = _compressed(expr, ["frequency", "recency", "T", *extra])
+    grouped = compressed(expr, ["frequency", "recency", "T", *extra])
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", ModelWarning)
         return compare_models(grouped, models).frame

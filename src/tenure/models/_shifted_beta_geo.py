@@ -16,7 +16,7 @@ import pandas as pd
 from scipy import special
 
 from tenure.errors import InputError, ModelError
-from tenure.models._base import ValueModel
+from tenure.models._base import ValueModel, prediction
 from tenure.models._special import dbetaln
 
 __all__ = ["ShiftedBetaGeo", "sbg_loglik"]
@@ -61,8 +61,8 @@ class ShiftedBetaGeo(ValueModel):
     data_columns = ("duration", "churned")
     example_params: ClassVar[dict] = {"alpha": 0.7, "beta": 1.2}
 
-    def __init__(self, *, n_starts: int = 3, max_iter: int = 500):
-        super().__init__(n_starts=n_starts, max_iter=max_iter)
+    def __init__(self, *, n_starts: int = 3, max_iter: int = 500, penalizer_coef: float = 0.0):
+        super().__init__(n_starts=n_starts, max_iter=max_iter, penalizer_coef=penalizer_coef)
 
     @staticmethod
     def _loglik(p, d, grad):
@@ -96,8 +96,10 @@ class ShiftedBetaGeo(ValueModel):
                 {"alpha": 3.0, "beta": 0.5}]
 
     def _advice(self, d, w):
-        return "it needs both customers who left and customers who stayed, over 3+ periods"
+        return ("it needs both customers who left and customers who stayed, over 3+ periods; "
+                "or fit with penalizer_coef=0.01 to hold the parameters back")
 
+    @prediction
     def survival(self, periods: int | Sequence[int]) -> np.ndarray:
         """Share of a new cohort still active after t renewals: S(t) = B(a, b+t)/B(a, b)."""
         self._check_fitted()
@@ -105,6 +107,7 @@ class ShiftedBetaGeo(ValueModel):
         a, b = self.params_["alpha"], self.params_["beta"]
         return np.exp(special.betaln(a, b + t) - special.betaln(a, b))
 
+    @prediction
     def retention_rate(self, periods: int | Sequence[int]) -> np.ndarray:
         """Share of those active after t-1 renewals who renew the t-th time:
         (beta + t - 1) / (alpha + beta + t - 1)."""
@@ -113,6 +116,7 @@ class ShiftedBetaGeo(ValueModel):
         a, b = self.params_["alpha"], self.params_["beta"]
         return (b + t - 1) / (a + b + t - 1)
 
+    @prediction
     def expected_residual_lifetime(self, durations: Any, discount_rate: float) -> np.ndarray:
         """Discounted expected further payments of active customers who have paid ``n``
         periods (Fader & Hardie 2010, eq. 6):
@@ -127,6 +131,7 @@ class ShiftedBetaGeo(ValueModel):
         return ((b + n - 1) / (a + b + n - 1)
                 * special.hyp2f1(1.0, b + n, a + b + n, 1.0 / (1.0 + discount_rate)))
 
+    @prediction
     def predict(self, data: Any, discount_rate: float = 0.1) -> pd.DataFrame:
         """For each customer: the chance of renewing next and the discounted residual
         lifetime (0 for those who left)."""

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 from scipy import special
 
-__all__ = ["distinct_rows", "dot", "factorize", "gauss_legendre", "log_hyp2f1_unit",
-           "simulate_events"]
+__all__ = ["count_pmf_with_lifetime", "distinct_rows", "dot", "factorize", "gauss_legendre",
+           "log_add", "log_hyp2f1_unit", "simulate_events"]
 
 def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = False):
     """log 2F1(1, b; c; z) for 0 <= z < 1 and c > b > 0, with d/db, d/dc and d/dz.
@@ -25,6 +25,15 @@ def log_hyp2f1_unit(b: np.ndarray, c: np.ndarray, z: np.ndarray, grad: bool = Fa
     if not grad:
         return out[0].reshape(shape)
     return tuple(v.reshape(shape) for v in out)
+
+
+def log_add(u: np.ndarray, v: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """log(e^u + e^v) without overflow (either may be -inf, not both), and the share of the
+    second term, e^v / (e^u + e^v): the two parts of a likelihood that is a sum of two
+    scenarios (alive at T, or gone before), and the weight of the second in its gradient."""
+    top = np.maximum(u, v)
+    lse = top + np.log(np.exp(u - top) + np.exp(v - top))
+    return lse, np.exp(v - lse)
 
 
 def dot(u: np.ndarray, v: np.ndarray) -> float:
@@ -102,3 +111,35 @@ def dbetaln(u, v):
     """Derivatives of log B(u, v) with respect to u and v."""
     both = special.digamma(u + v)
     return special.digamma(u) - both, special.digamma(v) - both
+
+
+# Gauss-Legendre nodes for the integral over the dropout time of the purchase count.
+LIFETIME_NODES = 64
+
+
+def count_pmf_with_lifetime(rx, scale, t, n_max: int, stay, time_at):
+    """P(k purchases in the next ``t`` | alive now) for k = 0..n_max, one row per customer,
+    when purchases are Poisson at a rate ~ Gamma(rx, scale) for as long as the customer
+    lives, and the rest of their life has survival ``stay`` at ``t`` and quantile function
+    ``time_at(u)`` (the time by which a share u of such customers have left).
+
+    Alive throughout (chance ``stay``) the count is negative binomial over t; gone at tau,
+    it is negative binomial over tau. The second part is the integral of that pmf over the
+    dropout time, taken in u = the dropout time's CDF (so the integrand is a probability
+    between 0 and 1, smooth but for a bounded power at the far end) by Gauss-Legendre.
+    """
+    rx, scale = np.asarray(rx, float), np.asarray(scale, float)
+    t, stay = np.asarray(t, float), np.asarray(stay, float)
+    nodes, weights = gauss_legendre(LIFETIME_NODES)
+    died = 1.0 - stay
+    tau = time_at(died[:, None] * nodes[None, :])
+    z_t = t / (scale + t)
+    z = tau / (scale[:, None] + tau)
+    log_keep_t, log_keep = rx * np.log1p(-z_t), rx[:, None] * np.log1p(-z)
+    out = np.empty((len(rx), n_max + 1))
+    for k in range(n_max + 1):
+        coef = special.gammaln(rx + k) - special.gammaln(rx) - special.gammaln(k + 1.0)
+        at_t = np.exp(coef + log_keep_t + special.xlogy(k, z_t))
+        along = np.exp(coef[:, None] + log_keep + special.xlogy(k, z)) @ weights
+        out[:, k] = stay * at_t + died * along
+    return out

@@ -13,7 +13,7 @@ import pandas as pd
 
 from tenure.errors import ModelError
 
-__all__ = ["SavedModel", "load_model", "save_model", "saved_models"]
+__all__ = ["SavedModel", "last_fitted", "load_model", "save_model", "saved_models"]
 
 @dataclass(frozen=True)
 class SavedModel:
@@ -41,7 +41,7 @@ def save_model(con, model: Any, *, unit: str, window_end: dt.date,
     con.execute(
         "INSERT INTO value_models VALUES ($v, $model, $options, $params, $se, $ll, $n, $unit, "
         "$end, $cal, $metrics, now()::TIMESTAMP)",
-        {"v": version, "model": model.name, "options": _json(state["covariates"]),
+        {"v": version, "model": model.name, "options": _json(state["options"]),
          "params": _json(state["params"]), "se": _json(state["standard_errors"]),
          "ll": None if math.isnan(state["log_likelihood"]) else state["log_likelihood"],
          "n": state["n_customers"], "unit": unit, "end": window_end, "cal": calibration_end,
@@ -88,3 +88,14 @@ def load_model(con, model_version: str | None = None, *, model: str | None = Non
     fitted.n_customers_ = record["n_customers"]
     return SavedModel(record["model_version"], fitted, record["unit"], record["window_end"],
                       record["calibration_end"], json.loads(record["metrics"]))
+
+
+def last_fitted(con, models: tuple[str, ...]) -> SavedModel:
+    """The model of one of the kinds ``models`` (short names) fitted most recently on this
+    workspace, whatever its window: what a score reuses when told to use the last fit."""
+    row = con.execute("SELECT model_version FROM value_models WHERE list_contains($models, model) "
+                      "ORDER BY fitted_at DESC LIMIT 1", {"models": list(models)}).fetchone()
+    if row is None:
+        raise ModelError(f"no {', '.join(models)} model has been fitted on this workspace yet; "
+                         "fit one with `tenure fit`")
+    return load_model(con, row[0])

@@ -22,7 +22,7 @@ from tenure.charts import _models as draw
 from tenure.models._evaluation import holdout_error
 
 __all__ = ["clv_distribution", "conditional_expectations", "expected_purchases_grid",
-           "p_alive_grid", "tracking", "tracking_frame"]
+           "p_alive_grid", "p_alive_history", "tracking", "tracking_frame"]
 
 
 def conditional_expectations(model: Any, summary: pd.DataFrame, *, cap: int = 7):
@@ -58,6 +58,14 @@ def expected_purchases_grid(model: Any, t: float, *, max_frequency: int = 20,
     grid = _grid(model, max_frequency, T, lambda g: model.expected_purchases(g, t))
     return draw.grid_heatmap(grid, f"{model.title}: expected purchases in the next {t:g}",
                     "expected purchases")
+
+
+def p_alive_history(model: Any, purchase_times, T: float, *, step: float = 1.0):
+    """One customer's P(alive) over their history (``model.p_alive_path``), the repeat
+    purchases marked: the profile chart."""
+    path = model.p_alive_path(purchase_times, T, step=step)
+    return draw.p_alive_history(path, np.asarray(purchase_times, float),
+                                title=f"{model.title}: P(alive) along the history")
 
 
 def clv_distribution(clv: np.ndarray | pd.Series, *, bins: int = 50):
