@@ -176,6 +176,28 @@ def test_p_alive_from_the_scores_judges_the_last_period():
     assert lifecycle(later, end="2024-07-31", rules=FIXED).thresholds.alive_from == "rhythm"
 
 
+def test_the_scores_of_any_stored_date_serve_and_the_result_says_which_or_why_not():
+    # Three stored dates: June (too early for July), 31 July (the one to use) and
+    # 2 August (after the end: it saw August's orders).
+    scores = pd.concat([
+        pd.DataFrame({"customer_id": ["A", "B"], "as_of": day, "p_alive": p_alive,
+                      "clv": 0.0, "model": "pnbd"})
+        for day, p_alive in (("2024-06-30", [0.1, 0.1]), ("2024-07-31", [0.9, 0.05]),
+                             ("2024-08-02", [0.1, 0.1]))])
+    result = lifecycle({"orders": HISTORY, "scores": scores}, end="2024-07-31", rules=FIXED)
+    assert result.thresholds.scores_as_of == dt.date(2024, 7, 31)
+    # P(alive) 0.9 on 31 July: A is active (the other dates would make A churned).
+    assert states_by_month(result)["2024-07"] == {"active": 1, "dormant": 1}
+    assert "judged by P(alive) as of 2024-07-31" in result.lines()[1]
+    # Without a date in July, the result says which dates there are and what to do.
+    early = scores[scores["as_of"] != "2024-07-31"]
+    result = lifecycle({"orders": HISTORY, "scores": early}, end="2024-07-31", rules=FIXED)
+    assert result.thresholds.alive_from == "rhythm"
+    assert ("the pnbd scores were not used: they are as of 2024-06-30, 2024-08-02, none in the "
+            "month holding 2024-07-31 or on the day after it; score with `tenure score "
+            "--as-of 2024-08-01`") in result.lines()[1]
+
+
 def test_p_alive_cuts_and_bg_nbd_scores():
     # P(alive) 0.6 for A: at risk under the default cuts (below 0.8, churned below 0.5),
     # active with at_risk_p_alive=0.5.

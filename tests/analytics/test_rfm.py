@@ -115,8 +115,15 @@ def test_categories_and_clv_from_the_scores():
     assert frame.loc["C", "categories"] == 1 and frame.loc["C", "breadth_class"] == "loose"
     assert frame.loc["B", "breadth_class"] == "unknown"  # no lines for B's orders
     assert result.value_from == "clv"
+    assert "Value is the CLV of the pnbd scores as of 2024-06-30" in result.lines()
     assert result.super_users["customer_id"].tolist() == ["A"]  # highest CLV
     assert frame["value_class"].to_dict()["A"] == "valuable"
+    # Scores made later than the day after the window saw orders it does not: not used.
+    later = rfm_segments({"orders": ORDERS, "scores": scores.assign(as_of="2024-07-05")},
+                         end="2024-06-30")
+    assert later.value_from == "revenue"
+    assert ("Value is revenue: the pnbd scores are as of 2024-07-05, all after 2024-07-01"
+            in later.lines())
 
 
 def test_an_empty_window_is_an_error():

@@ -115,6 +115,7 @@ class Thresholds:
     typical_gap_days: float | None  # the business's rhythm, when learned
     scores_as_of: dt.date | None = None
     set_aside: str | None = None  # the model whose scores alive_from="auto" did not use
+    unused: str | None = None  # why stored scores were not used, when they were not
 
     def describe(self) -> str:
         if self.at_risk_days and self.churned_days:
@@ -128,6 +129,8 @@ class Thresholds:
             text += (f"; the latest period judged by P(alive) as of {self.scores_as_of} "
                      f"(at risk below {self.at_risk_p_alive:g}, churned below "
                      f"{self.churned_p_alive:g})")
+        elif self.unused:
+            text += "; " + self.unused
         if self.set_aside:
             text += (f"; the {self.set_aside} scores were not used: that model keeps every "
                      "customer who never bought again alive (P(alive) = 1); score with pnbd "
@@ -328,15 +331,21 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
     options = _options(tables, rules)
     alive_cuts = _alive_cuts(tables, rules.at_risk_p_alive, rules.churned_p_alive)
     scores = set_aside = None
+    unused = None
     if alive_from != "rhythm":
-        found = tables.scores(model)
         # Scores as of the day after the end see every order up to it (as `tenure score`
-        # makes them by default): they describe the end of the last period too.
-        usable = found is not None and (
-            (index_of(found.as_of, window.period) == last and found.as_of <= as_of)
-            or found.as_of == as_of + dt.timedelta(days=1))
+        # makes them by default): they describe the end of the last period too. Of the
+        # stored dates, the latest up to that day is taken, if it lies in the last period.
+        next_day = as_of + dt.timedelta(days=1)
+        found = tables.scores(model, until=next_day)
+        usable = found is not None and found.as_of is not None and (
+            index_of(found.as_of, window.period) == last or found.as_of == next_day)
+        if found is not None and not usable:
+            unused = (f"the {found.model} scores were not used: they are as of "
+                      f"{found.dates()}, none in the {window.period} holding {as_of} or on "
+                      f"the day after it; score with `tenure score --as-of {next_day}`")
         if alive_from == "scores" and not usable:
-            when = f"are as of {found.as_of}" if found else "do not exist"
+            when = f"are as of {found.dates()}" if found else "do not exist"
             raise InputError(f"alive_from='scores' needs value-model scores made in the "
                              f"period holding {as_of} or on the day after it; the scores "
                              f"{when}; score the customers first or use alive_from='rhythm'")
@@ -356,7 +365,7 @@ def prepare(data: Any, *, period: Any, by: str | None, start: Any, end: Any,
         **options, alive_from="scores" if scores else "rhythm",
         **alive_cuts,
         typical_gap_days=typical, scores_as_of=scores.as_of if scores else None,
-        set_aside=set_aside)
+        set_aside=set_aside, unused=unused)
     plan = _Plan(window, as_of, last, thresholds, last_order)
     groups = customer_groups(tables, window.by, as_of, primary=tables.given.get("orders"))
     segments = _segments(periods, groups, plan, scores.table if scores else None)

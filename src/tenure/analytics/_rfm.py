@@ -121,6 +121,7 @@ class RfmSegments(Result):
     super_users: pd.DataFrame
     super_user_profile: pd.DataFrame
     value_from: str
+    value_note: str
     options: RfmOptions
     by: str | None
     as_of: dt.date
@@ -164,6 +165,7 @@ class RfmSegments(Result):
                 f"{len(self.super_users):,} super users (top "
                 f"{self.options.super_user_share:.0%} by {self.value_from}) bring "
                 f"{profile.loc['revenue_share', 'super_users']:.1%} of revenue")
+        lines.append(self.value_note[0].upper() + self.value_note[1:])
         return lines
 
     def view(self) -> pd.DataFrame:
@@ -195,7 +197,16 @@ def rfm_segments(
     options = _options(tables, bins, top_share, super_user_share)
     table = orders(tables, "RFM")
     as_of = observation_end(tables, table, "ordered_at", window)
-    scores = tables.scores(model)
+    # The latest scores that see no order after the window (as of its end or the day after).
+    found = tables.scores(model, until=as_of + dt.timedelta(days=1))
+    scores = found if found is not None and found.as_of is not None else None
+    if found is not None and scores is None:
+        value_note = (f"value is revenue: the {found.model} scores are as of {found.dates()}, "
+                      f"all after {as_of + dt.timedelta(days=1)}")
+    elif scores is not None:
+        value_note = f"value is the CLV of the {scores.model} scores as of {scores.as_of}"
+    else:
+        value_note = "value is revenue: the workspace holds no value-model scores"
     last_order = last_order_day(tables, table, as_of, window)
     base, per, key, refunds_only = _per_customer(tables, window, as_of, last_order, scores)
     customers = int(tables.scalar(base.filter(base.purchases > 0).count()))
@@ -214,7 +225,8 @@ def rfm_segments(
         frame=frame, segments=_segment_summary(frame, window.by),
         classes=_class_summary(frame), lorenz=lorenz, gini=gini, top_share=top,
         super_users=super_users, super_user_profile=profile,
-        value_from="clv" if scores is not None else "revenue", options=options,
+        value_from="clv" if scores is not None else "revenue", value_note=value_note,
+        options=options,
         by=window.by, as_of=as_of, refund_only_customers=refunds_only, period=window.period)
 
 

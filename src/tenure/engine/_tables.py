@@ -43,12 +43,20 @@ _IBIS_TYPES = {
 
 @dataclass(frozen=True)
 class Scores:
-    """The latest value-model scores: ``table`` (customer_id, p_alive, clv), the day they
-    are as of and the model that made them."""
+    """Value-model scores: ``table`` (customer_id, p_alive, clv), the day they are as of
+    and the model that made them, with every as-of date stored (``stored``). ``table`` and
+    ``as_of`` are None when no stored date was early enough."""
 
-    table: ir.Table
-    as_of: dt.date
+    table: ir.Table | None
+    as_of: dt.date | None
     model: str
+    stored: tuple[dt.date, ...] = ()
+
+    def dates(self, most: int = 4) -> str:
+        """The stored dates in words: the latest ``most`` of them."""
+        shown = [d.isoformat() for d in self.stored[-most:]]
+        more = len(self.stored) - len(shown)
+        return ", ".join(shown) + (f" and {more} earlier" if more else "")
 
 
 @dataclass
@@ -105,9 +113,11 @@ class Tables:
             return TABLES[name].has(column)
         return name in self.given and column in self.given[name].columns
 
-    def scores(self, model: str | None) -> Scores | None:
-        """The latest value-model scores, or None when no scores were written. ``model``
-        picks one when several models scored."""
+    def scores(self, model: str | None, *, until: dt.date | None = None) -> Scores | None:
+        """The value-model scores of the latest stored as-of date (on or before ``until``
+        when given), or None when none were written. ``model`` picks one when several
+        models scored. The result names every stored date, so that a caller can say which
+        it used or why it used none."""
         table = self._scores_table()
         if table is None:
             return None
@@ -123,10 +133,15 @@ class Tables:
                              "whichever model scored")
         if not models:
             return None
-        as_of = self.scalar(table.as_of.max())
+        stored = tuple(sorted(pd.Timestamp(d).date() for d in
+                              self.run(table.select("as_of").distinct())["as_of"]))
+        usable = [d for d in stored if until is None or d <= until]
+        if not usable:
+            return Scores(None, None, models[0], stored)
+        as_of = usable[-1]
         latest = table.filter(table.as_of == as_of)
-        as_of = pd.Timestamp(as_of).date()
-        return Scores(latest.select("customer_id", "p_alive", "clv"), as_of, models[0])
+        return Scores(latest.select("customer_id", "p_alive", "clv"), as_of, models[0],
+                      stored)
 
     def _scores_table(self) -> ir.Table | None:
         if self.workspace is not None:
