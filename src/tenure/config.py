@@ -25,7 +25,7 @@ import tomlkit
 
 from tenure.errors import ConfigError
 
-__all__ = ["SETTINGS", "Config", "Setting", "render_docs", "render_toml"]
+__all__ = ["SETTINGS", "Config", "Setting", "currency_sign", "render_docs", "render_toml"]
 
 
 def _check_timezone(value: str) -> None:
@@ -84,9 +84,31 @@ def _check_horizon(value: str) -> None:
                           "or '26W', or leave it empty to learn it")
 
 
+def _check_language(value: str) -> None:
+    if value not in ("en", "zh"):
+        raise ConfigError(f"'{value}' is not a language tenure speaks; use en or zh")
+
+
 def _check_quantile(value: float) -> None:
     if not 0.5 <= value < 1.0:
         raise ConfigError(f"{value} should be at least 0.5 and below 1, such as 0.9")
+
+
+# The sign written before an amount in each currency.
+_SIGNS = {"CNY": "¥", "RMB": "¥", "JPY": "¥", "USD": "$", "EUR": "€", "GBP": "£",
+          "HKD": "HK$", "TWD": "NT$", "SGD": "S$", "AUD": "A$", "CAD": "C$", "KRW": "₩",
+          "INR": "₹"}
+
+
+def currency_sign(code: str) -> str:
+    """The sign written before an amount in currency ``code``; a code without a usual sign
+    is written itself, with a space.
+
+    >>> currency_sign("CNY"), currency_sign("chf"), currency_sign("")
+    ('¥', 'CHF ', '')
+    """
+    code = (code or "").strip().upper()
+    return _SIGNS.get(code, f"{code} " if code else "")
 
 
 @dataclass(frozen=True)
@@ -148,6 +170,13 @@ SETTINGS: tuple[Setting, ...] = (
         "workspace.currency",
         "CNY",
         "Currency of amounts when an order has no currency column.",
+    ),
+    Setting(
+        "workspace.language",
+        "en",
+        "Language of what the command line prints for this workspace: `en` or `zh` "
+        "(Simplified Chinese). The `--lang` option and the TENURE_LANG variable come first.",
+        _check_language,
     ),
     Setting(
         "ingest.strict_references",
@@ -346,6 +375,20 @@ SETTINGS: tuple[Setting, ...] = (
         "churn.membership_period_days",
         365,
         "Days in one paid membership period, for days-to-renewal and the contractual horizon.",
+        _check_positive,
+    ),
+    Setting(
+        "churn.min_customers",
+        200,
+        "Labelled customers (rows of the training snapshots) below which `churn train` "
+        "refuses to fit a model: with fewer, what it learns is mostly noise.",
+        _check_positive,
+    ),
+    Setting(
+        "churn.min_churned",
+        40,
+        "Churned customers, and as many who stayed, that the training snapshots must hold "
+        "for `churn train` to fit a model.",
         _check_positive,
     ),
 )

@@ -70,9 +70,9 @@ def test_path_and_shap_mostly_agree_on_the_top_reason(fitted, later):
         return frame[frame["rank"] == 1].set_index("customer_id")["feature"]
 
     both = pd.concat([first("path"), first("shap")], axis=1, join="inner")
-    assert len(both) >= len(later) - 5
-    # 597 of 690 customers (86.5%) have the same first reason by both methods; on 300,000
-    # simulated customers and a 110-tree model, about 81%.
+    # Nearly everyone has a reason that argues their way by both methods.
+    assert len(both) >= len(later) - 15
+    # Most customers have the same first reason by both methods (see docs/churn.md).
     share = (both.iloc[:, 0] == both.iloc[:, 1]).mean()
     assert share >= 0.75
 
@@ -93,15 +93,17 @@ def test_sentences_in_bulk_read_as_one_at_a_time(fitted, later):
     model, _ = fitted
     frame = later.frame
     every = np.tile(np.arange(len(model.features_)), (len(frame), 1))
-    bulk = sentences(model, frame, every)
+    bulk = sentences(model, frame, every, "CNY")
     fallbacks = 0
     for index, feature in enumerate(model.features_):
-        names = set(feature.fields()) | set(feature.fields(feature.fallback or ""))
+        names = (set(feature.fields()) | set(feature.fields(feature.fallback or ""))) - {
+            "currency"}
         values = frame[sorted(names)].astype(object)
         values = values.where(values.notna(), None).to_dict(orient="records")
-        expected = [feature.sentence(row) for row in values]
+        expected = [feature.sentence({**row, "currency": "¥"}) for row in values]
         assert bulk[:, index].tolist() == expected, feature.name
-        fallbacks += sum(any(row[f] is None for f in feature.fields()) for row in values)
+        fallbacks += sum(any(row[f] is None for f in feature.fields() if f != "currency")
+                         for row in values)
     assert fallbacks > 100  # missing values take the fallback sentences
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from tenure.errors import ConfigError
 
-__all__ = ["CALIBRATIONS", "Calibrator", "choose_calibrator"]
+__all__ = ["CALIBRATIONS", "Calibrator", "choose_calibrator", "cross_fit"]
 
 CALIBRATIONS = ("auto", "isotonic", "platt")
 
@@ -61,17 +61,27 @@ def choose_calibrator(margin, churned, method: str = "auto", seed: int = 0
                       ) -> tuple[Calibrator, dict[str, float]]:
     """The calibrator for ``method`` ("auto" picks the lower cross-fitted Brier score), and
     the cross-fitted Brier score of each candidate."""
+    chosen, scores, _ = cross_fit(margin, churned, method, seed)
+    return chosen, scores
+
+
+def cross_fit(margin, churned, method: str = "auto", seed: int = 0
+              ) -> tuple[Calibrator, dict[str, float], np.ndarray]:
+    """As :func:`choose_calibrator`, and the chosen method's cross-fitted probabilities:
+    each half of the rows calibrated by a fit on the other half, so that the rows a
+    probability is judged on were never used to calibrate it."""
     if method not in CALIBRATIONS:
         raise ConfigError(f"calibration '{method}' is not known; use auto, isotonic or platt")
     margin = np.asarray(margin, dtype=float)
     churned = np.asarray(churned, dtype=float)
     half = np.random.default_rng(seed).permutation(len(margin)) % 2 == 0
     candidates = ("isotonic", "platt") if method == "auto" else (method,)
-    scores = {}
+    scores, crossed = {}, {}
     for name in candidates:
         predicted = np.empty(len(margin))
         for part in (half, ~half):
             predicted[~part] = _fit(name, margin[part], churned[part])(margin[~part])
         scores[name] = float(np.mean((predicted - churned) ** 2))
+        crossed[name] = predicted
     best = min(scores, key=scores.get)
-    return _fit(best, margin, churned), scores
+    return _fit(best, margin, churned), scores, crossed[best]

@@ -21,26 +21,28 @@ RESPONSES = ("opened", "clicked", "replied", "responded", "visited", "purchased"
 
 FEATURES = (
     Feature("contacts_90d", "contacts sent in the last 90 days",
-            "{contacts_90d:.0f} {contacts_90d:?contact|contacts} in the last 90 days", fill=0),
+            "{contacts_90d:.0f} {contacts_90d:?contact|contacts} in the last 90 days", fill=0,
+            risk="high"),
     Feature("contacts_answered_90d",
             f"contacts opened, clicked or answered, of those sent 90 to {RESPONSE_DAYS} days "
-            "before", "responded to {contacts_answered_90d:.0f} "
+            "before", "responded to only {contacts_answered_90d:.0f} "
             "{contacts_answered_90d:?contact|contacts} in the last 90 days",
-            fill=0),
+            fill=0, risk="low"),
     Feature("response_rate_365d",
             f"share of contacts sent 365 to {RESPONSE_DAYS} days before that were responded to",
-            "responded to {response_rate_365d:.0%} of contacts in the last year",
-            fallback="no contacts in the last year to respond to"),
+            "responded to only {response_rate_365d:.0%} of contacts in the last year",
+            fallback="no contacts in the last year to respond to", risk="low",
+            missing_is_reason=False),
     Feature("channels_opted_in", "channels the customer agrees to be contacted on",
-            "open to contact on {channels_opted_in:.0f} "
-            "{channels_opted_in:?channel|channels}", fill=0),
+            "open to contact on only {channels_opted_in:.0f} "
+            "{channels_opted_in:?channel|channels}", fill=0, risk="low"),
     Feature("channels_opted_out", "channels the customer withdrew or refused consent for",
             "opted out of {channels_opted_out:.0f} "
-            "{channels_opted_out:?channel|channels}", fill=0),
+            "{channels_opted_out:?channel|channels}", fill=0, risk="high", neutral=0.0),
     Feature("consent_withdrawn_90d", "consents withdrawn in the last 90 days",
             "withdrew consent on {consent_withdrawn_90d:.0f} "
             "{consent_withdrawn_90d:?channel|channels} in the last 90 days",
-            fill=0),
+            fill=0, risk="high", neutral=0.0),
 )
 
 

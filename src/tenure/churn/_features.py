@@ -10,6 +10,7 @@ measures) and a reason template (how it reads in a customer's explanation).
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import functools
 import math
@@ -19,6 +20,8 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import ibis
+import numpy as np
+import pandas as pd
 
 from tenure._sql import ident
 from tenure.churn._definition import ChurnDefinition
@@ -27,14 +30,28 @@ from tenure.engine._history import as_of_rows, cutoff, hide_later
 __all__ = ["Feature", "FeatureContext", "FeatureGroup"]
 
 
+RISKS = ("high", "low")
+
+
 @dataclass(frozen=True)
 class Feature:
     """One model input.
 
     ``reason`` is a :meth:`str.format` template over the customer's feature values, read as a
     sentence when the feature pushes their risk up; ``{n:?ticket|tickets}`` picks the word
-    for one or for several. ``fallback`` is used when a value the reason names is missing.
-    ``fill`` replaces a missing value (a count with no rows is 0).
+    for one or for several, and ``{currency}`` is the sign of the workspace currency.
+    ``fallback`` is used when a value the reason names is missing. ``fill`` replaces a
+    missing value (a count with no rows is 0).
+
+    A sentence argues one way: "only ¥39 spent in the last 90 days" says that a *low* value
+    is the risk. ``risk`` says which values the sentence calls a risk (``"high"`` or
+    ``"low"``) and ``neutral`` the value that is neither (None: the median of the training
+    rows); ``also`` does the same for the other values the sentence shows, as
+    ``(name, risk, neutral)``. A feature is a reason for a customer only when their values
+    lie on the side the sentence says, so that "buying 1.4x as often as before" is never
+    given as a reason to leave, however the trees weighed it. ``missing_is_reason`` says
+    whether the fallback reads as a reason ("no second purchase yet" does; "never handed to
+    a new owner" does not).
 
     >>> Feature("tickets", "tickets", "{tickets:.0f} {tickets:?ticket|tickets}").sentence(
     ...     {"tickets": 1.0})
@@ -47,9 +64,25 @@ class Feature:
     fallback: str | None = None
     fill: float | str | None = None
     categorical: bool = False
+    risk: str | None = None
+    neutral: float | None = None
+    also: tuple[tuple[str, str, float | None], ...] = ()
+    missing_is_reason: bool = True
+
+    def __post_init__(self) -> None:
+        # A feature read back from a saved model has lists where it was written with tuples.
+        object.__setattr__(self, "also", tuple(tuple(side) for side in self.also))
+        for _, risk, _ in ((self.name, self.risk, None), *self.also):
+            assert risk is None or risk in RISKS, f"{self.name}: risk '{risk}' is not {RISKS}"
 
     def fields(self, template: str | None = None) -> tuple[str, ...]:
         return _fields(template if template is not None else self.reason)
+
+    def to_dict(self) -> dict:
+        """The feature as JSON data (a saved model keeps its features)."""
+        data = dataclasses.asdict(self)
+        data["also"] = [list(side) for side in self.also]
+        return data
 
     def sentence(self, values: Mapping[str, object]) -> str:
         """The reason for a customer whose feature values are ``values``."""
@@ -58,6 +91,25 @@ class Feature:
                 return f"{self.description}: not known"
             return _format(self.fallback, values)
         return _format(self.reason, values)
+
+    def argues(self, frame: pd.DataFrame, typical: Mapping[str, float]) -> np.ndarray:
+        """Whether, for each row of ``frame``, the values lie on the side this feature's
+        sentence calls a risk (``typical`` gives the neutral value of a feature without a
+        fixed one; a feature missing from it is not checked)."""
+        agrees = np.ones(len(frame), dtype=bool)
+        for name, risk, neutral in ((self.name, self.risk, self.neutral), *self.also):
+            reference = neutral if neutral is not None else typical.get(name)
+            if risk is None or reference is None:
+                continue
+            values = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
+            with np.errstate(invalid="ignore"):
+                side = values > reference if risk == "high" else values < reference
+            agrees &= side | np.isnan(values)
+        if not self.missing_is_reason:
+            for name in self.fields():
+                if name in frame.columns:
+                    agrees &= frame[name].notna().to_numpy()
+        return agrees
 
     def readings(self, name: str, values: Sequence[object]) -> list[str]:
         """How each of ``values`` (none missing) of field ``name`` reads in this feature's

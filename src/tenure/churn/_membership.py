@@ -19,14 +19,15 @@ FEATURES = (
     Feature("membership_tier", f"membership tier held ('{NO_TIER}' when none)",
             "membership tier: {membership_tier}", fill=NO_TIER, categorical=True),
     Feature("days_to_renewal", "days until the membership held comes up for renewal",
-            "membership renews in {days_to_renewal:.0f} {days_to_renewal:?day|days}",
-            fallback="no membership to renew"),
+            "membership renews in only {days_to_renewal:.0f} {days_to_renewal:?day|days}",
+            fallback="no membership to renew", risk="low", missing_is_reason=False),
     Feature("membership_days", "days since the membership held started",
-            "a member for {membership_days:.0f} {membership_days:?day|days}",
-            fallback="not a member"),
+            "a member for only {membership_days:.0f} {membership_days:?day|days}",
+            fallback="not a member", risk="low"),
     Feature("memberships_lapsed", "memberships that ended before the as-of date",
             "let {memberships_lapsed:.0f} "
-            "{memberships_lapsed:?membership|memberships} lapse", fill=0),
+            "{memberships_lapsed:?membership|memberships} lapse", fill=0, risk="high",
+            neutral=0.0),
 )
 
 

@@ -13,14 +13,14 @@ import hashlib
 import inspect
 import json
 from collections.abc import Iterable, Sequence
-from dataclasses import asdict, dataclass
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 import numpy as np
 import pandas as pd
 
-from tenure.churn._calibration import CALIBRATIONS, Calibrator, choose_calibrator
+from tenure.churn._calibration import CALIBRATIONS, Calibrator, cross_fit
 from tenure.churn._definition import ChurnDefinition
 from tenure.churn._features import Feature
 from tenure.churn._metrics import score_metrics
@@ -162,19 +162,23 @@ class ChurnModel:
         booster.free_dataset()
         self.booster_ = booster
         self.best_iteration_ = int(booster.best_iteration or booster.current_iteration())
+        self.splits_ = int(booster.feature_importance(
+            "split", iteration=self.best_iteration_).sum())
         margin = self._margin(X[hold])
-        self.calibrator_, self.calibration_scores_ = choose_calibrator(
+        # The validation customers calibrate the probabilities too: each is judged by a
+        # calibration fitted on the other half of them, never on itself.
+        self.calibrator_, self.calibration_scores_, crossed = cross_fit(
             margin, y[hold], self.calibration, self.seed)
         self.definition_ = definition
         self.training_window_ = TrainingWindow(
             tuple(s.as_of for s in snaps),
             max(s.as_of for s in snaps) + dt.timedelta(days=definition.horizon_days),
             int(frame["customer_id"].nunique()), len(frame))
-        metrics = score_metrics(y[hold], self.calibrator_(margin))
-        # Calibration is fitted on these customers; its cross-fitted Brier score is the fair one.
-        metrics["brier"] = self.calibration_scores_[self.calibrator_.method]
-        self.validation_metrics_ = metrics
+        self.validation_metrics_ = score_metrics(y[hold], crossed)
         self.validation_rows_ = int(hold.sum())
+        self.recency_roc_auc_ = _recency_auc(frame, y, hold)
+        self.typical_ = _typical(X[~hold], features)
+        self.currency_ = snaps[0].currency
         return self
 
     # -- predicting ---------------------------------------------------------------------
@@ -266,12 +270,14 @@ class ChurnModel:
 
     def explain(self, data: Snapshot | pd.DataFrame, top: int = 3, method: str = "path"):
         """The ``top`` features that push each customer's risk up most, as sentences
-        (``method`` as in :meth:`contributions`)."""
+        (``method`` as in :meth:`contributions`); a feature is a reason only where the
+        customer's values lie on the side its sentence calls a risk."""
         from tenure.churn._reasons import explain
 
         check_method(method)
         self._check_fitted()
-        return explain(self, self._frame(data), top, method)
+        currency = data.currency if isinstance(data, Snapshot) else None
+        return explain(self, self._frame(data), top, method, currency)
 
     def _leaves(self, X: np.ndarray) -> np.ndarray:
         """The leaf each row reaches in each tree (rows x trees)."""
@@ -311,7 +317,7 @@ class ChurnModel:
             "definition": self.definition_.to_dict(),
             "definition_text": self.definition_.describe(),
             "training_window": self.training_window_.to_dict(),
-            "features": [asdict(f) for f in self.features_],
+            "features": [f.to_dict() for f in self.features_],
             "categories": self.categories_,
             "options": self.get_params(),
             "best_iteration": self.best_iteration_,
@@ -319,6 +325,10 @@ class ChurnModel:
             "calibration_scores": self.calibration_scores_,
             "validation_metrics": self.validation_metrics_,
             "validation_rows": self.validation_rows_,
+            "recency_roc_auc": self.recency_roc_auc_,
+            "splits": self.splits_,
+            "typical": self.typical_,
+            "currency": self.currency_,
             "booster": self.booster_.model_to_string(num_iteration=self.best_iteration_),
         }
 
@@ -362,6 +372,11 @@ class ChurnModel:
             model.training_window_ = TrainingWindow.from_dict(data["training_window"])
             model.validation_metrics_ = data["validation_metrics"]
             model.validation_rows_ = data["validation_rows"]
+            # Read by models saved since they were added; older ones lack them.
+            model.recency_roc_auc_ = data.get("recency_roc_auc")
+            model.splits_ = data.get("splits")
+            model.typical_ = dict(data.get("typical") or {})
+            model.currency_ = data.get("currency", "")
         except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as exc:
             raise ModelError(f"{path} holds a damaged churn model ({type(exc).__name__}: "
                              f"{exc}); train one again with `tenure churn train`") from None
@@ -372,6 +387,33 @@ class ChurnModel:
 _SAVED_KEYS = ("options", "booster", "best_iteration", "features", "categories", "calibration",
                "calibration_scores", "definition", "training_window", "validation_metrics",
                "validation_rows")
+
+
+def _recency_auc(frame: pd.DataFrame, churned: np.ndarray, hold: np.ndarray) -> float | None:
+    """The ROC AUC of the recency baseline on the validation rows, fitted on the others: the
+    figure a model has to beat to be worth its complexity."""
+    from sklearn.metrics import roc_auc_score
+
+    from tenure.churn._scorers import SCORERS
+
+    baseline = SCORERS["baseline_recency"]
+    if any(name not in frame.columns for name in baseline.requires):
+        return None
+    predict = baseline.fit_frame(frame.loc[~hold])
+    return float(roc_auc_score(churned[hold], predict(frame.loc[hold])))
+
+
+def _typical(X: pd.DataFrame, features: Sequence[Feature]) -> dict[str, float]:
+    """The median of each numeric feature over the training rows: the neutral value of a
+    reason that names no fixed one."""
+    typical = {}
+    for feature in features:
+        if feature.categorical:
+            continue
+        known = X[feature.name].dropna()
+        if len(known):
+            typical[feature.name] = float(known.median())
+    return typical
 
 
 def check_method(method: str) -> None:

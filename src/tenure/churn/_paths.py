@@ -85,15 +85,18 @@ class TreePaths:
             return _contributions(np.ascontiguousarray(leaves), self.tree_start,
                                   self.path_start, self.feature, self.change, self.features)
 
-    def top(self, leaves: np.ndarray, k: int,
+    def top(self, leaves: np.ndarray, k: int, allowed: np.ndarray | None = None,
             threads: int = 0) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Per row, the ``k`` features with the largest positive contributions, strongest
-        first (ties to the earlier feature): their indices and amounts (-1 and 0 where fewer
-        than ``k`` are positive), each rows x k; and the raw margin, the leaf values summed
-        as LightGBM sums them."""
+        """Per row, the ``k`` features with the largest positive contributions among those
+        ``allowed`` (rows x features; None: all), strongest first (ties to the earlier
+        feature): their indices and amounts (-1 and 0 where fewer than ``k`` are positive),
+        each rows x k; and the raw margin, the leaf values summed as LightGBM sums them."""
+        if allowed is None:
+            allowed = np.ones((len(leaves), self.features), dtype=np.bool_)
         with _threads(threads):
             return _top(np.ascontiguousarray(leaves), self.tree_start, self.leaf_value,
-                        self.path_start, self.feature, self.change, self.features, k)
+                        self.path_start, self.feature, self.change, self.features, k,
+                        np.ascontiguousarray(allowed, dtype=np.bool_))
 
 
 @contextmanager
@@ -171,7 +174,7 @@ def _contributions(leaves, tree_start, path_start, feature, change, features):
 
 
 @numba.njit(cache=True, parallel=True)
-def _top(leaves, tree_start, leaf_value, path_start, feature, change, features, k):
+def _top(leaves, tree_start, leaf_value, path_start, feature, change, features, k, allowed):
     rows = leaves.shape[0]
     which = np.full((rows, k), -1, np.int32)
     amount = np.zeros((rows, k))
@@ -187,7 +190,7 @@ def _top(leaves, tree_start, leaf_value, path_start, feature, change, features, 
             for rank in range(k):
                 best, most = -1, 0.0
                 for f in range(features):
-                    if sums[f] > most:
+                    if sums[f] > most and allowed[i, f]:
                         best, most = f, sums[f]
                 if best < 0:
                     break

@@ -10,22 +10,24 @@ __all__ = ["PRODUCTS"]
 
 FEATURES = (
     Feature("categories_bought", "product categories bought, ever",
-            "{categories_bought:.0f} product "
-            "{categories_bought:?category|categories} bought", fill=0),
+            "only {categories_bought:.0f} product "
+            "{categories_bought:?category|categories} bought", fill=0, risk="low"),
     Feature("products_owned", "durable products owned (those with a lifespan or a service "
-            "interval)", "{products_owned:.0f} durable "
-            "{products_owned:?product|products} owned", fill=0),
+            "interval)", "only {products_owned:.0f} durable "
+            "{products_owned:?product|products} owned", fill=0, risk="low"),
     Feature("services_due", "owned products past their first service interval",
             "{services_due:.0f} {services_due:?product|products} due for "
-            "service", fill=0),
+            "service", fill=0, risk="high", neutral=0.0),
     Feature("supplies_run_out", "consumable categories whose last purchase has run out",
             "{supplies_run_out:.0f} "
-            "{supplies_run_out:?consumable|consumables} run out", fill=0),
+            "{supplies_run_out:?consumable|consumables} run out", fill=0, risk="high",
+            neutral=0.0),
     Feature("days_since_supplies_ran_out",
             "days since the supplies bought ran out (0 while one still lasts)",
             "supplies ran out {days_since_supplies_ran_out:.0f} "
             "{days_since_supplies_ran_out:?day|days} ago",
-            fallback="no consumables bought"),
+            fallback="no consumables bought", risk="high", neutral=0.0,
+            missing_is_reason=False),
 )
 
 

@@ -16,51 +16,64 @@ def _window_features() -> tuple[Feature, ...]:
     for days in WINDOWS:
         features += [
             Feature(f"purchases_{days}d", f"purchase days in the last {days} days",
-                    f"{{purchases_{days}d:.0f}} purchase {{purchases_{days}d:?day|days}} in "
-                    f"the last {days} days", fill=0),
+                    f"only {{purchases_{days}d:.0f}} purchase {{purchases_{days}d:?day|days}} "
+                    f"in the last {days} days", fill=0, risk="low"),
             Feature(f"spend_{days}d", f"net spend in the last {days} days",
-                    f"{{spend_{days}d:,.0f}} spent in the last {days} days", fill=0),
+                    f"only {{currency}}{{spend_{days}d:,.0f}} spent in the last {days} days",
+                    fill=0, risk="low"),
+            # A rate or a spend below what it was before (1x) is the decline the sentence
+            # names; a new customer with no history before the window is no decline.
             Feature(f"frequency_trend_{days}d",
                     f"purchase rate in the last {days} days over the rate before them",
                     f"buying {{frequency_trend_{days}d:.1f}}x as often in the last {days} days "
                     "as before",
-                    fallback=f"no purchase history from before the last {days} days"),
+                    fallback=f"no purchase history from before the last {days} days",
+                    risk="low", neutral=1.0, missing_is_reason=False),
             Feature(f"spend_trend_{days}d",
                     f"spend per day in the last {days} days over spend per day before them",
                     f"spending {{spend_trend_{days}d:.1f}}x as much in the last {days} days "
                     "as before",
-                    fallback=f"no purchase history from before the last {days} days"),
+                    fallback=f"no purchase history from before the last {days} days",
+                    risk="low", neutral=1.0, missing_is_reason=False),
         ]
     return tuple(features)
 
 
+# Each sentence says which way it argues (risk "high" or "low", against a fixed neutral
+# value or else the training median): a reason is given only where the customer's values
+# lie on that side. Silence longer than their usual gap (a ratio above 1) is overdue; a
+# shorter one is not, however many days it is.
 FEATURES = (
     Feature("days_since_last_purchase", "days since the last purchase",
             "no purchase for {days_since_last_purchase:.0f} "
             "{days_since_last_purchase:?day|days}, {recency_ratio:.1f}x their usual gap",
             fallback="no purchase for {days_since_last_purchase:.0f} "
-                     "{days_since_last_purchase:?day|days}, and no second purchase yet"),
+                     "{days_since_last_purchase:?day|days}, and no second purchase yet",
+            risk="high", also=(("recency_ratio", "high", 1.0),)),
     Feature("recency_ratio", "days since the last purchase over the usual gap between purchases",
             "{recency_ratio:.1f}x their usual gap since the last purchase",
-            fallback="no second purchase yet"),
+            fallback="no second purchase yet", risk="high", neutral=1.0),
     Feature("purchase_days", "days with a purchase, ever",
-            "{purchase_days:.0f} purchase {purchase_days:?day|days} in {tenure_days:.0f} "
-            "{tenure_days:?day|days} as a customer"),
+            "only {purchase_days:.0f} purchase {purchase_days:?day|days} in {tenure_days:.0f} "
+            "{tenure_days:?day|days} as a customer", risk="low"),
     Feature("tenure_days", "days since the first purchase",
-            "a customer for {tenure_days:.0f} {tenure_days:?day|days}"),
-    Feature("total_spend", "net spend, refunds deducted", "{total_spend:,.0f} spent in all"),
+            "a customer for only {tenure_days:.0f} {tenure_days:?day|days}", risk="low"),
+    Feature("total_spend", "net spend, refunds deducted",
+            "only {currency}{total_spend:,.0f} spent in all", risk="low"),
     Feature("average_spend", "spend per purchase day",
-            "{average_spend:,.0f} spent per purchase day"),
+            "only {currency}{average_spend:,.0f} spent per purchase day", risk="low"),
     *_window_features(),
     Feature("mean_gap_days", "mean days between purchase days",
             "usually {mean_gap_days:.0f} {mean_gap_days:?day|days} between purchases",
-            fallback="only one purchase day so far"),
+            fallback="only one purchase day so far", risk="high"),
     Feature("gap_variation", "standard deviation of the gaps between purchases over their mean",
             "irregular buying: gaps vary by {gap_variation:.0%} of their mean",
-            fallback="too few purchases to know their rhythm"),
-    Feature("refunds", "refunds, ever", "{refunds:.0f} {refunds:?refund|refunds}", fill=0),
+            fallback="too few purchases to know their rhythm", risk="high",
+            missing_is_reason=False),
+    Feature("refunds", "refunds, ever", "{refunds:.0f} {refunds:?refund|refunds}", fill=0,
+            risk="high", neutral=0.0),
     Feature("refund_share", "share of spend refunded", "{refund_share:.0%} of their spend refunded",
-            fill=0),
+            fill=0, risk="high", neutral=0.0),
 )
 
 

@@ -18,13 +18,14 @@ UNKNOWN = "unknown"
 FEATURES = (
     Feature("owner_changes", "times the customer was handed to a new owner",
             "handed to a new owner {owner_changes:.0f} "
-            "{owner_changes:?time|times}", fill=0),
+            "{owner_changes:?time|times}", fill=0, risk="high", neutral=0.0),
     Feature("days_since_owner_change", "days since the latest hand-over to a new owner",
-            "handed to a new owner {days_since_owner_change:.0f} "
+            "handed to a new owner only {days_since_owner_change:.0f} "
             "{days_since_owner_change:?day|days} ago",
-            fallback="never handed to a new owner"),
+            fallback="never handed to a new owner", risk="low", missing_is_reason=False),
     Feature("referrals_made", "customers this customer referred",
-            "{referrals_made:.0f} {referrals_made:?customer|customers} referred", fill=0),
+            "only {referrals_made:.0f} {referrals_made:?customer|customers} referred", fill=0,
+            risk="low"),
     Feature("acquisition_channel", "channel that brought the customer",
             "came through {acquisition_channel}", fill=UNKNOWN, categorical=True),
     Feature("segment", "the customer's segment", "in the {segment} segment", fill=UNKNOWN,

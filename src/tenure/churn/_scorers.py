@@ -63,17 +63,23 @@ class FeatureBaseline:
         return (self.feature,)
 
     def fit(self, training: Sequence[Snapshot]) -> Predict:
+        return self.fit_frame(pd.concat([s.frame[[self.feature, LABEL]] for s in training],
+                                        ignore_index=True))
+
+    def fit_frame(self, frame: pd.DataFrame) -> Predict:
+        """Fitted on the rows of ``frame`` (the feature and the label); the risk it returns
+        takes a snapshot or a frame."""
         from sklearn.isotonic import IsotonicRegression
 
-        frame = pd.concat([s.frame[[self.feature, LABEL]] for s in training], ignore_index=True)
         known = frame[self.feature].notna()
         x = frame.loc[known, self.feature].to_numpy(dtype=float)
         y = frame.loc[known, LABEL].to_numpy(dtype=float)
         curve = IsotonicRegression(increasing=self.increasing, out_of_bounds="clip").fit(x, y)
         rate = float(frame[LABEL].mean())
 
-        def predict(snapshot: Snapshot) -> np.ndarray:
-            values = snapshot.frame[self.feature].to_numpy(dtype=float)
+        def predict(data: Snapshot | pd.DataFrame) -> np.ndarray:
+            rows = data.frame if isinstance(data, Snapshot) else data
+            values = pd.to_numeric(rows[self.feature]).to_numpy(dtype=float, na_value=np.nan)
             missing = np.isnan(values)
             risk = curve.predict(np.where(missing, 0.0, values))
             return np.where(missing, rate, risk)

@@ -11,6 +11,7 @@ date loses them, and a row left with no value at all is removed.
 from __future__ import annotations
 
 import datetime as dt
+import json
 import math
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,13 +21,15 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
-from tenure.churn._dates import as_of_date, data_span, horizon_days
+from tenure.churn._dates import as_of_date, as_of_dates, data_span, horizon_days
 from tenure.churn._definition import ChurnDefinition
+from tenure.churn._features import Feature
 from tenure.churn._groups import FEATURE_GROUPS
 from tenure.churn._model import ChurnModel, check_method
-from tenure.churn._reasons import sentences, strongest
-from tenure.churn._snapshot import take_snapshot
-from tenure.churn._train import model_path
+from tenure.churn._reasons import render, sentences, strongest
+from tenure.churn._scorers import SCORERS
+from tenure.churn._snapshot import LABEL, take_snapshot
+from tenure.churn._train import model_path, refusal_path
 from tenure.errors import ConfigError, ModelError
 from tenure.progress import Progress, steps_of
 from tenure.results import Result
@@ -37,6 +40,13 @@ __all__ = ["ChurnScores", "score"]
 
 # The reasons kept per customer: as many as the scores table declares columns for.
 REASONS = sum(name.startswith("churn_reason_") for name in CHURN_SCORE_COLUMNS)
+
+# What scores when churn train refused a model, and the one reason it can give: a customer
+# silent for longer than most who stayed, where their risk is above the usual rate.
+BASELINE = "baseline_recency"
+SILENCE = Feature("days_since_last_purchase", "days since the last purchase",
+                  "no purchase for {days_since_last_purchase:.0f} "
+                  "{days_since_last_purchase:?day|days}")
 
 
 @dataclass(frozen=True)
@@ -51,6 +61,7 @@ class ChurnScores(Result):
     model_version: str
     frame: pd.DataFrame
     written: bool
+    refused: str | None = None  # why churn train saved no model, when a baseline scored
 
     @property
     def headline(self) -> dict[str, Any]:
@@ -63,9 +74,15 @@ class ChurnScores(Result):
 
     def lines(self) -> list[str]:
         high = self.headline["at_risk_50"]
-        said = [self.definition.describe(),
-                f"{len(self.frame):,} customers scored at {self.as_of.isoformat()} by churn "
-                f"model {self.model_version}; {high:,} at 50% risk or more"]
+        if self.refused is not None:
+            said = [self.definition.describe(), self.refused,
+                    f"{len(self.frame):,} customers scored at {self.as_of.isoformat()} by the "
+                    "recency baseline instead (the churn rate of past customers as long without "
+                    f"a purchase); {high:,} at 50% risk or more"]
+        else:
+            said = [self.definition.describe(),
+                    f"{len(self.frame):,} customers scored at {self.as_of.isoformat()} by churn "
+                    f"model {self.model_version}; {high:,} at 50% risk or more"]
         if self.written:
             said.append(f"Wrote churn_risk and three reasons for {len(self.frame):,} "
                         "customers to `scores`")
@@ -105,11 +122,19 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
     customers, the riskiest first, and leaves the others' reasons blank. ``horizon``, when
     given, must be the one the model predicts: a model answers only the question it was
     trained on.
+
+    When ``model`` is None and the latest ``churn train`` refused to save a model (see
+    :func:`tenure.churn.train`), the customers are scored by the recency baseline instead,
+    fitted on the snapshots that training read, and the result says so: its risk is the
+    churn rate of past customers as long without a purchase, and its one reason the
+    silence, where it puts a customer above the usual rate.
     """
     if not 0 <= reasons_share <= 1:
         raise ConfigError(f"reasons_share {reasons_share} should be between 0 (no reasons) "
                           "and 1 (every customer)")
     check_method(reasons_method)
+    if model is None and refusal_path(workspace).exists():
+        return _score_baseline(workspace, as_of, horizon, write, progress)
     if not isinstance(model, ChurnModel):
         model = ChurnModel.load(model if model is not None else model_path(workspace))
     model._check_fitted()
@@ -144,23 +169,63 @@ def score(workspace, as_of=None, model: ChurnModel | str | Path | None = None, *
         else:
             which = strongest(model, picked, REASONS, reasons_method)[0]
         said = np.full((len(snap), REASONS), None, dtype=object)
-        said[explained] = sentences(model, picked, which)
+        said[explained] = sentences(model, picked, which, snap.currency)
         said = said[order]
         frame = pd.DataFrame({"customer_id": snap.frame["customer_id"].to_numpy()[order],
                               "as_of": date, "churn_risk": risk[order],
                               **{f"churn_reason_{i + 1}": said[:, i] for i in range(REASONS)}})
         if write:
             step("writing scores")
-            _write(workspace, date, frame, model)
+            _write(workspace, date, frame, model.version, model.definition_.horizon_days)
     return ChurnScores(date, model.definition_, model.version, frame, write)
 
 
-def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> None:
+def _score_baseline(workspace, as_of, horizon, write: bool, progress: Progress) -> ChurnScores:
+    """Scores from the recency baseline, fitted on the snapshots churn train refused to
+    learn a model from, with the refusal as the first thing said."""
+    refused = json.loads(refusal_path(workspace).read_text(encoding="utf-8"))
+    definition = ChurnDefinition.from_dict(refused["definition"])
+    if horizon is not None and horizon_days(horizon) != definition.horizon_days:
+        raise ConfigError(
+            f"the recency baseline predicts churn within {definition.horizon_days} days, not "
+            f"{horizon}; train with `tenure churn train --horizon {horizon}` or leave the "
+            "horizon out")
+    dates = as_of_dates(refused["as_of"])
+    span = data_span(workspace)
+    date = as_of_date(as_of) if as_of is not None else span.end
+    span.check_start(date)
+    with steps_of(progress, len(dates) + 1 + write) as step:
+        training = []
+        for day in dates:
+            step(f"snapshot at {day.isoformat()}")
+            training.append(take_snapshot(workspace, day, definition, ["purchases"],
+                                          labelled=True))
+        step(f"recency at {date.isoformat()}")
+        snap = take_snapshot(workspace, date, definition, ["purchases"], labelled=False)
+        risk = np.asarray(SCORERS[BASELINE].fit(training)(snap), dtype=float)
+        rate = float(pd.concat([s.frame[LABEL] for s in training]).mean())
+        # Silence is a reason only where it puts the customer above the usual churn rate.
+        said = np.full((len(snap), REASONS), None, dtype=object)
+        rows = np.flatnonzero((risk > rate) & snap.frame[SILENCE.name].notna().to_numpy())
+        said[rows, 0] = render(SILENCE, snap.frame, rows, {})
+        order = np.argsort(-risk, kind="stable")
+        frame = pd.DataFrame({"customer_id": snap.frame["customer_id"].to_numpy()[order],
+                              "as_of": date, "churn_risk": risk[order],
+                              **{f"churn_reason_{i + 1}": said[order, i]
+                                 for i in range(REASONS)}})
+        if write:
+            step("writing scores")
+            _write(workspace, date, frame, BASELINE, definition.horizon_days)
+    return ChurnScores(date, definition, BASELINE, frame, write, refused["reason"])
+
+
+def _write(workspace, date: dt.date, frame: pd.DataFrame, model_version: str,
+           horizon: int) -> None:
     n = len(frame)
     # The model's version is one string for every row: a dictionary of one entry, not
     # millions of copies. The date is bound by the writer.
     version = pa.DictionaryArray.from_arrays(pa.array(np.zeros(n, dtype=np.int32)),
-                                             pa.array([model.version], pa.string()))
+                                             pa.array([model_version], pa.string()))
     rows = pa.table({
         "customer_id": pa.array(frame["customer_id"].to_numpy(dtype=object), pa.string()),
         "churn_risk": pa.array(frame["churn_risk"].to_numpy(dtype=np.float64)),
@@ -168,8 +233,7 @@ def _write(workspace, date: dt.date, frame: pd.DataFrame, model: ChurnModel) -> 
                                          pa.string())
            for i in range(1, REASONS + 1)},
         "churn_model_version": version,
-        "churn_horizon_days": pa.array(np.full(n, model.definition_.horizon_days,
-                                               dtype=np.int32)),
+        "churn_horizon_days": pa.array(np.full(n, horizon, dtype=np.int32)),
     })
     with workspace.transaction() as con:
         con.register("tenure_new_churn_scores", rows)

@@ -19,14 +19,14 @@ RECENT = 90
 FEATURES = (
     Feature("sla_breaches_90d", "SLA targets missed on the customer's tickets in the last 90 days",
             "{sla_breaches_90d:.0f} SLA {sla_breaches_90d:?breach|breaches} in the last 90 days",
-            fill=0),
+            fill=0, risk="high", neutral=0.0),
     Feature("sla_open_breaches", "missed SLA targets on tickets still being worked on",
             "{sla_open_breaches:.0f} missed SLA {sla_open_breaches:?target|targets} on tickets "
-            "still open", fill=0),
+            "still open", fill=0, risk="high", neutral=0.0),
     Feature("days_since_sla_breach", "days since an SLA target was last missed",
             "an SLA target missed {days_since_sla_breach:.0f} "
             "{days_since_sla_breach:?day|days} ago",
-            fallback="no SLA target ever missed"),
+            fallback="no SLA target ever missed", risk="low", missing_is_reason=False),
 )
 
 

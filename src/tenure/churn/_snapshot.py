@@ -36,6 +36,7 @@ class Snapshot:
     features: tuple[Feature, ...]
     frame: pd.DataFrame
     labelled: bool
+    currency: str = ""  # the workspace's, in which the amounts read
 
     @property
     def feature_names(self) -> list[str]:
@@ -125,7 +126,8 @@ def take_snapshot(workspace, as_of: dt.date, definition: ChurnDefinition, groups
                                labelled)
     finally:
         ctx.close()
-    return Snapshot(as_of, definition, tuple(chosen), frame, labelled)
+    return Snapshot(as_of, definition, tuple(chosen), frame, labelled,
+                    str(workspace.config["workspace.currency"]))
 
 
 def _place(ctx: FeatureContext, counted: ibis.Table, ids: pa.Array, groups, labelled: bool

@@ -19,24 +19,29 @@ RECENT = 90
 
 FEATURES = (
     Feature("tickets_90d", "support tickets opened in the last 90 days",
-            "{tickets_90d:.0f} support {tickets_90d:?ticket|tickets} in the last 90 days", fill=0),
+            "{tickets_90d:.0f} support {tickets_90d:?ticket|tickets} in the last 90 days", fill=0,
+            risk="high", neutral=0.0),
     Feature("low_csat_90d", f"tickets scored {LOW_CSAT} or less out of 5 in the last 90 days",
             "{low_csat_90d:.0f} support {low_csat_90d:?ticket|tickets} scored 1 or 2 out of 5 in "
             "the last 90 days",
-            fill=0),
+            fill=0, risk="high", neutral=0.0),
+    # A score of 4 or 5 is a good experience, never a reason to leave.
     Feature("worst_csat_90d", "lowest satisfaction score in the last 90 days",
             "rated support {worst_csat_90d:.0f} out of 5 in the last 90 days",
-            fallback="no satisfaction score in the last 90 days"),
+            fallback="no satisfaction score in the last 90 days", risk="low", neutral=4.0,
+            missing_is_reason=False),
     Feature("first_response_hours_90d",
             "mean hours to a first reply on tickets opened in the last 90 days",
             "waited {first_response_hours_90d:.0f} {first_response_hours_90d:?hour|hours} on "
             "average for a first reply",
-            fallback="no ticket answered in the last 90 days"),
+            fallback="no ticket answered in the last 90 days", risk="high",
+            missing_is_reason=False),
     Feature("open_tickets", "tickets opened and not resolved by the as-of date",
-            "{open_tickets:.0f} support {open_tickets:?ticket|tickets} still open", fill=0),
+            "{open_tickets:.0f} support {open_tickets:?ticket|tickets} still open", fill=0,
+            risk="high", neutral=0.0),
     Feature("unanswered_tickets", "tickets without a first reply by the as-of date",
             "{unanswered_tickets:.0f} support {unanswered_tickets:?ticket|tickets} without "
-            "a reply", fill=0),
+            "a reply", fill=0, risk="high", neutral=0.0),
 )
 
 

@@ -29,11 +29,13 @@ __all__ = ["VALUE"]
 FEATURES = (
     Feature("p_alive", "probability that the customer is still a customer (BG/NBD)",
             "only a {p_alive:.0%} chance of still being a customer, by their buying pattern",
-            fallback="too little purchase history to judge whether they are still a customer"),
+            fallback="too little purchase history to judge whether they are still a customer",
+            risk="low", missing_is_reason=False),
     Feature("expected_purchases",
             "purchases the BG/NBD model expects from the customer within the churn horizon",
             "only {expected_purchases:.1f} purchases expected within the horizon",
-            fallback="too little purchase history to expect purchases"),
+            fallback="too little purchase history to expect purchases", risk="low",
+            missing_is_reason=False),
 )
 
 KEYS = ("frequency", "recency", "T")

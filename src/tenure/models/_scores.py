@@ -340,10 +340,11 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
         totals = tx.execute(
             "SELECT count(p_alive), sum(p_alive), sum(expected_purchases), sum(expected_spend), "
             "sum(clv) FROM scores WHERE as_of = $as_of", {"as_of": day}).fetchall()[0]
-        per_customer = tx.execute(
+        # A relation, not a cursor: DuckDB copies a cursor's rows once more into Arrow.
+        per_customer = tx.sql(
             "SELECT customer_id, p_alive, expected_purchases, expected_spend, clv "
             "FROM scores WHERE as_of = $as_of AND p_alive IS NOT NULL ORDER BY customer_id",
-            {"as_of": day}).to_arrow_table().to_pandas(types_mapper=_TEXT.get)
+            params={"as_of": day}).to_arrow_table().to_pandas(types_mapper=_TEXT.get)
     notes = purchases.cautions() + spend_model.cautions()
     if reuse is not None:
         notes = (f"scored with {reuse.model.title} {reuse.model_version}, the purchase model "
