@@ -35,9 +35,11 @@ class DemoResult:
     charts: list[Path] = field(default_factory=list)
 
 
-def build_demo(directory: str | Path, *, customers: int = 20_000,
-               progress: Progress = None) -> DemoResult:
-    """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces."""
+def build_demo(directory: str | Path, *, customers: int = 20_000, progress: Progress = None,
+               command: str = "tenure", python: str = "python") -> DemoResult:
+    """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces.
+    The next steps it suggests run ``command`` (how the user runs tenure) and ``python``
+    (the Python that has it)."""
     step = steps_of(progress)
     root = Path(directory)
     data = root / "data"
@@ -62,15 +64,15 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
     result.next_steps = [
-        f"tenure status --workspace {shop_path}",
-        f"tenure quarantine --workspace {shop_path}",
-        f"tenure sla report --workspace {shop_path}",
-        f"python -c \"import tenure; print(tenure.Workspace('{shop_path}')"
+        f"{command} status --workspace {shop_path}",
+        f"{command} quarantine --workspace {shop_path}",
+        f"{command} sla report --workspace {shop_path}",
+        f"{python} -c \"import tenure; print(tenure.Workspace('{shop_path}')"
         ".table('orders').count().execute())\"",
         f"the simulator's ground truth: {data / 'truth.json'} and {data / 'latent.parquet'}",
-        f"tenure fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
-        f"tenure analyze cohorts --workspace {shop_path} --by segment",
-        f"tenure churn backtest --workspace {shop_path}",
+        f"{command} fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
+        f"{command} analyze cohorts --workspace {shop_path} --by segment",
+        f"{command} churn backtest --workspace {shop_path}",
         f"the charts: {root / 'charts'}",
     ]
     return result

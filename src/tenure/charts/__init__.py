@@ -7,20 +7,39 @@ fonts that render Chinese. The functions take frames or results and compute noth
 their own beyond the shape of the chart.
 
 :func:`save` writes a chart as HTML that opens with no network (the Vega libraries
-inlined), as Vega-Lite JSON, or as PNG or SVG pictures.
+inlined), as Vega-Lite JSON, or as PNG or SVG pictures; the pictures draw Chinese labels
+with the system's Chinese fonts or, where there is none, with the subset of Noto Sans CJK
+SC that ships with tenure.
 """
 
 from __future__ import annotations
 
+from functools import cache
+from importlib.resources import files
 from pathlib import Path
 from typing import Any
 
-from tenure.charts._theme import FONTS, PALETTE, altair, theme
+from tenure.charts._theme import BUNDLED_FONT, FONTS, PALETTE, altair, theme
 from tenure.errors import InputError
 
-__all__ = ["FONTS", "FORMATS", "PALETTE", "altair", "save", "theme"]
+__all__ = ["BUNDLED_FONT", "FONTS", "FORMATS", "PALETTE", "altair", "font_folder", "save",
+           "theme"]
 
 FORMATS = (".html", ".json", ".png", ".svg")
+
+
+def font_folder() -> Path:
+    """The folder of the Chinese font tenure ships (see :data:`BUNDLED_FONT`)."""
+    return Path(str(files("tenure.charts").joinpath("fonts")))
+
+
+@cache
+def _register_fonts() -> None:
+    """Give the PNG and SVG renderer tenure's Chinese font, once per process: it finds the
+    system's fonts itself, and falls back on this one for what they lack."""
+    import vl_convert
+
+    vl_convert.register_font_directory(str(font_folder()))
 
 
 def save(chart: Any, path: str | Path) -> Path:
@@ -39,5 +58,6 @@ def save(chart: Any, path: str | Path) -> Path:
     elif suffix == ".html":
         chart.save(str(path), inline=True)
     else:
+        _register_fonts()
         chart.save(str(path), scale_factor=2 if suffix == ".png" else 1)
     return path

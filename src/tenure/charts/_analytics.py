@@ -7,15 +7,33 @@ from typing import Any
 
 import pandas as pd
 
-from tenure.charts._theme import altair
+from tenure.charts._theme import GAIN, LOSS, MAX_SERIES, NEUTRAL, SEQUENTIAL, STATE_COLORS, altair
 from tenure.errors import TenureError
 
-STATE_ORDER = ["new", "active", "resurrected", "at_risk", "churned", "dormant"]
-STATE_COLORS = ["#2ca02c", "#1f77b4", "#17becf", "#ff7f0e", "#d62728", "#7f7f7f"]
+STATE_ORDER = list(STATE_COLORS)
+OTHER = "other"
 
 
 def _facet(chart, by: str | None, columns: int = 3):
     return chart.facet(facet=f"{by}:N", columns=columns) if by else chart
+
+
+def largest(frame: pd.DataFrame, column: str, weight: str,
+            keep: int = MAX_SERIES - 1) -> pd.DataFrame:
+    """``frame`` with the values of ``column`` beyond the ``keep`` largest (by the sum of
+    ``weight``) renamed "other", so that a chart colours at most ``keep + 1`` series; a
+    frame with few enough values comes back as it is. Numbers of the merged rows are summed
+    by the chart's own aggregation (a stacked bar adds them).
+
+    >>> frame = pd.DataFrame({"code": list("abcdefghijkl"), "n": range(12)})
+    >>> sorted(largest(frame, "code", "n", keep=3)["code"].unique())
+    ['j', 'k', 'l', 'other']
+    """
+    totals = frame.groupby(column, observed=True)[weight].sum().sort_values(ascending=False)
+    if len(totals) <= keep + 1:
+        return frame
+    kept = set(totals.index[:keep])
+    return frame.assign(**{column: frame[column].where(frame[column].isin(kept), OTHER)})
 
 
 def cohort_heatmap(result, metric: str) -> Any:
@@ -25,14 +43,21 @@ def cohort_heatmap(result, metric: str) -> Any:
                           f"{', '.join(allowed)}")
     alt = altair()
     data = result.frame.assign(cohort=result.frame["cohort"].dt.strftime("%Y-%m-%d"))
+    # Every cohort is 100% active at age 0 by definition; a scale that reached 100% would
+    # leave the later ages, where cohorts differ, in one pale band. The scale spans the
+    # later ages, and age 0 takes its darkest colour.
+    later = data.loc[data["age"] > 0, metric].dropna()
+    top = float(later.max()) if len(later) else 1.0
     base = alt.Chart(data).mark_rect().encode(
         x=alt.X("age:O", title=f"{result.period}s since first purchase"),
         y=alt.Y("cohort:O", title="cohort"),
         color=alt.Color(f"{metric}:Q", title=metric.replace("_", " "),
-                        scale=alt.Scale(scheme="blues"), legend=alt.Legend(format=".0%")),
+                        scale=alt.Scale(scheme=SEQUENTIAL, domain=[0, top or 1.0], clamp=True),
+                        legend=alt.Legend(format=".0%")),
         tooltip=["cohort:O", "age:O", "customers:Q", "active:Q",
                  alt.Tooltip(f"{metric}:Q", format=".1%")],
-    ).properties(title=f"Cohort {metric.replace('_', ' ')} by {result.period}")
+    ).properties(title=f"Cohort {metric.replace('_', ' ')} by {result.period} (colours span "
+                       "the ages after the first period)")
     return _facet(base, result.by)
 
 
@@ -42,7 +67,11 @@ def retention_curve(result) -> Any:
     data = result.average.melt(id_vars=[*keys, "age"],
                                value_vars=["retention", "retention_unbounded"],
                                var_name="measure", value_name="share")
-    color = alt.Color(f"{result.by}:N") if result.by else alt.Color("measure:N")
+    many = bool(result.by) and data[result.by].nunique() > MAX_SERIES
+    # More groups than colours: one small chart per group rather than lines no one can
+    # tell apart.
+    color = (alt.Color("measure:N") if not result.by or many
+             else alt.Color(f"{result.by}:N"))
     chart = alt.Chart(data).mark_line(point=True).encode(
         x=alt.X("age:Q", title=f"{result.period}s since first purchase"),
         y=alt.Y("share:Q", axis=alt.Axis(format="%"), title="customers active"),
@@ -50,6 +79,9 @@ def retention_curve(result) -> Any:
         strokeDash="measure:N",
         tooltip=[*keys, "age", "measure", alt.Tooltip("share:Q", format=".1%")],
     )
+    if many:
+        chart = chart.properties(width=180, height=120).facet(facet=f"{result.by}:N",
+                                                               columns=4)
     return chart.properties(title="Average retention, weighted by cohort size")
 
 
@@ -62,7 +94,8 @@ def lifecycle_flow(result) -> Any:
     chart = alt.Chart(data).mark_bar().encode(
         x=alt.X("period:T", title=None),
         y=alt.Y("sum(signed):Q", title="customers"),
-        color=alt.Color("state:N", scale=alt.Scale(domain=STATE_ORDER, range=STATE_COLORS)),
+        color=alt.Color("state:N", scale=alt.Scale(domain=STATE_ORDER,
+                                                   range=list(STATE_COLORS.values()))),
         order=alt.Order("order:Q"),
         tooltip=["period:T", "state:N", "customers:Q"],
     ).transform_calculate(order=_state_rank_expr())
@@ -77,7 +110,7 @@ def transition_heatmap(result) -> Any:
         y=alt.Y("from_state:N", sort=STATE_ORDER, title="from"),
     )
     cells = base.mark_rect().encode(
-        color=alt.Color("share:Q", scale=alt.Scale(scheme="greens"),
+        color=alt.Color("share:Q", scale=alt.Scale(scheme=SEQUENTIAL),
                         legend=alt.Legend(format=".0%")),
         tooltip=["from_state", "to_state", "customers", alt.Tooltip("share:Q", format=".1%")])
     text = base.mark_text().encode(text=alt.Text("share:Q", format=".0%"))
@@ -98,9 +131,11 @@ def growth_bars(result) -> Any:
     ).mark_bar().encode(
         x=alt.X("period:T", title=None), y=alt.Y("signed:Q", title="customers"),
         color=alt.Color("flow:N", scale=alt.Scale(domain=["new", "won_back", "lost"],
-                                                  range=["#2ca02c", "#17becf", "#d62728"])),
+                                                  range=[GAIN, STATE_COLORS["resurrected"],
+                                                         LOSS])),
         tooltip=["period:T", "flow:N", "customers:Q"])
-    net = alt.Chart().mark_line(color="black", point=True).encode(
+    net = alt.Chart().mark_line(color="#000000", point=alt.OverlayMarkDef(color="#000000")
+                                ).encode(
         x="period:T", y="net_change:Q", tooltip=["period:T", "net_change:Q", "quick_ratio:Q"])
     layered = alt.layer(flows, net, data=data)
     if result.by:
@@ -127,7 +162,7 @@ def lorenz(frame: pd.DataFrame) -> Any:
         x=alt.X("customer_share:Q", axis=alt.Axis(format="%"), title="customers (lowest first)"),
         y=alt.Y("revenue_share:Q", axis=alt.Axis(format="%"), title="revenue"))
     diagonal = alt.Chart(pd.DataFrame({"customer_share": [0, 1], "revenue_share": [0, 1]})
-                         ).mark_line(strokeDash=[4, 4], color="gray").encode(
+                         ).mark_line(strokeDash=[4, 4], color=NEUTRAL).encode(
         x="customer_share:Q", y="revenue_share:Q")
     return (curve + diagonal).properties(title="Revenue concentration (Lorenz curve)")
 
@@ -158,7 +193,10 @@ def funnel(frame: pd.DataFrame, by: str | None) -> Any:
 
 
 def trend(frame: pd.DataFrame, value: str, color: str, *, title: str) -> Any:
+    """Stacked bars per period, one colour per value of ``color``: the largest few and
+    "other" when there are more values than colours."""
     alt = altair()
+    frame = largest(frame, color, value)
     return alt.Chart(frame).mark_bar().encode(
         x=alt.X("period:T", title=None), y=alt.Y(f"{value}:Q"), color=f"{color}:N",
         tooltip=list(frame.columns)).properties(title=title)
@@ -183,7 +221,7 @@ def rfm_grid(result) -> Any:
     return alt.Chart(grid).mark_rect().encode(
         x=alt.X("f:O", title="frequency score"), y=alt.Y("r:O", sort="descending",
                                                       title="recency score"),
-        color=alt.Color("customers:Q", scale=alt.Scale(scheme="oranges")),
+        color=alt.Color("customers:Q", scale=alt.Scale(scheme=SEQUENTIAL)),
         tooltip=["r", "f", "customers", alt.Tooltip("revenue:Q", format=",.0f")],
     ).properties(title=f"Customers by recency and frequency as of {result.as_of}")
 

@@ -6,7 +6,7 @@ from __future__ import annotations
 import altair as alt
 import pandas as pd
 
-from tenure.charts._theme import altair
+from tenure.charts._theme import LOSS, MAX_SERIES, NEUTRAL, altair
 
 altair()  # the theme, registered once
 
@@ -17,7 +17,7 @@ def backtest_chart(result) -> alt.VConcatChart:
     """Calibration curves per scorer and fold, beside ROC AUC per fold."""
     curve = result.calibration.assign(fold=result.calibration["fold"].astype(str))
     diagonal = alt.Chart(pd.DataFrame({"x": [0, 1], "y": [0, 1]})).mark_line(
-        strokeDash=[4, 4], color="gray").encode(x="x", y="y")
+        strokeDash=[4, 4], color=NEUTRAL).encode(x="x", y="y")
     lines = alt.Chart(curve).mark_line(point=True).encode(
         x=alt.X("predicted", title="predicted churn risk", scale=alt.Scale(domain=[0, 1])),
         y=alt.Y("observed", title=f"observed rate ({result.label})",
@@ -32,7 +32,7 @@ def backtest_chart(result) -> alt.VConcatChart:
         tooltip=["scorer", "as_of", "roc_auc", "pr_auc", "brier", "top_decile_lift"])
     calibration = (diagonal + lines).properties(width=320, height=320,
                                                 title="Calibration by fold")
-    return alt.vconcat(calibration, auc, title=result.definition.describe())
+    return alt.vconcat(calibration, auc, title=_wrapped(result.definition.describe()))
 
 
 def drivers_chart(drivers) -> alt.VConcatChart:
@@ -45,7 +45,7 @@ def drivers_chart(drivers) -> alt.VConcatChart:
         y=alt.Y("feature", sort=list(top["feature"]), title=None),
         x=alt.X("contribution", title="mean contribution to the log-odds of churn"),
         color=alt.Color("pushes", scale=alt.Scale(domain=["towards_churn", "towards_staying"],
-                                                  range=["#d62728", "#2ca02c"])),
+                                                  range=[LOSS, "#009E73"])),
         tooltip=["feature", "description", "pushes", "contribution"],
     ).properties(width=420, title="Key drivers of churn and of staying")
     numeric = drivers.partial_dependence[
@@ -68,9 +68,22 @@ def _thinned(curves: pd.DataFrame, points: int = 120) -> pd.DataFrame:
     return pd.concat(keep, ignore_index=True)
 
 
+def _largest_groups(curves: pd.DataFrame, groups: pd.DataFrame) -> pd.DataFrame:
+    """The curves of at most as many groups per grouping as there are colours, the largest
+    (by customers) kept: more lines than that cannot be told apart."""
+    keep = (groups.sort_values("customers", ascending=False).groupby("by", sort=False)
+            .head(MAX_SERIES)[["by", "group"]])
+    return curves.merge(keep.astype({"group": curves["group"].dtype}), on=["by", "group"])
+
+
 def survival_chart(result) -> alt.VConcatChart:
-    """Kaplan-Meier retention curves per grouping, and Cox hazard ratios with intervals."""
-    curves = alt.Chart(_thinned(result.curves)).mark_line(interpolate="step-after").encode(
+    """Kaplan-Meier retention curves per grouping (the largest groups of each, at most one
+    per colour), and Cox hazard ratios with intervals."""
+    shown = _largest_groups(result.curves, result.groups)
+    cut = (result.groups.groupby("by")["group"].count() > MAX_SERIES).any()
+    title = (f"Retention by group (the {MAX_SERIES} largest groups of each)" if cut
+             else "Retention by group")
+    curves = alt.Chart(_thinned(shown), title=title).mark_line(interpolate="step-after").encode(
         x=alt.X("day", title="days since the start"), y=alt.Y("retained", title="retained",
                                                                 scale=alt.Scale(domain=[0, 1])),
         color="group", tooltip=["by", "group", "day", "retained", "lower", "upper", "at_risk"],
@@ -78,14 +91,22 @@ def survival_chart(result) -> alt.VConcatChart:
     ratios = result.hazard_ratios
     points = alt.Chart(ratios).mark_point(filled=True).encode(
         y=alt.Y("description", sort=alt.EncodingSortField("hazard_ratio", order="descending"),
-                title=None),
+                title=None, axis=alt.Axis(labelLimit=360)),
         x=alt.X("hazard_ratio", title="hazard ratio (log scale)", scale=alt.Scale(type="log")),
         tooltip=["description", "hazard_ratio", "lower", "upper", "p"])
     bars = alt.Chart(ratios).mark_rule().encode(
         y=alt.Y("description", sort=alt.EncodingSortField("hazard_ratio", order="descending")),
         x="lower", x2="upper")
-    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4], color="gray"
+    one = alt.Chart(pd.DataFrame({"x": [1.0]})).mark_rule(strokeDash=[4, 4], color=NEUTRAL
                                                          ).encode(x="x")
     forest = (bars + points + one).properties(
         width=420, title=f"Cox hazard ratios from the snapshot at {result.cox_as_of}")
-    return alt.vconcat(curves, forest, title=result.definition.describe())
+    return alt.vconcat(curves, forest, title=_wrapped(result.definition.describe()))
+
+
+def _wrapped(text: str, width: int = 90) -> list[str]:
+    """A long title as lines of at most ``width`` characters, so that it does not stretch
+    the chart."""
+    import textwrap
+
+    return textwrap.wrap(text, width) or [text]

@@ -17,8 +17,9 @@ import typer
 
 from tenure.capabilities import GROUPS, REGISTRY
 from tenure.cli._commands import register
-from tenure.cli._common import show_warning, state
+from tenure.cli._common import friendly, show_warning, state
 from tenure.cli._registry import command_for
+from tenure.i18n import choose_language
 
 __all__ = ["app", "main"]
 
@@ -44,11 +45,23 @@ def _version(value: bool) -> None:
 @app.callback()
 def main_options(
     debug: Annotated[bool, typer.Option("--debug", help="Show tracebacks for errors.")] = False,
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="Language to print in: zh (Simplified Chinese) or en; default: "
+                       "$TENURE_LANG, else the workspace's workspace.language.")] = None,
     version: Annotated[bool | None, typer.Option(
         "--version", callback=_version, is_eager=True, help="Print the version and exit.")
     ] = None,
 ) -> None:
     state.debug = debug
+    state.lang = lang
+    state.setting = None
+    _check_language(lang)
+
+
+@friendly
+def _check_language(lang: str | None) -> None:
+    """A language tenure does not speak is one error line, like any other."""
+    choose_language(lang)
 
 
 groups: dict[str, typer.Typer] = {}

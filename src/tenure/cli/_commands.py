@@ -9,19 +9,23 @@ from typing import Annotated
 
 import pandas as pd
 import typer
-from rich.table import Table
 
 from tenure.cli._common import (
     WorkspaceOption,
     bar,
     check_outputs,
     friendly,
+    language,
     open_workspace,
     out,
     output_options,
+    python_command,
+    say,
     show_result,
     show_table,
+    tenure_command,
 )
+from tenure.i18n import word
 
 __all__ = ["register"]
 
@@ -42,8 +46,8 @@ def init(
 
     ws = Workspace.init(directory, timezone=timezone, currency=currency)
     ws.close()
-    out.print(f"Created workspace {ws.path}")
-    out.print(f"Next: tenure ingest orders FILE --workspace {directory}")
+    say(f"Created workspace {ws.path}")
+    say(f"Next: {tenure_command()} ingest orders FILE --workspace {directory}")
 
 
 def ingest(
@@ -103,17 +107,13 @@ def config(
     ws = open_workspace(workspace)
     if key is not None and value is not None:
         stored = ws.set_setting(key, value)
-        out.print(f"{key} = {stored!r}")
+        out.print(f"{key} = {stored!r}", highlight=False, markup=False)
         return
-    table = Table(header_style="bold")
-    for name in ("setting", "value", "help"):
-        table.add_column(name, overflow="fold")
-    for setting in SETTINGS:
-        if key is None or setting.key == key:
-            table.add_row(setting.key, repr(ws.config[setting.key]), setting.help)
-    if key is not None and not table.row_count:
+    rows = [(s.key, repr(ws.config[s.key]), s.help) for s in SETTINGS
+            if key is None or s.key == key]
+    if key is not None and not rows:
         ws.config[key]  # raises the "no such setting" error with a suggestion
-    out.print(table)
+    show_table(pd.DataFrame(rows, columns=["setting", "value", "help"]))
 
 
 def simulate(
@@ -134,9 +134,10 @@ def simulate(
         business = simulate_business(customers, seed, BusinessParams(process=process),
                                      progress=progress)
         write_business(business, directory, fmt=fmt)
+    rows = word("rows", language())
     for name, table in business.tables.items():
-        out.print(f"  {name:<14} {table.num_rows:>12,} rows")
-    out.print(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth)")
+        out.print(f"  {name:<14} {table.num_rows:>12,} {rows}", highlight=False)
+    say(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth)")
 
 
 def demo(
@@ -152,9 +153,10 @@ def demo(
     from tenure.workspace import Workspace
 
     with bar("building the demo") as progress:
-        result = build_demo(directory, customers=customers, progress=progress)
+        result = build_demo(directory, customers=customers, progress=progress,
+                            command=tenure_command(), python=python_command())
     for report in result.reports:
-        out.print(f"  {report}", highlight=False, soft_wrap=True)
+        say(f"  {report}")
     for ws_path in result.workspaces:
         with Workspace(ws_path) as ws:
             info = ws.status()
@@ -164,10 +166,10 @@ def demo(
         _model_table(result.models, "Value models on the shop (weeks, calibration to "
                                     "2025-06-30)")
     for line in result.headlines:
-        out.print(line, highlight=False, soft_wrap=True)
-    out.print("Where to look next:")
+        say(line)
+    say("Where to look next:")
     for line in result.next_steps:
-        out.print(f"  {line}", highlight=False, soft_wrap=True)
+        say(f"  {line}")
 
 
 def _model_table(frame: pd.DataFrame, title: str) -> None:

@@ -20,10 +20,12 @@ from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, T
 from rich.table import Table
 
 from tenure.errors import InputError, TenureError
+from tenure.i18n import choose_language, translate, word
 from tenure.progress import ProgressEvent
 
-__all__ = ["SHOWN_ROWS", "WorkspaceOption", "bar", "err", "friendly", "open_workspace", "out",
-           "show_result", "show_table", "state", "write_outputs"]
+__all__ = ["SHOWN_ROWS", "WorkspaceOption", "bar", "err", "friendly", "language", "open_workspace",
+           "out", "python_command", "say", "show_result", "show_table", "state",
+           "tenure_command", "tr", "write_outputs"]
 
 out = Console()
 err = Console(stderr=True)
@@ -32,9 +34,68 @@ SHOWN_ROWS = 40
 
 class _State:
     debug: bool = False
+    lang: str | None = None      # --lang, as given
+    setting: str | None = None   # the workspace's workspace.language, once one is open
 
 
 state = _State()
+
+
+def language() -> str:
+    """The language to print in: ``--lang``, else TENURE_LANG, else the workspace setting,
+    else English."""
+    try:
+        return choose_language(state.lang, state.setting)
+    except TenureError:
+        return "en"  # a bad TENURE_LANG is reported once, by the command's own check
+
+
+def tr(text: str) -> str:
+    """A sentence in the user's language."""
+    return translate(text, language())
+
+
+def tenure_command() -> str:
+    """How to run tenure again from here, as the user can type it: ``tenure`` when the
+    script running now is the one on the PATH, else its path (``.venv/bin/tenure``)."""
+    import os
+    import shutil
+
+    script = Path(sys.argv[0])
+    if script.name != "tenure":
+        return f"{_quoted(sys.executable)} -m tenure.cli"
+    found = shutil.which("tenure")
+    if found and Path(found).resolve() == script.resolve():
+        return "tenure"
+    try:
+        shown = os.path.relpath(script)
+    except ValueError:  # another drive
+        shown = str(script)
+    if os.sep not in shown:
+        shown = f".{os.sep}{shown}"
+    return _quoted(shown)
+
+
+def python_command() -> str:
+    """How to run the Python that has tenure, as the user can type it."""
+    import os
+
+    try:
+        shown = os.path.relpath(sys.executable)
+    except ValueError:
+        shown = sys.executable
+    return _quoted(shown if not shown.startswith("..") else sys.executable)
+
+
+def _quoted(text: str) -> str:
+    import shlex
+
+    return shlex.quote(text)
+
+
+def say(text: str, *, console: Console | None = None) -> None:
+    """Print a sentence in the user's language, as written (no markup, no highlighting)."""
+    (console or out).print(tr(text), highlight=False, markup=False, soft_wrap=True)
 
 WorkspaceOption = Annotated[
     Path | None,
@@ -56,15 +117,16 @@ def friendly(command):
             if state.debug:
                 raise
             # Escaped: a message naming a mapping section ("[columns]") is not Rich markup.
-            err.print(f"[bold red]error:[/] {escape(str(exc))}", highlight=False,
-                      soft_wrap=True)
+            err.print(f"[bold red]{escape(tr('error:'))}[/] {escape(tr(str(exc)))}",
+                      highlight=False, soft_wrap=True)
             raise typer.Exit(2) from None
         except KeyboardInterrupt:
             if state.debug:
                 raise
-            err.print("[bold red]interrupted:[/] stopped before the end; every write is "
-                      "all-or-nothing, so nothing was half-written", highlight=False,
-                      soft_wrap=True)
+            message = tr("stopped before the end; every write is all-or-nothing, so nothing "
+                         "was half-written")
+            err.print(f"[bold red]{escape(tr('interrupted:'))}[/] {escape(message)}",
+                      highlight=False, soft_wrap=True)
             raise typer.Exit(130) from None
 
     return wrapper
@@ -72,13 +134,17 @@ def friendly(command):
 
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
     """A warning as one line on standard error, like the errors."""
-    err.print(f"[yellow]warning:[/] {escape(str(message))}", highlight=False, soft_wrap=True)
+    err.print(f"[yellow]{escape(tr('warning:'))}[/] {escape(tr(str(message)))}",
+              highlight=False, soft_wrap=True)
 
 
 def open_workspace(path: Path | None):
+    """The workspace at ``path`` (or found from here), whose language setting then counts."""
     from tenure.workspace import Workspace
 
-    return Workspace.find(path)
+    ws = Workspace.find(path)
+    state.setting = ws.config["workspace.language"]
+    return ws
 
 
 class bar:
@@ -97,16 +163,17 @@ class bar:
         self._bar = Progress(TextColumn("{task.description:<40}"), BarColumn(),
                              TaskProgressColumn(), TimeElapsedColumn(), console=err,
                              transient=True)
-        self._task = self._bar.add_task(self.title, total=None)
+        self._task = self._bar.add_task(tr(self.title), total=None)
         self._bar.start()
         return self
 
     def __call__(self, event: ProgressEvent) -> None:
         if self._bar is None:
             return
-        label = f"{self.title}: {event.description}"
+        description = tr(event.description)
+        label = f"{tr(self.title)}: {description}"
         if event.steps:
-            label = f"[{event.step}/{event.steps}] {event.description}"
+            label = f"[{event.step}/{event.steps}] {description}"
             done = event.step - 1 + (event.fraction or 0.0)
             self._bar.update(self._task, description=label, total=event.steps, completed=done)
         elif event.fraction is not None:
@@ -119,13 +186,32 @@ class bar:
             self._bar.stop()
 
 
+# Columns whose cells are the user's own data or identifiers: shown as they are, never
+# translated (a customer called "new" stays "new").
+_VERBATIM = ("value", "source", "file", "path", "sku", "name", "raw", "table", "setting",
+             "order_id", "customer_id")
+
+
 def show_table(frame, title: str | None = None) -> None:
-    table = Table(title=title or None, title_justify="left", header_style="bold")
+    """A frame as a table in the user's language: headers as words, sentences and state
+    words in the cells translated, identifiers and the user's own values as they are."""
+    lang = language()
+    table = Table(title=tr(title) if title else None, title_justify="left",
+                  header_style="bold")
     for column in frame.columns:
-        table.add_column(str(column), overflow="fold")
+        table.add_column(word(str(column), lang), overflow="fold")
+    verbatim = [str(c) in _VERBATIM or str(c).endswith("_id") for c in frame.columns]
     for row in frame.itertuples(index=False):
-        table.add_row(*["" if _missing(v) else _fmt(v) for v in row])
+        table.add_row(*["" if _missing(v) else _cell(v, keep, lang)
+                        for v, keep in zip(row, verbatim, strict=True)])
     out.print(table)
+
+
+def _cell(value, verbatim: bool, lang: str) -> str:
+    text = _fmt(value)
+    if verbatim or lang == "en" or not isinstance(value, str):
+        return text
+    return translate(text, lang)
 
 
 def _missing(value) -> bool:
@@ -151,14 +237,14 @@ def show_result(result, *, rows: int = SHOWN_ROWS) -> None:
     """A result on the terminal: its sentences, then each of its panels (the first ``rows``
     rows of each)."""
     for line in result.lines():
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
+        say(line)
     for title, frame in result.panels():
         if frame is None or (len(frame) == 0 and not len(frame.columns)):
             continue
         show_table(frame.head(rows), title)
         if len(frame) > rows:
-            out.print(f"... {len(frame) - rows:,} more rows; write them all with --csv, "
-                      "--json or --xlsx", highlight=False)
+            say(f"... {len(frame) - rows:,} more rows; write them all with --csv, --json or "
+                "--xlsx")
 
 
 CHART_SUFFIXES = (".html", ".json", ".png", ".svg")
@@ -189,25 +275,25 @@ def write_outputs(result, *, csv: Path | None = None, json_file: Path | None = N
     its chart."""
     if csv is not None:
         result.frame.to_csv(csv, index=False, encoding="utf-8-sig")
-        out.print(f"Wrote {len(result.frame):,} rows to {csv}")
+        say(f"Wrote {len(result.frame):,} rows to {csv}")
     if parquet is not None:
         result.frame.to_parquet(parquet, index=False)
-        out.print(f"Wrote {len(result.frame):,} rows to {parquet}")
+        say(f"Wrote {len(result.frame):,} rows to {parquet}")
     if json_file is not None:
         text = json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
         if str(json_file) == "-":
             sys.stdout.write(text + "\n")
         else:
             json_file.write_text(text, encoding="utf-8")
-            out.print(f"Wrote {json_file}")
+            say(f"Wrote {json_file}")
     if xlsx is not None:
         _write_xlsx(result, xlsx)
-        out.print(f"Wrote {xlsx}")
+        say(f"Wrote {xlsx}")
     if chart is not None:
         from tenure.charts import save
 
         save(result.chart(), chart)
-        out.print(f"Wrote the chart to {chart}")
+        say(f"Wrote the chart to {chart}")
 
 
 def _write_xlsx(result, path: Path) -> None:

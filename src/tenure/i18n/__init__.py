@@ -10,7 +10,10 @@ under ``zh/``:
 - ``[messages]``: message templates, English on the left with ``{name}`` placeholders for
   the parts that vary (numbers, names, paths), Chinese on the right using the same names.
   A placeholder matches any text; ``{name:d}`` only a number, so that templates that
-  differ by a word after a number do not steal each other's messages.
+  differ by a word after a number do not steal each other's messages. The English side
+  may also be a churn reason's template as the library writes it: ``{n:.0f}`` (any format
+  of a number) matches a number as it reads, ``{n:?day|days}`` either word without
+  keeping it, and ``{currency}`` the sign before an amount (which may be none).
 
 A message the catalogs do not know comes back in English, unchanged: nothing is lost, and
 :func:`untranslated` lists what a test found missing.
@@ -30,10 +33,12 @@ from dataclasses import dataclass
 from functools import cache
 from importlib.resources import files
 
-__all__ = ["LANGUAGES", "catalog", "choose_language", "translate", "untranslated", "word"]
+__all__ = ["LANGUAGES", "catalog", "choose_language", "placeholders", "translate",
+           "untranslated", "word"]
 
 LANGUAGES = ("en", "zh")
-_PLACEHOLDER = re.compile(r"\{(\w+)(?::d)?\}")
+_PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
+_NUMBER = r"-?[\d,]+(?:\.\d+)?%?"
 _missing: set[str] = set()
 
 
@@ -50,15 +55,31 @@ class Catalog:
 
 
 def _compile(source: str) -> re.Pattern[str]:
-    parts, last = [], 0
+    parts, last, seen = [], 0, set()
     for match in _PLACEHOLDER.finditer(source):
         parts.append(re.escape(source[last:match.start()]))
-        number = match.group(0).endswith(":d}")
-        parts.append(f"(?P<{match.group(1)}>-?[\\d,.]+)" if number
-                     else f"(?P<{match.group(1)}>.+?)")
+        name, spec = match.group(1), match.group(2)
         last = match.end()
+        if spec is not None and spec.startswith("?"):  # the word for one or for several
+            parts.append("(?:" + "|".join(map(re.escape, spec[1:].split("|"))) + ")")
+            continue
+        if name in seen:
+            parts.append(f"(?P={name})")
+            continue
+        seen.add(name)
+        if name == "currency":
+            parts.append(f"(?P<{name}>\\D*?)")
+        elif spec is not None:
+            parts.append(f"(?P<{name}>{_NUMBER})")
+        else:
+            parts.append(f"(?P<{name}>.+?)")
     parts.append(re.escape(source[last:]))
     return re.compile("".join(parts) + r"\Z", re.S)
+
+
+def placeholders(template: str) -> set[str]:
+    """The names of the parts that vary in a catalog template."""
+    return {match.group(1) for match in _PLACEHOLDER.finditer(template)}
 
 
 @cache
@@ -94,19 +115,28 @@ def word(text: str, language: str) -> str:
 
 def translate(text: str, language: str) -> str:
     """A whole message in ``language``; the varying parts keep their values, and a part
-    that is itself a known word is translated too."""
+    that is itself a known word or message is translated too."""
     if language == "en" or not text:
         return text
-    book = catalog(language)
+    found = _translated(text, catalog(language), 3)
+    if found is None:
+        _missing.add(text)
+        return text
+    return found
+
+
+def _translated(text: str, book: Catalog, depth: int) -> str | None:
     if text in book.words:
         return book.words[text]
+    if depth == 0:
+        return None
     for template in book.templates:
         match = template.pattern.match(text)
         if match:
-            values = {k: book.words.get(v, v) for k, v in match.groupdict().items()}
+            values = {k: _translated(v, book, depth - 1) or v
+                      for k, v in match.groupdict().items()}
             return template.target.format(**values)
-    _missing.add(text)
-    return text
+    return None
 
 
 def untranslated() -> set[str]:
