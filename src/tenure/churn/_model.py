@@ -394,9 +394,8 @@ def _recency_auc(frame: pd.DataFrame, churned: np.ndarray, hold: np.ndarray) -> 
     figure a model has to beat to be worth its complexity."""
     from sklearn.metrics import roc_auc_score
 
-    from tenure.churn._scorers import SCORERS
+    from tenure.churn._baselines import RECENCY as baseline
 
-    baseline = SCORERS["baseline_recency"]
     if any(name not in frame.columns for name in baseline.requires):
         return None
     predict = baseline.fit_frame(frame.loc[~hold])

@@ -8,21 +8,19 @@ customer of a later snapshot a churn probability. Adding one is a class with ``n
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
 import numpy as np
 import pandas as pd
 
+from tenure.churn._baselines import RECENCY, FeatureBaseline, Predict
 from tenure.churn._model import ChurnModel
 from tenure.churn._snapshot import LABEL, Snapshot
 from tenure.errors import ConfigError
 
 __all__ = ["SCORERS", "FeatureBaseline", "ModelScorer", "Scorer", "SurvivalBaseline", "scorers"]
-
-Predict = Callable[[Snapshot], np.ndarray]
-
 
 class Scorer(Protocol):
     name: str
@@ -43,48 +41,6 @@ class ModelScorer:
 
     def fit(self, training: Sequence[Snapshot]) -> Predict:
         return self.model.clone().fit(training).predict_proba
-
-
-@dataclass(frozen=True)
-class FeatureBaseline:
-    """One feature turned into a probability by isotonic regression on the training rows.
-
-    ``increasing`` says that a higher value means more risk. Missing values get the training
-    churn rate.
-    """
-
-    name: str
-    feature: str
-    increasing: bool
-    description: str
-
-    @property
-    def requires(self) -> tuple[str, ...]:
-        return (self.feature,)
-
-    def fit(self, training: Sequence[Snapshot]) -> Predict:
-        return self.fit_frame(pd.concat([s.frame[[self.feature, LABEL]] for s in training],
-                                        ignore_index=True))
-
-    def fit_frame(self, frame: pd.DataFrame) -> Predict:
-        """Fitted on the rows of ``frame`` (the feature and the label); the risk it returns
-        takes a snapshot or a frame."""
-        from sklearn.isotonic import IsotonicRegression
-
-        known = frame[self.feature].notna()
-        x = frame.loc[known, self.feature].to_numpy(dtype=float)
-        y = frame.loc[known, LABEL].to_numpy(dtype=float)
-        curve = IsotonicRegression(increasing=self.increasing, out_of_bounds="clip").fit(x, y)
-        rate = float(frame[LABEL].mean())
-
-        def predict(data: Snapshot | pd.DataFrame) -> np.ndarray:
-            rows = data.frame if isinstance(data, Snapshot) else data
-            values = pd.to_numeric(rows[self.feature]).to_numpy(dtype=float, na_value=np.nan)
-            missing = np.isnan(values)
-            risk = curve.predict(np.where(missing, 0.0, values))
-            return np.where(missing, rate, risk)
-
-        return predict
 
 
 @dataclass(frozen=True)
@@ -115,9 +71,7 @@ SCORERS: dict[str, Scorer] = {
     scorer.name: scorer
     for scorer in (
         ModelScorer(),
-        FeatureBaseline("baseline_recency", "days_since_last_purchase", increasing=True,
-                        description="recency alone: days since the last purchase, mapped to "
-                                    "a probability by isotonic regression"),
+        RECENCY,
         SurvivalBaseline("baseline_p_alive", "p_alive",
                          description="the BG/NBD P(alive) at the as-of date: churn risk is "
                                      "1 - P(alive)"),
