@@ -19,3 +19,18 @@ def nothing_written(workspace) -> None:
     assert rows(workspace, "SELECT count(*) FROM orders") == [(0,)]
     assert rows(workspace, "SELECT count(*) FROM ingest_log") == [(0,)]
     assert workspace.quarantine().empty
+
+
+def orders_parquet(path, n: int, amount: float = 1.0) -> None:
+    """``n`` valid orders of 100,000 customers as Parquet: big enough to stop midway."""
+    import pyarrow as pa
+    import pyarrow.parquet as pq
+
+    table = pa.table({
+        "order_id": pa.array([f"O{i:08d}" for i in range(n)]),
+        "customer_id": pa.array([f"C{i % 100_000}" for i in range(n)]),
+        "ordered_at": pa.array([1_700_000_000_000_000 + i for i in range(n)],
+                               pa.timestamp("us")),
+        "amount": pa.array([amount] * n),
+    })
+    pq.write_table(table, path)

@@ -8,10 +8,9 @@ import sys
 import textwrap
 import time
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from ingest_helpers import orders_parquet
 from tenure import Workspace
 
 N = 2_000_000
@@ -33,14 +32,7 @@ CHILD = textwrap.dedent("""
 
 
 def _orders_file(path, amount: float) -> None:
-    table = pa.table({
-        "order_id": pa.array([f"O{i:08d}" for i in range(N)]),
-        "customer_id": pa.array([f"C{i % 100_000}" for i in range(N)]),
-        "ordered_at": pa.array([1_700_000_000_000_000 + i for i in range(N)],
-                               pa.timestamp("us")),
-        "amount": pa.array([amount] * N),
-    })
-    pq.write_table(table, path)
+    orders_parquet(path, N, amount)
 
 
 def _kill_during(step: str, workspace_path, source) -> str:

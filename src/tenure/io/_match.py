@@ -22,7 +22,8 @@ from tenure.contract import Column, Table, header_key
 from tenure.errors import ConfigError, InputError
 from tenure.io._mapping import Mapping
 
-__all__ = ["ColumnMatch", "guess_column", "header_words", "match_columns"]
+__all__ = ["ColumnMatch", "guess_column", "header_words", "match_columns", "partial_match",
+           "unused_columns"]
 
 # What values of each type look like, loosely: enough to tell a date from an amount.
 _DATE = re.compile(r"^\s*(\d{4}\s*[-/.年]\s*\d{1,2}|\d{8}(\s|$)|\d{5}(\.\d+)?$)")
@@ -35,6 +36,8 @@ _BOOLEAN = {"true", "false", "t", "f", "yes", "no", "y", "n", "1", "0", "是", "
 # A guess is offered only above this score (0 to 1: closeness of the name, then share of
 # values that fit the type).
 _GUESS_FLOOR = 0.45
+# Closeness of name a text column needs, since its values cannot tell.
+_NAME_FLOOR = 0.5
 
 
 @dataclass(frozen=True)
@@ -68,6 +71,26 @@ def match_columns(spec: Table, columns: Sequence[str], mapping: Mapping, source:
                   ) -> ColumnMatch:
     """Match ``columns`` (a file's headers) to ``spec``; refuse a file missing a required
     column with the mapping line to write, guessed from ``samples`` of the other columns."""
+    match = partial_match(spec, columns, mapping, source)
+    missing = [c for c in spec.required if c not in match.chosen]
+    if missing:
+        unused = unused_columns(match, columns, mapping)
+        values = samples(unused) if samples is not None else {}
+        raise InputError(_missing_message(spec, missing, columns, unused, values),
+                         source=source)
+    return match
+
+
+def unused_columns(match: ColumnMatch, columns: Sequence[str], mapping: Mapping) -> list[str]:
+    """The file's columns that no contract column took and the mapping does not ignore."""
+    ignored = {header_key(k) for k, v in mapping.columns.items() if not v.strip()}
+    return [c for c in columns if c not in match.chosen.values()
+            and header_key(c) not in ignored]
+
+
+def partial_match(spec: Table, columns: Sequence[str], mapping: Mapping,
+                  source: str) -> ColumnMatch:
+    """:func:`match_columns` without refusing a file that misses required columns."""
     explicit = {header_key(k): v.strip() for k, v in mapping.columns.items()}
     for target in {t for t in explicit.values() if t}:
         if not spec.has(target):
@@ -109,13 +132,6 @@ def match_columns(spec: Table, columns: Sequence[str], mapping: Mapping, source:
     chosen = {target: name for target, (_, name) in best.items()}
     passed = tuple((t, chosen[t], o) for t, names in others.items() for o in names)
     ignored += [o for _, _, o in passed]
-    missing = [c for c in spec.required if c not in chosen]
-    if missing:
-        unused = [c for c in columns if c not in chosen.values()
-                  and explicit.get(header_key(c)) != ""]
-        values = samples(unused) if samples is not None else {}
-        raise InputError(_missing_message(spec, missing, columns, unused, values),
-                         source=source)
     ordered = [c for c in columns if c in ignored]
     return ColumnMatch(chosen, tuple(ordered), passed)
 
@@ -165,7 +181,10 @@ def guess_column(column: Column, candidates: MappingType[str, Sequence[str]]) ->
         fit = (sum(_fits(column, v) for v in values) / len(values)) if values else 0.5
         if values and fit < 0.5:
             continue
-        score = 0.6 * name_closeness(header, column) + 0.4 * fit
+        closeness = name_closeness(header, column)
+        if column.type in ("id", "text") and closeness < _NAME_FLOOR:
+            continue  # any value fits text: only the name can tell
+        score = 0.6 * closeness + 0.4 * fit
         if score > best_score:
             best, best_score = header, score
     return best

@@ -19,9 +19,9 @@ import pyarrow as pa
 
 from tenure._sql import ident
 from tenure.errors import InputError
-from tenure.io._csv import open_csv
+from tenure.io._csv_files import open_csv
 from tenure.io._excel import open_excel
-from tenure.io._json import open_json
+from tenure.io._json_files import open_json
 from tenure.io._mapping import ReadOptions
 from tenure.io._rows import ROW, Reject, Source, first_line_of, header_names, temp_name
 from tenure.io._sniff import check_content
