@@ -258,3 +258,19 @@ def test_duckdb_refuses_what_the_message_says(tmp_path):
     con = duckdb.connect(str(tmp_path / "real.duckdb"))
     con.close()
     assert (tmp_path / "real.duckdb").read_bytes()[8:12] == b"DUCK"
+
+
+def test_a_memory_limit_too_low_names_the_setting(tmp_path):
+    with Workspace.init(tmp_path / "w") as ws:
+        ws.set_setting("engine.memory_limit", "5MB")
+    wide = tmp_path / "wide.csv"
+    extra = ",".join(f"x{i}" for i in range(2000))
+    wide.write_text("order_id,customer_id,ordered_at,amount," + extra + "\n"
+                    + ("A1,C1,2024-01-05,1," + ",".join("v" * 20 for _ in range(2000)) + "\n")
+                    * 200)
+    with Workspace(tmp_path / "w") as ws:
+        with pytest.raises(WorkspaceError, match=r"ran out of memory ingesting .*wide\.csv under "
+                                                 r"engine\.memory_limit = 5MB; nothing was "
+                                                 r"written: raise it"):
+            ws.ingest("orders", wide)
+        assert ws.connection.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 0

@@ -125,6 +125,11 @@ class IngestReport(Result):
 
     def lines(self) -> list[str]:
         said = [str(self)]
+        for count, what in ((self.duplicates_merged, "exact duplicates merged"),
+                            (self.blank_rows, "blank rows"),
+                            (self.totals_rows, "totals rows skipped")):
+            if count:
+                said.append(f"{what}: {count:,}")
         unit = "row" if self.format == "excel" else "line"
         if self.title_rows:
             said.append(f"skipped {self.title_rows:d} title {unit}s above the header, which "
@@ -161,22 +166,9 @@ class IngestReport(Result):
                               "quarantined": self.quarantined, "excluded": self.excluded}])
 
     def __str__(self) -> str:
-        parts = [
-            f"{self.table} from {self.source}: read {self.rows_read:,}",
-            f"landed {self.landed:,}",
-            f"updated {self.updated:,}",
-            f"unchanged {self.unchanged:,}",
-            f"quarantined {self.quarantined:,}",
-        ]
-        if self.excluded:
-            parts.append(f"excluded {self.excluded:,}")
-        if self.totals_rows:
-            parts.append(f"totals rows skipped {self.totals_rows:,}")
-        if self.duplicates_merged:
-            parts.append(f"exact duplicates merged {self.duplicates_merged:,}")
-        if self.blank_rows:
-            parts.append(f"blank rows {self.blank_rows:,}")
-        return ", ".join(parts)
+        return (f"{self.table} from {self.source}: read {self.rows_read:,}, landed "
+                f"{self.landed:,}, updated {self.updated:,}, unchanged {self.unchanged:,}, "
+                f"quarantined {self.quarantined:,}, excluded {self.excluded:,}")
 
 
 def _as_mapping(mapping: Mapping | dict | str | Path | None) -> Mapping:
