@@ -34,3 +34,25 @@ def orders_parquet(path, n: int, amount: float = 1.0) -> None:
         "amount": pa.array([amount] * n),
     })
     pq.write_table(table, path)
+
+
+def kill_during(step: str, code: str, *args: str, wait: float = 0.05) -> list[str]:
+    """Run ``code`` in a child Python with ``args``; when it prints the line ``step`` (it
+    announces each step it starts), kill it with SIGKILL after ``wait`` seconds. Return
+    the lines it printed."""
+    import signal
+    import subprocess
+    import sys
+    import time
+
+    child = subprocess.Popen([sys.executable, "-c", code, *args], stdout=subprocess.PIPE,
+                             text=True)
+    seen = []
+    for line in child.stdout:
+        seen.append(line.strip())
+        if line.strip() == step:
+            time.sleep(wait)
+            child.send_signal(signal.SIGKILL)
+            break
+    child.wait()
+    return seen

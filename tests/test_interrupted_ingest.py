@@ -2,15 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
-from ingest_helpers import orders_parquet
+from ingest_helpers import kill_during, orders_parquet
 from tenure import Workspace
 
 N = 2_000_000
@@ -36,17 +32,7 @@ def _orders_file(path, amount: float) -> None:
 
 
 def _kill_during(step: str, workspace_path, source) -> str:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(workspace_path), str(source)],
-                             stdout=subprocess.PIPE, text=True)
-    seen = []
-    for line in child.stdout:
-        seen.append(line.strip())
-        if line.strip() == step:
-            time.sleep(0.05)
-            child.send_signal(signal.SIGKILL)
-            break
-    child.wait()
-    return seen[-1]
+    return kill_during(step, CHILD, str(workspace_path), str(source))[-1]
 
 
 @pytest.mark.slow

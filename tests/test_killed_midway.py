@@ -3,14 +3,11 @@ work or none of it, and what it held before."""
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
 import pytest
 
+from ingest_helpers import kill_during
 from tenure import Workspace
 from tenure.contract import LOAD_ORDER
 
@@ -36,17 +33,7 @@ CHILD = textwrap.dedent("""
 
 
 def _kill_during(step: str, *args: str) -> list[str]:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, *args], stdout=subprocess.PIPE,
-                             text=True)
-    seen = []
-    for line in child.stdout:
-        seen.append(line.strip())
-        if line.strip() == step:
-            time.sleep(0.02)
-            child.send_signal(signal.SIGKILL)
-            break
-    child.wait()
-    return seen
+    return kill_during(step, CHILD, *args, wait=0.02)
 
 
 @pytest.fixture
