@@ -118,6 +118,12 @@ def test_files_that_are_not_what_their_name_says(workspace, tmp_path, name, cont
     _refused(workspace, path, pattern)
 
 
+def test_a_header_without_rows_lands_nothing(workspace, write):
+    report = workspace.ingest("orders", write("orders.csv", ORDERS))
+    assert (report.rows_read, report.landed, report.quarantined) == (0, 0, 0)
+    assert _rows(workspace, "SELECT count(*) FROM orders") == [(0,)]
+
+
 def test_a_parquet_file_cut_short(workspace, tmp_path):
     path = tmp_path / "orders.parquet"
     pq.write_table(pa.table({"order_id": ["A1"] * 1000}), path)
