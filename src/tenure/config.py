@@ -11,6 +11,8 @@ own top-level tables; a capability that reads one registers its name in
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import difflib
 import re
 import tomllib
@@ -25,7 +27,24 @@ import tomlkit
 
 from tenure.errors import ConfigError
 
-__all__ = ["SETTINGS", "Config", "Setting", "render_docs", "render_toml"]
+__all__ = ["SETTINGS", "Config", "Setting", "read_text", "render_docs", "render_toml"]
+
+
+def read_text(path: Path) -> str:
+    """The text of a settings or mapping file as editors save it: UTF-8 with or without a
+    byte-order mark (Notepad writes one), UTF-16 with one, or GBK (Chinese editors).
+
+    Raises OSError as reading does, and a ConfigError when the bytes are none of these.
+    """
+    data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConfigError(f"{path}: is not text in UTF-8 or GBK; save it as UTF-8")
 
 
 def _check_timezone(value: str) -> None:
@@ -82,6 +101,20 @@ def _check_horizon(value: str) -> None:
     if value and not re.fullmatch(r"\s*[1-9]\d*\s*[dDwW]?\s*", value):
         raise ConfigError(f"'{value}' is not a horizon; write days or weeks such as '180D' "
                           "or '26W', or leave it empty to learn it")
+
+
+def _check_date(value: str) -> None:
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"'{value}' is not a date; write it like '1970-01-01'") from None
+
+
+def _check_calling_code(value: str) -> None:
+    if not re.fullmatch(r"[1-9]\d{0,2}", value):
+        raise ConfigError(f"'{value}' is not a country calling code; write digits such as "
+                          "'86' or '1'")
 
 
 def _check_quantile(value: float) -> None:
@@ -154,6 +187,55 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Quarantine rows that name a customer (or order, or ticket) the workspace does not "
         "hold yet, instead of accepting them.",
+    ),
+    Setting(
+        "ingest.earliest_date",
+        "1970-01-01",
+        "Dates and times before this day are quarantined as out_of_range (a year 1 or an "
+        "Excel zero date is a mistake, not a customer). Birthdays may go back to 1900.",
+        _check_date,
+    ),
+    Setting(
+        "ingest.latest_date",
+        "",
+        "Dates and times after this day are quarantined as out_of_range; empty means one "
+        "year after the day of the ingest.",
+        _check_date,
+    ),
+    Setting(
+        "ingest.paid_statuses",
+        ["交易成功", "交易完成", "已完成", "已付款", "买家已付款", "已支付", "支付成功",
+         "待发货", "等待卖家发货", "已发货", "卖家已发货", "待收货", "等待买家确认收货",
+         "已收货", "已签收", "部分发货", "paid", "completed", "complete", "shipped",
+         "delivered", "fulfilled", "processing", "partially_paid"],
+        "Order statuses that are sales: their rows land as they are. A status in none of the "
+        "three lists lands too, and the ingest report names it so that you can place it.",
+    ),
+    Setting(
+        "ingest.excluded_statuses",
+        ["交易关闭", "已关闭", "订单关闭", "已取消", "取消", "订单取消", "交易取消", "待付款",
+         "等待买家付款", "未付款", "待支付", "未支付", "支付失败", "已失效", "closed",
+         "cancelled", "canceled", "void", "voided", "unpaid", "pending", "pending_payment",
+         "awaiting_payment", "payment_failed", "failed", "expired", "abandoned", "draft"],
+        "Order statuses that are not sales (closed, cancelled, unpaid): their rows are left "
+        "out and counted in the ingest report under their own heading, never quarantined. "
+        "A stored order whose status becomes one of these is removed, its last version kept "
+        "in row_history.",
+    ),
+    Setting(
+        "ingest.refund_statuses",
+        ["退款成功", "已退款", "全额退款", "退货退款成功", "退货成功", "已退货", "refunded",
+         "returned", "refund"],
+        "Order statuses that mark a refund: the row lands with a negative amount (an amount "
+        "already negative stays as it is). If your export marks a refunded order on the "
+        "order's own row, list its status in ingest.excluded_statuses instead.",
+    ),
+    Setting(
+        "ingest.phone_country_code",
+        "86",
+        "Country calling code of phone numbers written without one, for the phone_normalized "
+        "column (13800138000 becomes +8613800138000).",
+        _check_calling_code,
     ),
     Setting(
         "engine.memory_limit",
@@ -387,7 +469,7 @@ class Config(Mapping[str, Any]):
     def load(cls, path: Path) -> Config:
         """Read and validate a ``tenure.toml``."""
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = tomllib.loads(read_text(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
         except OSError as exc:
@@ -457,7 +539,7 @@ def set_value(path: Path, key: str, text: str) -> Any:
     else:
         value = text
     value = setting.coerce(value, where=key)
-    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    document = tomlkit.parse(read_text(path))
     table = document.setdefault(setting.section, tomlkit.table())
     table[setting.name] = value
     path.write_text(tomlkit.dumps(document), encoding="utf-8")

@@ -9,18 +9,21 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 from rich.table import Table
 
 from tenure.cli._common import (
     WorkspaceOption,
     bar,
     check_outputs,
+    err,
     friendly,
     open_workspace,
     out,
     output_options,
     show_result,
     show_table,
+    state,
 )
 
 __all__ = ["register"]
@@ -53,6 +56,9 @@ def ingest(
         "--map", help="Mapping file (TOML) from your column names to the contract's.")] = None,
     fail_on_quarantine: Annotated[bool, typer.Option(
         help="Exit with status 1 when any row was quarantined.")] = False,
+    suggest_map: Annotated[bool, typer.Option(
+        "--suggest-map", help="Write a mapping file to edit for FILE (to --map, or beside "
+                              "FILE as .toml) instead of ingesting it.")] = False,
     json_file: Annotated[Path | None, _OUTPUTS["json_file"][1]] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -65,14 +71,25 @@ def ingest(
     """
     from tenure.capabilities import REGISTRY
 
+    if suggest_map:
+        _suggest_map(table, files, map_file)
+        return
     capability = REGISTRY["ingest"]
     check_outputs(None, json_file, None, None)
     reports = []
     with open_workspace(workspace) as ws:
         for path in files:
             options = capability.parse({"table": table, "source": path, "map": map_file})
-            with bar(f"ingesting {path.name}") as progress:
-                report = capability(ws, options, progress)
+            try:
+                with bar(f"ingesting {path.name}") as progress:
+                    report = capability(ws, options, progress)
+            except KeyboardInterrupt:
+                if state.debug:
+                    raise
+                before = (f"; the {len(reports)} files before it landed" if reports else "")
+                err.print(f"[bold red]interrupted:[/] nothing from {escape(path.name)} was "
+                          f"written{before}", highlight=False, soft_wrap=True)
+                raise typer.Exit(130) from None
             reports.append(report)
             if json_file is None or str(json_file) != "-":
                 show_result(report)
@@ -87,6 +104,26 @@ def ingest(
             json_file.write_text(text, encoding="utf-8")
     if fail_on_quarantine and any(r.quarantined for r in reports):
         raise typer.Exit(1)
+
+
+def _suggest_map(table: str, files: list[Path], map_file: Path | None) -> None:
+    from tenure.errors import InputError
+    from tenure.io import suggest_mapping
+
+    if len(files) != 1:
+        raise InputError(f"--suggest-map reads one file, not {len(files)}; give one")
+    source = files[0]
+    stem = source.with_suffix("") if source.suffix.lower() == ".gz" else source
+    target = map_file or stem.with_suffix(".toml")
+    if target.exists():
+        raise InputError(f"{target} exists already; remove it or name another file with --map")
+    suggestion = suggest_mapping(table, source)
+    target.write_text(suggestion.text, encoding="utf-8")
+    out.print(f"Wrote {target}", highlight=False, soft_wrap=True)
+    for line in suggestion.lines():
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    out.print(f"Next: tenure ingest {table} {source} --map {target}", highlight=False,
+              markup=False, soft_wrap=True)
 
 
 def config(

@@ -22,6 +22,7 @@ death and its cause are saved beside the data so that tests can check what tenur
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -666,7 +667,11 @@ def write_business(business: Business, folder: str | Path, *, fmt: str = "parque
         if fmt == "parquet":
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
         else:
-            pacsv.write_csv(table, folder / f"{name}.csv")
+            # A byte-order mark first, like every CSV tenure writes, so that Excel reads
+            # the file as UTF-8.
+            with (folder / f"{name}.csv").open("wb") as handle:
+                handle.write(codecs.BOM_UTF8)
+                pacsv.write_csv(table, handle)
     pq.write_table(business.latent, folder / "latent.parquet", compression="zstd")
     (folder / "truth.json").write_text(json.dumps(business.truth(), indent=2, default=_json),
                                        encoding="utf-8")

@@ -65,6 +65,16 @@ CHURN_SCORE_COLUMNS: dict[str, str] = {
 }
 
 OWNED: dict[str, OwnedTable] = {t.name: t for t in (
+    OwnedTable("ingest_log", (
+        ("ingest_id", "BIGINT NOT NULL"), ("table_name", "VARCHAR NOT NULL"),
+        ("source", "VARCHAR NOT NULL"), ("format", "VARCHAR"), ("encoding", "VARCHAR"),
+        ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"), ("rows_read", "BIGINT"),
+        ("blank_rows", "BIGINT"), ("landed", "BIGINT"), ("updated", "BIGINT"),
+        ("unchanged", "BIGINT"), ("duplicates_merged", "BIGINT"), ("quarantined", "BIGINT"),
+        ("columns", "VARCHAR"), ("ignored_columns", "VARCHAR[]"), ("excluded", "BIGINT"),
+        ("totals_rows", "BIGINT"), ("removed", "BIGINT"), ("exclusions", "VARCHAR")),
+        "Every ingest: its source, its counts by outcome (the rows excluded by status or "
+        "filter, by reason, as JSON in exclusions), the columns it used and ignored."),
     OwnedTable("scores", (
         ("customer_id", "VARCHAR NOT NULL"), ("as_of", "DATE NOT NULL"),
         *VALUE_SCORE_COLUMNS.items(), *CHURN_SCORE_COLUMNS.items()),

@@ -106,6 +106,52 @@ class Quarantined(Result):
                                                                 sort=False)]
 
 
+def _check_database_file(path: Path) -> None:
+    """Refuse, in words, a database file that DuckDB could not open for what it is."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise WorkspaceError(f"{path} is a folder where the workspace's database file should "
+                             "be; move it away and try again")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except PermissionError:
+        raise WorkspaceError(f"{path} cannot be read (permission denied); give your user "
+                             "access to the workspace folder") from None
+    if not os.access(path, os.W_OK):
+        raise WorkspaceError(f"{path} cannot be written (permission denied); give your user "
+                             "write access to the workspace folder")
+    if not head:
+        raise WorkspaceError(f"{path} is empty (0 bytes), not a DuckDB database; restore it "
+                             "from a backup, or delete it to start the workspace afresh")
+    if head[8:12] != b"DUCK":
+        raise WorkspaceError(f"{path} is not a DuckDB database, the file a workspace keeps its "
+                             "data in; restore it from a backup, or move it away to start "
+                             "the workspace afresh")
+
+
+def _locked_elsewhere(path: Path) -> bool:
+    """Whether another process holds the lock DuckDB takes on a database it opens."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: DuckDB's message says it
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 class Workspace:
     """A tenure workspace: the DuckDB store of one business and its settings.
 
@@ -178,13 +224,19 @@ class Workspace:
             settings: dict[str, Any] = {"memory_limit": self.config["engine.memory_limit"]}
             if self.config["engine.threads"]:
                 settings["threads"] = self.config["engine.threads"]
+            _check_database_file(self.db_path)
             try:
                 con = duckdb.connect(str(self.db_path), config=settings)
             except duckdb.IOException as exc:
+                if _locked_elsewhere(self.db_path):
+                    raise WorkspaceError(
+                        f"{self.db_path} is in use by another process (another tenure command "
+                        "or a notebook holding it open); wait for it to finish, or close it, "
+                        "and try again") from None
                 raise WorkspaceError(
-                    f"cannot open {self.db_path}: {str(exc).splitlines()[0]}; another tenure "
-                    "process may be using it"
-                ) from None
+                    f"cannot open {self.db_path} ({str(exc).splitlines()[0]}); the file may be "
+                    "damaged: restore it from a backup, or move it away to start the "
+                    "workspace afresh") from None
             con.execute("SET enable_progress_bar = true")
             con.execute("SET enable_progress_bar_print = false")
             con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
