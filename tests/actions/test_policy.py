@@ -258,3 +258,26 @@ def test_explain_answers_why_not(tmp_path):
     assert answer.frame.set_index("playbook").loc["win_back", "outcome"] == "disabled"
     assert answer.lines()[0] == ("Customer c1 on 2026-01-10: 1 of 1 playbooks proposed an "
                                  "action; none was chosen.")
+
+
+def test_a_second_action_a_day_counts_the_first_as_a_touch(tmp_path):
+    # c1 owns a machine due for service (transactional, worth most) and is due for a nurture
+    # nudge; two actions a day are allowed.
+    made, lines = orders(("c1", "2025-07-12", "M1", 1, 3000), ("c1", BOUGHT, None, 1, 100))
+    tables = {"products": [{"sku": "M1", "name": "machine", "maintenance_interval_days": 180}],
+              "orders": made, "order_lines": lines}
+    actions = only("nurture", channels=("sms",), min_customers=10_000).replace(
+        "[actions.playbooks.maintenance_due]\nenabled = false",
+        "[actions.playbooks.maintenance_due]\nholdout = 0.0\nchannels = [\"sms\"]")
+    actions = actions.replace("global_holdout = 0.0", "global_holdout = 0.0\n"
+                              "per_customer_per_day = 2")
+    ws = make_shop(tmp_path / "a", tables, actions=actions)
+    result = plan(ws, DAY)
+    # The service reminder goes first; it is a touch today, so the nudge, marketing, waits
+    # out the cool-down.
+    assert result.frame["playbook"].tolist() == ["maintenance_due"]
+    assert held(result)["c1"][0] == "cooling_down"
+    # Without a cool-down or caps, both go.
+    ws = make_shop(tmp_path / "b", tables, actions=actions + "\n[actions.policy]\n"
+                   "cooldown_days = 0\ncaps = []\n")
+    assert sorted(plan(ws, DAY).frame["playbook"]) == ["maintenance_due", "nurture"]

@@ -31,16 +31,17 @@ def unit_features_sql(units: str) -> str:
                coalesce(sum(d.amount) FILTER (WHERE d.day >= u.plan_date - 365), 0)
                    AS spend_365d,
                count(d.day) FILTER (WHERE d.day >= u.plan_date - 365) AS purchases_365d
-        FROM (SELECT DISTINCT customer_id, plan_date FROM {units}) u
+        FROM (SELECT DISTINCT customer_id, CAST(plan_date AS DATE) AS plan_date
+              FROM {units}) u
         LEFT JOIN days d ON d.customer_id = u.customer_id AND d.day < u.plan_date
         GROUP BY ALL
     )
     SELECT u.*,
-           coalesce(date_diff('day', per.last_day, u.plan_date), 9999) AS recency_days,
+           coalesce(date_diff('day', per.last_day, per.plan_date), 9999) AS recency_days,
            per.purchase_days,
-           coalesce(date_diff('day', per.first_day, u.plan_date), 0) AS tenure_days,
+           coalesce(date_diff('day', per.first_day, per.plan_date), 0) AS tenure_days,
            per.spend_365d, per.purchases_365d,
            per.gross / greatest(per.purchase_days, 1) AS spend_per_purchase
     FROM {units} u JOIN per ON per.customer_id = u.customer_id
-                           AND per.plan_date = u.plan_date
+                           AND per.plan_date = CAST(u.plan_date AS DATE)
     """
