@@ -74,7 +74,7 @@ def _caps_text(caps) -> str:
 
 
 def _build(root: Path, customers, policy, day, calendar):
-    rows, lines, consents, contacts, tickets, owners, people = [], [], [], [], [], [], []
+    rows, consents, contacts, tickets, owners, people = [], [], [], [], [], []
     for c in customers:
         bought = day - dt.timedelta(days=c["bought"])
         rows.append((c["id"], bought.isoformat(), None, 1, c["spend"]))
