@@ -116,8 +116,8 @@ def test_uplift_ranks_persuadables_better_than_churn_risk(world):
         SELECT customer_id, true AS bought FROM orders
         WHERE amount > 0 AND ordered_at >= DATE '2026-01-01'
           AND ordered_at < DATE '2026-01-01' + INTERVAL 30 DAY GROUP BY 1""").df()
-    data = data.merge(risk, on="customer_id", how="left").merge(bought, on="customer_id",
-                                                                  how="left")
+    data = data.merge(risk, on="customer_id", how="left").merge(
+        bought, on="customer_id", how="left").sort_values("customer_id", ignore_index=True)
     y = data["bought"].notna().to_numpy(dtype=float)
     treated = (data["group"] == "treatment").to_numpy()
     X = data[list(FEATURES)].astype(float)

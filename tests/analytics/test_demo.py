@@ -18,3 +18,6 @@ def test_the_demo_shows_every_analysis_and_the_truth_check(tmp_path):
     assert "CDNOW, cohorts:" in text
     assert len(result.charts) == 10
     assert all(path.stat().st_size > 1000 for path in result.charts)
+    # Three simulated weeks of actions on a copy of the shop, measured against controls.
+    assert "programme" in set(result.lift.frame["playbook"])
+    assert "bought because of a contact" in text

@@ -198,9 +198,6 @@ PLAYBOOK: tuple[Setting, ...] = (
     Setting("actions.playbooks.NAME.cooldown_days", 30,
             "Days before the same playbook may act on the same customer again.",
             _check_non_negative),
-    Setting("actions.playbooks.NAME.window_days", 30,
-            "Days after an action in which its outcome is counted (the lift window).",
-            _check_positive),
 )
 
 _CAP = re.compile(r"^\s*(?:(?P<channel>[\w-]+)\s*:\s*)?(?P<touches>\d+)\s+per\s+(?P<days>\d+)"
@@ -256,7 +253,6 @@ class PlaybookConfig:
     prior_effect: float
     prior_sd: float
     cooldown_days: int
-    window_days: int
     values: Mapping[str, Any]
 
     @property
@@ -460,7 +456,7 @@ def _playbooks(body: Mapping[str, Any], channels: Mapping[str, Channel], where: 
             playbook, common["enabled"], tuple(common["channels"]), common["offer"],
             common["owner"], common["fallback_owner"], common["holdout"],
             None if common["cost"] == -1 else common["cost"], common["prior_effect"],
-            common["prior_sd"], common["cooldown_days"], common["window_days"], values)
+            common["prior_sd"], common["cooldown_days"], values)
     return configs
 
 

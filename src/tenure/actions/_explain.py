@@ -57,7 +57,8 @@ class ActionExplanation(Result):
         for row in self.frame.itertuples(index=False):
             if row.outcome in ("not eligible", "disabled"):
                 continue
-            said.append(f"{row.playbook}: {row.outcome}: {row.why}")
+            tried = f" (tried {row.tried})" if isinstance(row.tried, str) else ""
+            said.append(f"{row.playbook}: {row.outcome}: {row.why}{tried}")
         return said
 
 

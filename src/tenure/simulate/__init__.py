@@ -1,7 +1,7 @@
 """A synthetic business with known ground truth, for tests, demos and benchmarks; and the
 same business carried on with actions whose true effects are known."""
 
-from tenure.simulate._actions import KINDS, ActionEffects, ActionWorld
+from tenure.simulate._actions import KINDS, ActionEffects, ActionWorld, write_world
 from tenure.simulate._business import (
     Business,
     BusinessParams,
@@ -11,4 +11,4 @@ from tenure.simulate._business import (
 )
 
 __all__ = ["KINDS", "ActionEffects", "ActionWorld", "Business", "BusinessParams",
-           "MembershipTier", "simulate_business", "write_business"]
+           "MembershipTier", "simulate_business", "write_business", "write_world"]

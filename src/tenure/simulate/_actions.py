@@ -39,7 +39,7 @@ import pyarrow as pa
 
 from tenure.errors import TenureError
 
-__all__ = ["KINDS", "ActionEffects", "ActionWorld"]
+__all__ = ["KINDS", "ActionEffects", "ActionWorld", "write_world"]
 
 KINDS = ("persuadable", "sure_thing", "lost_cause", "sleeping_dog")
 DAY_S = 86_400
@@ -232,3 +232,26 @@ class ActionWorld:
     @property
     def first_day(self) -> dt.date:
         return self.start.date()
+
+
+def write_world(business, folder, *, seed: int = 0,
+                effects: ActionEffects | None = None) -> ActionWorld | None:
+    """The world that carries ``business`` on (see :class:`ActionWorld`), with each
+    customer's kind written to ``action_truth.parquet`` and the true effects added to
+    ``truth.json`` in ``folder``; None for a BG/NBD business, which the world does not
+    carry on."""
+    import json
+    from pathlib import Path
+
+    import pyarrow.parquet as pq
+
+    if business.params.process != "pnbd":
+        return None
+    world = ActionWorld(business, effects, seed=seed)
+    folder = Path(folder)
+    pq.write_table(world.to_arrow(), folder / "action_truth.parquet", compression="zstd")
+    truth = json.loads((folder / "truth.json").read_text(encoding="utf-8"))
+    truth["actions"] = {"seed": seed, "first_day": world.first_day.isoformat(),
+                        **world.effects.to_dict()}
+    (folder / "truth.json").write_text(json.dumps(truth, indent=2), encoding="utf-8")
+    return world
