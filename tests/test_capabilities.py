@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -37,12 +38,17 @@ OPTIONS = {
     "sla credits": {"period": "2025-10"},
     "sla clocks": {"limit": "50"},
     "analyze prepare": {"period": "month"},
+    "actions plan": {"date": "2025-10-01"},
+    "actions list": {"date": "2025-10-01"},
+    "actions explain": {"customer_id": "C0000001", "date": "2025-10-01"},
+    "actions record": {"source": "{examples}/action_outcomes.csv"},
 }
 # The order in which they run: what a capability reads is written by one before it.
 ORDER = ["ingest", "status", "quarantine", "fit", "score", "churn train"]
 # Figures that differ between two runs by nature: time taken, the second ingest of a file
 # (unchanged rather than landed), the ids of log rows, and where a file was written.
-VOLATILE = {"seconds", "ingest_id", "landed", "unchanged", "updated", "path"}
+VOLATILE = {"seconds", "ingest_id", "landed", "unchanged", "updated", "path", "added",
+            "changed", "withdrawn", "run_id", "record_id"}
 
 
 def _ordered() -> list[str]:
@@ -65,8 +71,11 @@ def shop(tmp_path_factory):
     return path, data
 
 
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
 def _options(name: str, data) -> dict[str, str]:
-    return {k: v.format(data=data) for k, v in OPTIONS.get(name, {}).items()}
+    return {k: v.format(data=data, examples=EXAMPLES) for k, v in OPTIONS.get(name, {}).items()}
 
 
 def test_every_capability_is_declared_whole():
@@ -145,8 +154,12 @@ def test_every_capability_runs_and_the_cli_agrees(shop, tmp_path):
             assert result.chart().to_dict()["$schema"].startswith("https://vega.github.io")
 
         flags = []
+        positional = {spec.name for spec in capability.option_specs() if spec.positional}
         for key, value in values.items():
-            flags += [f"--{key.replace('_', '-')}", str(value)]
+            if key in positional:
+                flags.insert(0, str(value))
+            else:
+                flags += [f"--{key.replace('_', '-')}", str(value)]
         if name == "ingest":
             argv = ["ingest", values["table"], values["source"]]
         else:

@@ -166,6 +166,7 @@ def _type_words(default: Any) -> str:
         float: "a number",
         str: "a text in quotes",
         list: "a list of texts such as [\"a\", \"b\"]",
+        dict: "a table such as { name = 1 }",
     }[type(default)]
 
 
@@ -448,6 +449,7 @@ class ConfigWarning(UserWarning):
 # Top-level tables holding structured settings, validated by the capability that owns them.
 STRUCTURED_SECTIONS: set[str] = set()
 STRUCTURED_SECTIONS.add("sla")  # calendars and policies, validated by tenure.sla
+STRUCTURED_SECTIONS.add("actions")  # playbooks, channels and the contact policy, by tenure.actions
 
 
 class Config(Mapping[str, Any]):

@@ -195,10 +195,14 @@ TABLES: dict[str, Table] = {
                        aliases=("生日", "出生日期"), earliest="1900-01-01"),
                 Column("company_size", "integer", "Employees, for business customers.",
                        aliases=("公司规模", "员工数", "employees"), minimum=0),
+                Column("timezone", "text", "The customer's own time zone (an IANA name such "
+                       "as Asia/Shanghai), for quiet hours and daily caps; the workspace's "
+                       "zone when empty.", aliases=("时区", "time_zone", "tz")),
             ),
             key=("customer_id",),
             time_column="first_seen",
-            used_by="segments and splits of every analysis, referral reach, care actions",
+            used_by="segments and splits of every analysis, referral reach, care actions, "
+                    "the contact policy's local hours",
         ),
         Table(
             "orders",
@@ -404,6 +408,22 @@ TABLES: dict[str, Table] = {
             used_by="owner hand-over analysis, churn features",
         ),
         Table(
+            "service_events",
+            "Services done on products customers own: maintenance, repairs, installation.",
+            (
+                _customer_ref(),
+                _id("sku", "The product serviced, as in `products.sku`.", required=True,
+                    aliases=_SKU, references="products.sku"),
+                Column("at", "timestamp", "When the service was done.", required=True,
+                       aliases=("服务时间", "保养时间", "维修时间", "service_date")),
+                Column("kind", "text", "What was done (maintenance, repair, installation, "
+                       "...).", aliases=("服务类型", "类型", "service_type")),
+            ),
+            key=("customer_id", "sku", "at"),
+            time_column="at",
+            used_by="maintenance reminders (the interval runs from the latest service)",
+        ),
+        Table(
             "churn_reasons",
             "Why customers left, as recorded by your team.",
             (
@@ -426,7 +446,7 @@ TABLES: dict[str, Table] = {
 # Ingest order that satisfies references (a referenced table comes first).
 LOAD_ORDER: tuple[str, ...] = (
     "customers", "products", "orders", "order_lines", "leads", "tickets", "ticket_status",
-    "contacts", "consents", "memberships", "owners", "churn_reasons",
+    "contacts", "consents", "memberships", "owners", "service_events", "churn_reasons",
 )
 assert set(LOAD_ORDER) == set(TABLES)
 

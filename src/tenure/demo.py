@@ -1,7 +1,8 @@
-"""The demo: a simulated shop and the CDNOW customers, each in its own workspace.
+"""The demo: a simulated shop and the CDNOW customers, each in its own workspace, and three
+simulated weeks of actions on a copy of the shop.
 
 Running it again changes nothing: the shop is simulated from a fixed seed and every ingest
-is idempotent, so the second run reports every row unchanged.
+is idempotent, so the second run reports every row unchanged; the copy is made afresh.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -33,11 +35,13 @@ class DemoResult:
     models: pd.DataFrame | None = None
     headlines: list[str] = field(default_factory=list)
     charts: list[Path] = field(default_factory=list)
+    lift: Any = None  # the simulated weeks of actions' ActionLift
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000,
                progress: Progress = None) -> DemoResult:
-    """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces."""
+    """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces;
+    then run a few simulated weeks of actions on a copy of the shop."""
     step = steps_of(progress)
     root = Path(directory)
     data = root / "data"
@@ -61,6 +65,10 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
                                                  root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
+    from tenure.actions._demo import demo_actions
+
+    result.lift, said, actions_path = demo_actions(shop_path, business, root, step)
+    result.headlines += said
     result.next_steps = [
         f"tenure status --workspace {shop_path}",
         f"tenure quarantine --workspace {shop_path}",
@@ -71,6 +79,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"tenure fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
         f"tenure analyze cohorts --workspace {shop_path} --by segment",
         f"tenure churn backtest --workspace {shop_path}",
+        f"tenure actions list --lang zh --workspace {actions_path}",
+        f"tenure actions explain C0000001 --workspace {actions_path}",
         f"the charts: {root / 'charts'}",
     ]
     return result

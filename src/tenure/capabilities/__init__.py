@@ -19,6 +19,7 @@ capability appears in all of them with one declaration.
 
 from __future__ import annotations
 
+from tenure.capabilities._actions import ACTIONS
 from tenure.capabilities._analytics import ANALYSES
 from tenure.capabilities._churn import CHURN
 from tenure.capabilities._models import VALUE_MODELS
@@ -30,7 +31,7 @@ __all__ = ["GROUPS", "REGISTRY", "Capability", "OptionSpec", "option", "option_s
            "parse_options"]
 
 REGISTRY: dict[str, Capability] = {c.name: c for c in (*WORKSPACE, *VALUE_MODELS, *ANALYSES,
-                                                      *CHURN, *SLA)}
+                                                      *CHURN, *SLA, *ACTIONS)}
 
 # The groups of commands, with what each holds.
 GROUPS: dict[str, str] = {
@@ -40,4 +41,8 @@ GROUPS: dict[str, str] = {
              "customers.",
     "sla": "Service level agreements: clocks, breaches, credits owed and compliance.\n\n"
            "Policies and calendars live in the [sla] section of tenure.toml (see docs/sla.md).",
+    "actions": "Actions: plan each day's actions under the contact policy, list and explain "
+               "them, record their outcomes and measure their lift.\n\n"
+               "Playbooks, channels and the policy live in the [actions] section of "
+               "tenure.toml (see docs/actions.md).",
 }

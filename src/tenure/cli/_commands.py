@@ -165,15 +165,17 @@ def simulate(
 
     Example: `tenure simulate sim --customers 100000 --seed 7`
     """
-    from tenure.simulate import BusinessParams, simulate_business, write_business
+    from tenure.simulate import BusinessParams, simulate_business, write_business, write_world
 
     with bar("simulating") as progress:
         business = simulate_business(customers, seed, BusinessParams(process=process),
                                      progress=progress)
         write_business(business, directory, fmt=fmt)
+        world = write_world(business, directory, seed=seed)
     for name, table in business.tables.items():
         out.print(f"  {name:<14} {table.num_rows:>12,} rows")
-    out.print(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth)")
+    out.print(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth"
+              + (", action_truth.parquet each customer's answer to actions)" if world else ")"))
 
 
 def demo(
@@ -202,6 +204,8 @@ def demo(
                                     "2025-06-30)")
     for line in result.headlines:
         out.print(line, highlight=False, soft_wrap=True)
+    if result.lift is not None:
+        show_table(result.lift.view(), "Lift of each playbook and the programme")
     out.print("Where to look next:")
     for line in result.next_steps:
         out.print(f"  {line}", highlight=False, soft_wrap=True)

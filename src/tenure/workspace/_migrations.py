@@ -4,7 +4,8 @@ Three kinds of table live in a workspace, all declared here:
 
 - the contract tables (:mod:`tenure.contract`), which ingest fills;
 - the tables tenure writes itself (:data:`OWNED`): the ingest log, quarantine and row
-  history, the shared ``scores``, the saved ``value_models``, ``sla_results`` and the
+  history, the shared ``scores``, the saved ``value_models``, ``sla_results``, the action
+  ledger (``action_log`` with its runs, suppressions, outcomes and measured effects) and the
   catalogue of the engine's stored building blocks;
 - the stored building blocks themselves (:data:`BLOCKS`, each ``analytics_NAME``): derived
   tables that the engine rebuilds whenever the tables they read change, so their columns
@@ -64,6 +65,17 @@ CHURN_SCORE_COLUMNS: dict[str, str] = {
     "churn_horizon_days": "INTEGER",
 }
 
+# The action log, one row per customer, playbook and plan date (tenure.actions).
+ACTION_LOG_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("plan_date", "DATE NOT NULL"), ("customer_id", "VARCHAR NOT NULL"),
+    ("playbook", "VARCHAR NOT NULL"), ("kind", "VARCHAR"), ("channel", "VARCHAR"),
+    ("offer", "VARCHAR"), ("owner_id", "VARCHAR"), ("due_date", "DATE"),
+    ("send_from", "TIMESTAMP"), ("send_until", "TIMESTAMP"), ("effect", "DOUBLE"),
+    ("value_at_stake", "DOUBLE"), ("expected_value", "DOUBLE"), ("cost", "DOUBLE"),
+    ("reason", "VARCHAR"), ("detail", "VARCHAR"), ("group", "VARCHAR"),
+    ("status", "VARCHAR"), ("run_id", "BIGINT"), ("changed_run", "BIGINT"),
+    ("note", "VARCHAR"))
+
 OWNED: dict[str, OwnedTable] = {t.name: t for t in (
     OwnedTable("ingest_log", (
         ("ingest_id", "BIGINT NOT NULL"), ("table_name", "VARCHAR NOT NULL"),
@@ -98,6 +110,45 @@ OWNED: dict[str, OwnedTable] = {t.name: t for t in (
         ("due_at", "TIMESTAMP_S"), ("stopped_at", "TIMESTAMP_S"), ("running", "BOOLEAN"),
         ("at_risk", "BOOLEAN"), ("waits", "INTEGER")),
         "Every SLA clock of every ticket as of the last evaluation."),
+    OwnedTable("action_log", ACTION_LOG_COLUMNS,
+        "The plan as a ledger: every action planned, held out or withdrawn, by customer, "
+        "playbook and plan date, with its status as outcomes come back.",
+        primary_key=("customer_id", "playbook", "plan_date")),
+    OwnedTable("action_suppressed", (
+        ("plan_date", "DATE NOT NULL"), ("customer_id", "VARCHAR NOT NULL"),
+        ("playbook", "VARCHAR NOT NULL"), ("kind", "VARCHAR"), ("channel", "VARCHAR"),
+        ("owner_id", "VARCHAR"), ("expected_value", "DOUBLE"),
+        ("reason_code", "VARCHAR NOT NULL"), ("reason", "VARCHAR NOT NULL"),
+        ("proposal", "VARCHAR"), ("tried", "VARCHAR"), ("run_id", "BIGINT")),
+        "Every proposal of the latest plan of a date that was not chosen, with why."),
+    OwnedTable("action_runs", (
+        ("run_id", "BIGINT NOT NULL"), ("plan_date", "DATE NOT NULL"),
+        ("started_at", "TIMESTAMP"), ("seconds", "DOUBLE"), ("proposals", "BIGINT"),
+        ("planned", "BIGINT"), ("held_out", "BIGINT"), ("suppressed", "BIGINT"),
+        ("added", "BIGINT"), ("changed", "BIGINT"), ("withdrawn", "BIGINT"),
+        ("unchanged", "BIGINT"), ("settings", "VARCHAR")),
+        "Each run of the planner: its date and what it changed in the ledger.",
+        primary_key=("run_id",)),
+    OwnedTable("action_outcomes", (
+        ("customer_id", "VARCHAR NOT NULL"), ("playbook", "VARCHAR NOT NULL"),
+        ("plan_date", "DATE NOT NULL"), ("event", "VARCHAR NOT NULL"), ("at", "TIMESTAMP"),
+        ("channel", "VARCHAR"), ("record_id", "BIGINT")),
+        "Channel outcomes of actions (sent, delivered, opened, replied, unsubscribed, "
+        "refused), recorded from files.",
+        primary_key=("customer_id", "playbook", "plan_date", "event")),
+    OwnedTable("action_records", (
+        ("record_id", "BIGINT NOT NULL"), ("source", "VARCHAR NOT NULL"),
+        ("started_at", "TIMESTAMP"), ("rows_read", "BIGINT"), ("landed", "BIGINT"),
+        ("unchanged", "BIGINT"), ("quarantined", "BIGINT")),
+        "Each file of channel outcomes recorded.", primary_key=("record_id",)),
+    OwnedTable("action_effects", (
+        ("playbook", "VARCHAR NOT NULL"), ("metric", "VARCHAR NOT NULL"),
+        ("measured_on", "DATE NOT NULL"), ("window_days", "INTEGER"),
+        ("n_treated", "BIGINT"), ("n_control", "BIGINT"), ("estimate", "DOUBLE"),
+        ("std_error", "DOUBLE"), ("model", "VARCHAR")),
+        "Each playbook's measured lift, which the planner's ranking learns from, and its "
+        "uplift model when one was fitted.",
+        primary_key=("playbook", "metric", "measured_on")),
     OwnedTable("analytics_blocks", (
         ("name", "VARCHAR NOT NULL"), ("version", "VARCHAR NOT NULL")),
         "The engine's stored building blocks and the version of the tables each was built "
@@ -174,6 +225,8 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "ingest log, quarantine and row history", _bookkeeping),
     Migration(2, "scores, value models, SLA results and the building blocks' catalogue "
                  "declared with the schema", _owned),
+    Migration(3, "the action log, its runs, suppressions, outcomes and measured effects",
+              _owned),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 
