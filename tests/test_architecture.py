@@ -19,11 +19,12 @@ LAYERS: dict[str, int] = {
     "engine": 4,
     "models": 5, "sla": 5,
     "analytics": 6, "churn": 6,
-    "actions": 7,
+    "actions": 7, "customers": 7,
     "capabilities": 8, "demo": 8,
     "report": 9,
-    "service": 10, "cli": 10, "docs": 10,
-    "__init__": 11,
+    "service": 10, "docs": 10,
+    "cli": 11,
+    "__init__": 12,
 }
 
 
