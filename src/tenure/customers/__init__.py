@@ -15,6 +15,7 @@ from tenure.customers._lists import BANDS, SORTS, CustomerList, at_risk, search
 from tenure.customers._masking import (
     CONTACT_COLUMNS,
     mask_email,
+    mask_frame,
     mask_phone,
     mask_records,
     mask_wechat,
@@ -26,5 +27,5 @@ from tenure.customers._tables import CustomerTables, prepare
 
 __all__ = ["BANDS", "CONTACT_COLUMNS", "SORTS", "CustomerList", "CustomerProfile",
            "CustomerTables", "ModelOverview", "Overview", "ValueOverview", "at_risk",
-           "mask_email", "mask_phone", "mask_records", "mask_wechat", "model_overview",
-           "overview", "prepare", "profile", "search", "value_overview"]
+           "mask_email", "mask_frame", "mask_phone", "mask_records", "mask_wechat",
+           "model_overview", "overview", "prepare", "profile", "search", "value_overview"]

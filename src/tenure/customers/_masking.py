@@ -9,7 +9,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-__all__ = ["CONTACT_COLUMNS", "mask_email", "mask_phone", "mask_records", "mask_wechat"]
+__all__ = ["CONTACT_COLUMNS", "mask_email", "mask_frame", "mask_phone", "mask_records",
+           "mask_wechat"]
 
 
 def mask_phone(value: str) -> str:
@@ -50,3 +51,12 @@ def mask_records(value: Any) -> Any:
     if isinstance(value, list):
         return [mask_records(v) for v in value]
     return value
+
+
+def mask_frame(frame):
+    """``frame`` (pandas) with its contact columns masked."""
+    found = [c for c in frame.columns if c in CONTACT_COLUMNS]
+    if not found:
+        return frame
+    return frame.assign(**{c: frame[c].map(lambda v, c=c: CONTACT_COLUMNS[c](v)
+                                           if isinstance(v, str) else v) for c in found})

@@ -43,6 +43,10 @@ METRICS: dict[str, bool] = {
     "active_customers": True, "net_change": True, "quick_ratio": True, "retention": True,
     "top_revenue_share": False, "value_at_risk": False, "sla_compliance": True}
 PERIODS = ("week", "month", "quarter")
+LABELS = {"active_customers": "Active customers", "net_change": "Net change",
+          "quick_ratio": "Quick ratio", "retention": "Retention",
+          "top_revenue_share": "Revenue from the top buyers", "value_at_risk": "Value at risk",
+          "sla_compliance": "SLA compliance"}
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class Overview(Result):
     def chart(self):
         from tenure.charts._customers import trends
 
-        return trends(self.frame, list(METRICS), title=f"The customer base by {self.period}")
+        return trends(self.frame, LABELS, title=f"The customer base by {self.period}")
 
 
 def overview(ws, *, period: str = "month", periods: int = 12) -> Overview:

@@ -89,6 +89,14 @@ class CustomerProfile(Result):
     def to_dict(self) -> dict[str, Any]:
         return {**Result.to_dict(self), "card": jsonable(self.card)}
 
+    def masked(self) -> CustomerProfile:
+        """The profile as a viewer sees it: phone, e-mail and WeChat id masked."""
+        from tenure.customers._masking import CONTACT_COLUMNS
+
+        card = {k: CONTACT_COLUMNS[k](v) if k in CONTACT_COLUMNS and isinstance(v, str) else v
+                for k, v in self.card.items()}
+        return CustomerProfile(card, self.tables)
+
 
 def _shown(value: Any) -> str:
     if value is None or (isinstance(value, float) and value != value):

@@ -44,7 +44,7 @@ __all__ = ["CARDS", "PARTS", "CustomerTables", "current", "prepare", "stored_ver
 
 CATALOGUE = "analytics_blocks"
 # Bumped when the columns or their meaning change, so stored tables are rebuilt.
-RECIPE = 1
+RECIPE = 2
 CARDS = block_table("customer_cards")
 _STATES = "_tenure_customer_states"
 # The settings the cards are judged by.
@@ -66,7 +66,8 @@ PARTS: dict[str, str] = {
                    max(o.ordered_at) AS last_bought, sum(coalesce(l.quantity, 1)) AS units
             FROM order_lines l JOIN orders o USING (order_id)
             GROUP BY ALL HAVING sum(coalesce(l.quantity, 1)) > 0)
-        SELECT b.customer_id, b.sku, p.name, p.category, b.first_bought, b.last_bought,
+        SELECT b.customer_id, b.sku, p.name AS product, p.category, b.first_bought,
+               b.last_bought,
                b.units,
                b.last_bought + to_days(CAST(p.maintenance_interval_days AS INTEGER)) AS service_due,
                b.last_bought + to_days(CAST(p.consumable_life_days AS INTEGER)) AS refill_due,
