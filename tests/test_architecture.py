@@ -20,9 +20,9 @@ LAYERS: dict[str, int] = {
     "models": 5, "sla": 5,
     "analytics": 6, "churn": 6,
     "actions": 7, "customers": 7,
-    "capabilities": 8, "demo": 8,
+    "capabilities": 8,
     "report": 9,
-    "service": 10, "docs": 10,
+    "service": 10, "docs": 10, "demo": 10,
     "cli": 11,
     "__init__": 12,
 }

@@ -33,6 +33,7 @@ class DemoResult:
     models: pd.DataFrame | None = None
     headlines: list[str] = field(default_factory=list)
     charts: list[Path] = field(default_factory=list)
+    report: Path | None = None
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000,
@@ -63,6 +64,10 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
                                                      root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
+        step("writing the report")
+        from tenure.report import write_report
+
+        result.report = write_report(shop, root / "report.html").path
     result.next_steps = [
         f"tenure status --workspace {shop_path}",
         f"tenure quarantine --workspace {shop_path}",
@@ -74,6 +79,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"tenure analyze cohorts --workspace {shop_path} --by segment",
         f"tenure churn backtest --workspace {shop_path}",
         f"the charts: {root / 'charts'}",
+        f"tenure token create --role admin --workspace {shop_path}, then "
+        f"tenure serve --workspace {shop_path}",
     ]
     return result
 

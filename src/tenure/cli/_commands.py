@@ -165,6 +165,9 @@ def demo(
                                     "2025-06-30)")
     for line in result.headlines:
         out.print(line, highlight=False, soft_wrap=True)
+    if result.report is not None:
+        out.print(f"The report (opens with no network): {result.report}", highlight=False,
+                  soft_wrap=True)
     out.print("Where to look next:")
     for line in result.next_steps:
         out.print(f"  {line}", highlight=False, soft_wrap=True)

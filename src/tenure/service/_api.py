@@ -75,7 +75,7 @@ def _query_parameters(capability: Capability) -> list[inspect.Parameter]:
     parameters = [inspect.Parameter("request", inspect.Parameter.POSITIONAL_OR_KEYWORD,
                                     annotation=Request)]
     for spec in capability.option_specs():
-        if spec.name == "refresh":
+        if spec.name == "refresh" or spec.kind is Path:
             continue
         described = spec.help + (f" One of: {', '.join(spec.choices)}." if spec.choices
                                  else "")
@@ -228,7 +228,8 @@ def _ingest_now(request: Request, table: str, source: Path, mapping: Path | None
     """Ingest ``source`` while nothing else writes; then refresh the stored tables."""
     token = authenticate(request, "admin")
     state = _state(request)
-    if not state.jobs.writing.acquire(timeout=1.0):
+    # Its turn among the writes: it waits for a running job as long as a request may take.
+    if not state.jobs.writing.acquire(timeout=state.config["service.query_seconds"]):
         running = state.jobs.running()
         doing = f"job {running.job_id} ({running.capability})" if running else "another write"
         raise HTTPException(409, f"{doing} is writing to the workspace; try again when it "

@@ -9,11 +9,13 @@ and another owner's customer is as unknown as one that does not exist (404).
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from fastapi import HTTPException, Request
 
 from tenure.capabilities import Capability
+from tenure.errors import ConfigError
 from tenure.workspace._access import ROLES, Token
 
 __all__ = ["COOKIE", "LANG_COOKIE", "authenticate", "client_of", "required_role",
@@ -22,7 +24,8 @@ __all__ = ["COOKIE", "LANG_COOKIE", "authenticate", "client_of", "required_role"
 COOKIE = "tenure_session"
 LANG_COOKIE = "tenure_lang"
 # Options the service sets itself: it keeps the customer tables current after each write,
-# so a read never rebuilds them.
+# so a read never rebuilds them. Options that name a file (a model's path) keep their
+# defaults: a request does not choose files on the server.
 FIXED = {"refresh": False}
 
 
@@ -71,7 +74,12 @@ def scoped_values(capability: Capability, token: Token, values: dict[str, Any]
                   ) -> dict[str, Any]:
     """``values`` with the options the service fixes, and a token's owner put in its
     ``owner`` option (403 when another owner is asked for)."""
-    names = {spec.name for spec in capability.option_specs()}
+    specs = capability.option_specs()
+    names = {spec.name for spec in specs}
+    for spec in specs:
+        if spec.kind is Path and values.get(spec.name) not in (None, ""):
+            raise ConfigError(f"{capability.name}: {spec.name} names a file on the server, "
+                              "which a request may not choose; leave it out")
     values = {**values, **{k: v for k, v in FIXED.items() if k in names}}
     for name in ("owner", "owner_id"):
         if name in names and token.owner_id is not None:
