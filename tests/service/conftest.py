@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import pytest
-from service_helpers import build_shop
+from service_helpers import Shop, build_shop
 
 
 @pytest.fixture(scope="session")
