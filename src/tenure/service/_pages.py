@@ -155,8 +155,10 @@ def _render_section(request: Request, page: Page, number: int, section: Section,
             key = f"p{number}_{index}"
             number_asked = query.get(key, "1")
             page_number = int(number_asked) if number_asked.isdigit() else 1
+            # A list pages itself (offset and limit); other tables page here.
             shown = table(title, masked(frame) if viewer else frame, language,
-                          page=page_number, size=ROWS)
+                          page=page_number, size=None if page.template == "list.html"
+                          else ROWS)
             view["tables"].append(shown)
             view["pagers"].append({
                 "prev": _url(page.path, {**query, key: shown.page - 1})
