@@ -23,6 +23,7 @@ import pandas as pd
 from tenure.customers._tables import current
 from tenure.errors import ConfigError
 from tenure.results import Result
+from tenure.workspace._migrations import block_table
 
 __all__ = ["BANDS", "LIST_COLUMNS", "SORTS", "CustomerList", "at_risk", "search"]
 
@@ -43,6 +44,8 @@ LIST_COLUMNS = ("customer_id", "name", "phone", "email", "wechat_id", "segment",
                 "clv", "churn_risk", "risk_band", "value_at_risk", "churn_reason_1",
                 "churn_reason_2", "churn_reason_3")
 STATES = ("new", "active", "resurrected", "at_risk", "churned", "dormant")
+SEARCH = block_table("customer_search")
+AT_RISK = block_table("customer_at_risk")
 
 
 @dataclass(frozen=True)
@@ -84,23 +87,36 @@ class CustomerList(Result):
 
 
 def _page(ws, where: list[str], params: dict[str, Any], sort: str, limit: int, offset: int,
-          refresh: bool) -> tuple[pd.DataFrame, bool, dt.date | None]:
+          refresh: bool, *, source: str | None = None, order: str | None = None
+          ) -> tuple[pd.DataFrame, bool, dt.date | None]:
+    """One page of cards: the ids of the page first (a narrow query over the columns it
+    filters and sorts by), then their cards, found through the cards' index."""
     if sort not in SORTS:
         allowed = ", ".join(SORTS)
         raise ConfigError(f"sort '{sort}' is not supported; use one of {allowed}")
     if limit < 1 or offset < 0:
         raise ConfigError(f"limit {limit} and offset {offset} should be at least 1 and 0")
     table = current(ws, refresh=refresh)
-    columns = ", ".join(LIST_COLUMNS)
-    sql = (f"SELECT {columns}, state_as_of FROM {table}"
+    con = ws.connection
+    sql = (f"SELECT customer_id FROM {source or table}"
            + (f" WHERE {' AND '.join(where)}" if where else "")
-           + f" ORDER BY {SORTS[sort]} LIMIT $limit OFFSET $offset")
-    cursor = ws.connection
-    frame = cursor.execute(sql, {**params, "limit": limit + 1, "offset": offset}).df()
+           + f" ORDER BY {order or SORTS[sort]} LIMIT $limit OFFSET $offset")
+    ids = [row[0] for row in con.execute(sql, {**params, "limit": limit + 1,
+                                               "offset": offset}).fetchall()]
+    more = len(ids) > limit
+    ids = ids[:limit]
+    columns = ", ".join(LIST_COLUMNS)
+    if ids:
+        # Bound one by one, so that the engine looks each up in the index.
+        names = {f"id{k}": value for k, value in enumerate(ids)}
+        frame = con.execute(f"SELECT {columns}, state_as_of FROM {table} WHERE customer_id "
+                            f"IN ({', '.join('$' + n for n in names)})", names).df()
+        frame = frame.set_index("customer_id").loc[ids].reset_index()
+    else:
+        frame = con.execute(f"SELECT {columns}, state_as_of FROM {table} LIMIT 0").df()
     as_of = frame["state_as_of"].iloc[0] if len(frame) else None
     frame = frame.drop(columns="state_as_of")
-    more = len(frame) > limit
-    return frame.head(limit), more, pd.Timestamp(as_of).date() if as_of is not None and \
+    return frame, more, pd.Timestamp(as_of).date() if as_of is not None and \
         not pd.isna(as_of) else None
 
 
@@ -114,19 +130,32 @@ def search(ws, query: str | None = None, *, segment: str | None = None,
            state: str | None = None, risk_band: str | None = None,
            owner: str | None = None, tier: str | None = None, sort: str = "customer_id",
            limit: int = 50, offset: int = 0, refresh: bool = True) -> CustomerList:
-    """Customers whose id starts with ``query``, or whose name, phone or e-mail holds it
-    (case ignored), or whose WeChat id is it; narrowed by segment, lifecycle state, risk
-    band, owner and tier. ``refresh`` rebuilds the customer tables first when the data
-    changed since (the service keeps them current itself)."""
+    """Customers whose id, name, phone, e-mail or WeChat id starts with ``query`` (case
+    ignored), or whose phone ends with it (three digits or more); narrowed by segment,
+    lifecycle state, risk band, owner and tier. ``refresh`` rebuilds the customer tables
+    first when the data changed since (the service keeps them current itself)."""
     _choice("state", state, STATES)
     _choice("risk_band", risk_band, BANDS)
     where, params = [], {}
     text = (query or "").strip()
     if text:
-        where.append("(starts_with(customer_id, $q) OR contains(lower(name), $lq) "
-                     "OR contains(phone, $q) OR contains(lower(email), $lq) "
-                     "OR wechat_id = $q)")
-        params.update(q=text, lq=text.lower())
+        # Words starting with the text, found in the sorted search table; digits are also
+        # looked for at the end of phone numbers (kept there backwards, marked with ~).
+        words = "(word >= $word AND word < $word || chr(1114111))"
+        if text.isdigit() and len(text) >= 3:
+            words += " OR (word >= $tail AND word < $tail || chr(1114111))"
+            params["tail"] = "~" + text[::-1]
+        params["word"] = text.lower()
+        hits = f"(SELECT DISTINCT customer_id FROM {SEARCH} WHERE {words})"
+        if sort == "customer_id" and all(v is None for v in (segment, state, risk_band,
+                                                               owner, tier)):
+            # The search table alone gives the page's ids, already in their order.
+            frame, more, as_of = _page(ws, [], params, sort, limit, offset, refresh,
+                                       source=hits)
+            filters = {"query": text}
+            return CustomerList(frame, "Customers found", filters, sort, offset, limit,
+                                more, as_of)
+        where.append(f"customer_id IN {hits}")
     for column, value in (("segment", segment), ("state", state), ("risk_band", risk_band),
                           ("owner_id", owner), ("tier", tier)):
         if value is not None:
@@ -151,6 +180,9 @@ def at_risk(ws, *, owner: str | None = None, segment: str | None = None,
         if value is not None:
             where.append(f"{column} = ${column}")
             params[column] = value
-    frame, more, as_of = _page(ws, where, params, sort, limit, offset, refresh)
+    ranked = sort == "value_at_risk"  # the stored ranking: each page is one block
+    frame, more, as_of = _page(ws, where, params, sort, limit, offset, refresh,
+                               source=AT_RISK if ranked else None,
+                               order="risk_rank" if ranked else None)
     filters = {"owner": owner, "segment": segment, "band": band}
     return CustomerList(frame, "Customers at risk", filters, sort, offset, limit, more, as_of)

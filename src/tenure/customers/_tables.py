@@ -9,7 +9,13 @@ customer, so :func:`prepare` stores them once per version of the data they come 
 - ``analytics_customer_cards``: the cards, sorted by customer id;
 - ``analytics_customer_<part>`` for each part of a profile (:data:`PARTS`): that part's
   rows sorted by customer id, so that the engine skips every block of rows holding other
-  customers (its zone maps) and one customer's rows are found in a millisecond or two.
+  customers (its zone maps) and one customer's rows are found in a millisecond or two;
+- ``analytics_customer_search``: every word a customer is searched by (id, name, phone,
+  the phone read backwards for its last digits, e-mail, WeChat id), lower-cased and
+  sorted, so that a search reads the few blocks holding words that start with what was
+  typed;
+- ``analytics_customer_at_risk``: the cards of the customers in the high and medium risk
+  bands, ranked by value at risk, so that each page of the at-risk list is one block.
 
 The version is cheap to read (the ingest log, the scores' dates, the saved models, the SLA
 evaluation and the settings they depend on), so every read checks it and a stale table is
@@ -44,7 +50,7 @@ __all__ = ["CARDS", "PARTS", "CustomerTables", "current", "prepare", "stored_ver
 
 CATALOGUE = "analytics_blocks"
 # Bumped when the columns or their meaning change, so stored tables are rebuilt.
-RECIPE = 2
+RECIPE = 4
 CARDS = block_table("customer_cards")
 _STATES = "_tenure_customer_states"
 # The settings the cards are judged by.
@@ -89,6 +95,26 @@ PARTS: dict[str, str] = {
         SELECT referrer_id AS customer_id, customer_id AS referred_id, name, first_seen
         FROM customers WHERE referrer_id IS NOT NULL ORDER BY referrer_id, first_seen""",
     "churn_reasons": _copy("churn_reasons", "\"at\" DESC"),
+}
+
+# Built from the cards, after them.
+DERIVED: dict[str, str] = {
+    "search": f"""
+        SELECT DISTINCT word, customer_id FROM (
+            SELECT lower(customer_id) AS word, customer_id FROM {CARDS}
+            UNION ALL SELECT lower(name), customer_id FROM {CARDS} WHERE name IS NOT NULL
+            UNION ALL SELECT phone, customer_id FROM {CARDS} WHERE phone IS NOT NULL
+            UNION ALL SELECT '~' || reverse(phone), customer_id FROM {CARDS}
+                      WHERE phone IS NOT NULL
+            UNION ALL SELECT lower(email), customer_id FROM {CARDS} WHERE email IS NOT NULL
+            UNION ALL SELECT lower(wechat_id), customer_id FROM {CARDS}
+                      WHERE wechat_id IS NOT NULL)
+        ORDER BY word, customer_id""",
+    "at_risk": f"""
+        SELECT row_number() OVER (ORDER BY value_at_risk DESC NULLS LAST, customer_id)
+               AS risk_rank, *
+        FROM {CARDS} WHERE risk_band IN ('high', 'medium')
+        ORDER BY risk_rank""",
 }
 
 _CARDS = """
@@ -223,7 +249,7 @@ def prepare(ws: Workspace, *, force: bool = False, progress: Progress = None
         raise InputError(f"the customer tables are kept in a workspace, not in a "
                          f"{type(ws).__name__}; open one with tenure.Workspace(path)")
     version = stored_version(ws)
-    names = ["customer_cards", *(f"customer_{p}" for p in PARTS)]
+    names = ["customer_cards", *(f"customer_{p}" for p in (*DERIVED, *PARTS))]
     if not force and _built_version(ws) == version:
         con = ws.connection
         rows = [{"table": n, "rows": con.execute(
@@ -244,20 +270,29 @@ def prepare(ws: Workspace, *, force: bool = False, progress: Progress = None
                   "states_as_of": states.attrs.get("as_of")}
         with ws.transaction():
             con.execute(f"CREATE OR REPLACE TABLE {CARDS} AS {cards_sql}", params)
+            _index(con, CARDS)
         rows.append(_row(con, "customer_cards", started))
     finally:
         con.unregister(_STATES)
-    for part, sql in PARTS.items():
+    for part, sql in {**DERIVED, **PARTS}.items():
         name = f"customer_{part}"
         step(name)
         started = time.perf_counter()
         with ws.transaction():
             con.execute(f"CREATE OR REPLACE TABLE {block_table(name)} AS {sql}")
+            if part in PARTS:
+                _index(con, block_table(name))
         rows.append(_row(con, name, started))
     with ws.transaction():
         con.execute(f"INSERT OR REPLACE INTO {CATALOGUE} VALUES ('customer_cards', $v)",
                     {"v": version})
     return CustomerTables(pd.DataFrame(rows))
+
+
+def _index(con, table: str) -> None:
+    """An index on the customer id: one customer's rows (or a page's cards) are then looked
+    up rather than searched for in a block of rows."""
+    con.execute(f"CREATE INDEX {table}_customer ON {table} (customer_id)")
 
 
 def _row(con, name: str, started: float) -> dict[str, Any]:

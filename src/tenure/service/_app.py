@@ -13,10 +13,12 @@ from __future__ import annotations
 import contextlib
 from typing import Any
 
+import anyio
 import jinja2
 from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tenure._version import __version__
@@ -36,6 +38,9 @@ _CSP = ("default-src 'self'; script-src 'self' 'unsafe-eval'; style-src 'self' "
         "form-action 'self'; base-uri 'none'")
 _ICON = ('<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 16 16"><rect width="16" '
          'height="16" rx="3" fill="#0072B2"/><path d="M4 4h8v2H9v7H7V6H4z" fill="#fff"/></svg>')
+_HEADERS = (("Content-Security-Policy", _CSP), ("X-Content-Type-Options", "nosniff"),
+            ("X-Frame-Options", "DENY"), ("Referrer-Policy", "same-origin"))
+THREADS = 8
 _TYPES = {".js": "text/javascript; charset=utf-8", ".css": "text/css; charset=utf-8"}
 
 
@@ -85,6 +90,9 @@ def create_app(workspace: Workspace | str, *, jobs_at_start: bool = True) -> Fas
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI):
+        # Fewer threads than connections: the engine works on the cores there are, and
+        # forty threads taking turns at the interpreter only slow each other down.
+        anyio.to_thread.current_default_thread_limiter().total_tokens = THREADS
         yield
         state.close()
 
@@ -110,27 +118,7 @@ def create_app(workspace: Workspace | str, *, jobs_at_start: bool = True) -> Fas
         return Response(_ICON, media_type="image/svg+xml",
                         headers={"Cache-Control": "public, max-age=86400"})
 
-    @app.middleware("http")
-    async def language_and_headers(request: Request, call_next):
-        asked = request.query_params.get("lang")
-        chosen = asked if asked in ("zh", "en") else request.cookies.get(LANG_COOKIE)
-        try:
-            language = choose_language(chosen if chosen in ("zh", "en") else None,
-                                       accept=request.headers.get("accept-language"))
-        except ConfigError:
-            language = "en"
-        request.state.language = language
-        response = await call_next(request)
-        if asked in ("zh", "en"):
-            response.set_cookie(LANG_COOKIE, asked, max_age=365 * 86400, httponly=True,
-                                secure=True, samesite="strict", path="/")
-        response.headers.setdefault("Content-Security-Policy", _CSP)
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        response.headers.setdefault("X-Frame-Options", "DENY")
-        response.headers.setdefault("Referrer-Policy", "same-origin")
-        if not request.url.path.startswith("/static/"):
-            response.headers.setdefault("Cache-Control", "no-store")
-        return response
+    app.add_middleware(_LanguageAndHeaders)
 
     @app.exception_handler(TenureError)
     async def tenure_error(request: Request, exc: TenureError):
@@ -147,6 +135,43 @@ def create_app(workspace: Workspace | str, *, jobs_at_start: bool = True) -> Fas
     if jobs_at_start:
         startup_jobs(state)
     return app
+
+
+class _LanguageAndHeaders:
+    """Chooses each request's language (``?lang=``, the cookie, the browser's wish) and
+    adds the security headers to every answer; plain ASGI, so it costs next to nothing."""
+
+    def __init__(self, app) -> None:
+        self.app = app
+
+    async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        request = Request(scope)
+        asked = request.query_params.get("lang")
+        chosen = asked if asked in ("zh", "en") else request.cookies.get(LANG_COOKIE)
+        try:
+            language = choose_language(chosen if chosen in ("zh", "en") else None,
+                                       accept=request.headers.get("accept-language"))
+        except ConfigError:
+            language = "en"
+        scope.setdefault("state", {})["language"] = language
+        static = scope["path"].startswith("/static/")
+
+        async def sending(message) -> None:
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in _HEADERS:
+                    headers.setdefault(name, value)
+                if not static:
+                    headers.setdefault("Cache-Control", "no-store")
+                if asked in ("zh", "en"):
+                    headers.append("Set-Cookie", f"{LANG_COOKIE}={asked}; Max-Age="
+                                   f"{365 * 86400}; Path=/; HttpOnly; Secure; SameSite=strict")
+            await send(message)
+
+        await self.app(scope, receive, sending)
 
 
 def _validation_sentence(errors: list[dict[str, Any]]) -> str:

@@ -146,7 +146,7 @@ def _render_section(request: Request, page: Page, number: int, section: Section,
         return view
     view["result"] = result
     view["lines"] = [translate(line, language) for line in result.lines()]
-    view["chart"] = chart_spec(result, language)
+    view["chart"] = request.app.state.tenure.chart(result, language)
     viewer = token.role == "viewer"
     if section.tables:
         for index, (title, frame) in enumerate(result.panels()):

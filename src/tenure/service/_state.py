@@ -3,6 +3,7 @@ results already computed for this version of the data, and the tokens it has che
 
 from __future__ import annotations
 
+import contextlib
 import threading
 import time
 from collections import OrderedDict
@@ -13,6 +14,7 @@ import duckdb
 
 from tenure.capabilities import REGISTRY, Capability
 from tenure.errors import WorkspaceError
+from tenure.report._render import chart_spec
 from tenure.results import Result
 from tenure.service._jobs import Job, JobRunner
 from tenure.workspace import Workspace
@@ -36,7 +38,8 @@ class ServiceState:
         self._cache: OrderedDict[tuple, Result] = OrderedDict()
         self._tokens: dict[str, tuple[Token | None, float]] = {}
         self.generation = 0
-        self.ready = threading.Event()
+        self._watchdog = _Watchdog()
+        self._specs: OrderedDict[tuple[int, str], tuple[Result, Any]] = OrderedDict()
         self.jobs = JobRunner(workspace.reader, self.changed, self._audit_job)
 
     # -- handles ------------------------------------------------------------------------------
@@ -57,21 +60,18 @@ class ServiceState:
                     self._cache.move_to_end(key)
                     return self._cache[key]
         ws = self.reader()
-        timer = threading.Timer(self.config["service.query_seconds"], ws.connection.interrupt)
-        timer.start()
         try:
-            try:
-                result = capability(ws, options)
-            except duckdb.TransactionException:
-                # Two readers built the same stored table at once; the second reads it now.
-                result = capability(ws, options)
+            with self._watchdog.watch(ws.connection, self.config["service.query_seconds"]):
+                try:
+                    result = capability(ws, options)
+                except duckdb.TransactionException:
+                    # Two readers built the same stored table at once; the second reads it.
+                    result = capability(ws, options)
         except duckdb.InterruptException:
             raise WorkspaceError(
                 f"{capability.name} took longer than service.query_seconds "
                 f"({self.config['service.query_seconds']:g} s) and was stopped; narrow it "
                 "down or raise the setting") from None
-        finally:
-            timer.cancel()
         if key is not None:
             with self._cache_lock:
                 self._cache[key] = result
@@ -98,11 +98,27 @@ class ServiceState:
             self._cache[key] = result
         return result
 
+    def chart(self, result: Result, language: str) -> Any:
+        """``result``'s chart as a Vega-Lite specification in ``language``, drawn once
+        per result kept."""
+        key = (id(result), language)
+        with self._cache_lock:
+            found = self._specs.get(key)
+            if found is not None and found[0] is result:
+                return found[1]
+        spec = chart_spec(result, language)
+        with self._cache_lock:
+            self._specs[key] = (result, spec)
+            while len(self._specs) > 2 * CACHED:
+                self._specs.popitem(last=False)
+        return spec
+
     def changed(self) -> None:
         """The data changed: forget every result computed from the old data."""
         with self._cache_lock:
             self.generation += 1
             self._cache.clear()
+            self._specs.clear()
 
     # -- tokens and the audit log -------------------------------------------------------------
     def token(self, text: str | None) -> Token | None:
@@ -139,6 +155,36 @@ class ServiceState:
 
     def close(self) -> None:
         self.jobs.stop()
+
+
+class _Watchdog:
+    """Interrupts the engine's query of a request that runs past its deadline; one thread
+    for every request."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._deadlines: dict[int, tuple[float, Any]] = {}
+        threading.Thread(target=self._run, name="tenure-watchdog", daemon=True).start()
+
+    @contextlib.contextmanager
+    def watch(self, connection: Any, seconds: float):
+        key = id(connection)
+        with self._lock:
+            self._deadlines[key] = (time.monotonic() + seconds, connection)
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._deadlines.pop(key, None)
+
+    def _run(self) -> None:
+        while True:
+            time.sleep(0.2)
+            now = time.monotonic()
+            with self._lock:
+                late = [k for k, (deadline, _) in self._deadlines.items() if deadline < now]
+                for key in late:
+                    self._deadlines.pop(key)[1].interrupt()
 
 
 def _kept(capability: Capability) -> bool:

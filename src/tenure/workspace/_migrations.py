@@ -117,7 +117,7 @@ BLOCKS = ("activity_day", "activity_week", "activity_month", "activity_quarter",
           "customer_cards", "customer_orders", "customer_products", "customer_tickets",
           "customer_sla_clocks", "customer_contacts", "customer_consents",
           "customer_memberships", "customer_owners", "customer_referrals",
-          "customer_churn_reasons")
+          "customer_churn_reasons", "customer_search", "customer_at_risk")
 
 
 def block_table(name: str) -> str:

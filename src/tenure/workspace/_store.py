@@ -201,6 +201,9 @@ class Workspace:
         con.execute("SET enable_progress_bar = true")
         con.execute("SET enable_progress_bar_print = false")
         con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
+        # A page of wide rows (SELECT * ... ORDER BY ... LIMIT 100) reads its sort columns
+        # first and fetches the rest for the rows kept, as it does for 50 rows or fewer.
+        con.execute("SET late_materialization_max_rows = 1000")
 
     def reader(self) -> Workspace:
         """Another handle on this workspace's open database for another thread (a DuckDB
