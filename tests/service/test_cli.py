@@ -36,9 +36,11 @@ def test_tokens_are_made_once_listed_without_secrets_and_revoked(cdnow):
     body = json.loads(made.stdout)
     token, token_id = body["headline"]["token"], body["headline"]["token_id"]
     assert token.startswith(f"tnr_{token_id}_") and len(token) > 50
-    listed = _run("token", "list", "-w", str(cdnow))
-    assert token_id in listed.stdout and token.split("_")[2] not in listed.stdout
-    assert "rep_07" in listed.stdout
+    listed = _run("token", "list", "--json", "-", "-w", str(cdnow))
+    rows = json.loads(listed.stdout)["frame"]
+    assert [(r["token_id"], r["role"], r["owner_id"]) for r in rows] == [
+        (token_id, "operator", "rep_07")]
+    assert token.split("_", 2)[2] not in listed.stdout
     with tenure.Workspace(cdnow) as ws:  # stored as a hash only
         stored = ws.connection.execute("SELECT secret_hash FROM api_tokens").fetchall()
         assert token.split("_", 2)[2] not in str(stored)
