@@ -431,6 +431,50 @@ SETTINGS: tuple[Setting, ...] = (
         "Days in one paid membership period, for days-to-renewal and the contractual horizon.",
         _check_positive,
     ),
+    # -- the customer lists and profiles (tenure.customers) --------------------------------
+    Setting(
+        "customers.high_risk",
+        0.5,
+        "Churn risk from which a customer is in the high risk band.",
+        _check_fraction,
+    ),
+    Setting(
+        "customers.medium_risk",
+        0.2,
+        "Churn risk from which a customer is in the medium risk band (below it: low).",
+        _check_fraction,
+    ),
+    # -- the service (tenure serve) --------------------------------------------------------
+    Setting(
+        "service.max_upload_mb",
+        200,
+        "Largest file the service accepts for ingest, in megabytes.",
+        _check_positive,
+    ),
+    Setting(
+        "service.max_batch_rows",
+        10000,
+        "Most rows one JSON batch posted to the service may hold.",
+        _check_positive,
+    ),
+    Setting(
+        "service.max_page_size",
+        500,
+        "Most rows one page of a list (API or dashboard) may ask for.",
+        _check_positive,
+    ),
+    Setting(
+        "service.query_seconds",
+        30.0,
+        "Longest a request of the service may compute before it is stopped with an error.",
+        _check_positive_number,
+    ),
+    Setting(
+        "service.session_hours",
+        12,
+        "Hours a dashboard login lasts before the token is asked for again.",
+        _check_positive,
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}

@@ -36,6 +36,7 @@ class DemoResult:
     headlines: list[str] = field(default_factory=list)
     charts: list[Path] = field(default_factory=list)
     lift: Any = None  # the simulated weeks of actions' ActionLift
+    report: Path | None = None
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000,
@@ -65,6 +66,10 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
                                                  root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
+        step("writing the report")
+        from tenure.report import write_report
+
+        result.report = write_report(shop, root / "report.html").path
     from tenure.actions._demo import demo_actions
 
     result.lift, said, actions_path = demo_actions(shop_path, business, root, step)
@@ -82,6 +87,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"tenure actions list --lang zh --workspace {actions_path}",
         f"tenure actions explain C0000001 --workspace {actions_path}",
         f"the charts: {root / 'charts'}",
+        f"tenure token create --role admin --workspace {shop_path}, then "
+        f"tenure serve --workspace {shop_path}",
     ]
     return result
 

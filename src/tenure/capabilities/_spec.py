@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import importlib
 import types
 import typing
@@ -76,8 +77,10 @@ def _plain(value: Any) -> Any:
     return None if value is dataclasses.MISSING else value
 
 
+@functools.cache
 def option_specs(options: type) -> tuple[OptionSpec, ...]:
-    """The options of an options dataclass, in declaration order."""
+    """The options of an options dataclass, in declaration order (read once per class:
+    the service asks for them on every request)."""
     hints = typing.get_type_hints(options)
     specs = []
     for item in dataclasses.fields(options):

@@ -206,9 +206,52 @@ def demo(
         out.print(line, highlight=False, soft_wrap=True)
     if result.lift is not None:
         show_table(result.lift.view(), "Lift of each playbook and the programme")
+    if result.report is not None:
+        out.print(f"The report (opens with no network): {result.report}", highlight=False,
+                  soft_wrap=True)
     out.print("Where to look next:")
     for line in result.next_steps:
         out.print(f"  {line}", highlight=False, soft_wrap=True)
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; the default answers this "
+                                           "machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve the API and the dashboard of a workspace; while it runs it is the workspace's
+    only writer.
+
+    Example: `tenure serve -w shop`, then open http://127.0.0.1:8765 and log in with a
+    token from `tenure token create --role viewer`
+    """
+    from tenure.service import serve as run
+
+    ws = open_workspace(workspace)
+    run(ws.path, host=host, port=port, say=lambda text: out.print(text, highlight=False,
+                                                                    soft_wrap=True))
+
+
+def report(
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"),
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="zh or en (default: TENURE_LANG, else English).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Write one self-contained HTML report: headline figures, every analysis and model
+    chart, the customers at risk and the SLA summaries; it opens with no network.
+
+    Example: `tenure report --out report.html --lang zh`
+    """
+    from tenure.i18n import choose_language
+    from tenure.report import write_report
+
+    language = choose_language(lang)
+    with open_workspace(workspace) as ws, bar("writing the report") as progress:
+        written = write_report(ws, out_file, language=language, progress=progress)
+    show_result(written)
 
 
 def _model_table(frame: pd.DataFrame, title: str) -> None:
@@ -227,6 +270,6 @@ def _compact(value: float) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, ingest, config, simulate, demo):
+    for command in (init, ingest, config, simulate, demo, serve, report):
         app.command()(friendly(command))
 

@@ -149,6 +149,20 @@ OWNED: dict[str, OwnedTable] = {t.name: t for t in (
         "Each playbook's measured lift, which the planner's ranking learns from, and its "
         "uplift model when one was fitted.",
         primary_key=("playbook", "metric", "measured_on")),
+    OwnedTable("api_tokens", (
+        ("token_id", "VARCHAR NOT NULL"), ("secret_hash", "VARCHAR NOT NULL"),
+        ("role", "VARCHAR NOT NULL"), ("owner_id", "VARCHAR"), ("label", "VARCHAR"),
+        ("created_at", "TIMESTAMP NOT NULL"), ("created_by", "VARCHAR"),
+        ("revoked_at", "TIMESTAMP")),
+        "Tokens of the service: their role and owner, the secret kept only as a hash.",
+        primary_key=("token_id",)),
+    OwnedTable("audit_log", (
+        ("audit_id", "BIGINT NOT NULL"), ("at", "TIMESTAMP NOT NULL"),
+        ("actor", "VARCHAR NOT NULL"), ("role", "VARCHAR"), ("action", "VARCHAR NOT NULL"),
+        ("target", "VARCHAR"), ("detail", "VARCHAR"), ("client", "VARCHAR"),
+        ("outcome", "VARCHAR NOT NULL")),
+        "Every write through the service or a token command: who, what, when, from where, "
+        "and how it ended.", primary_key=("audit_id",)),
     OwnedTable("analytics_blocks", (
         ("name", "VARCHAR NOT NULL"), ("version", "VARCHAR NOT NULL")),
         "The engine's stored building blocks and the version of the tables each was built "
@@ -157,7 +171,14 @@ OWNED: dict[str, OwnedTable] = {t.name: t for t in (
 
 # The engine's stored building blocks, each kept as the table analytics_NAME.
 BLOCKS = ("activity_day", "activity_week", "activity_month", "activity_quarter",
-          "customer_summary", "customer_categories", "first_categories", "lead_progress")
+          "customer_summary", "customer_categories", "first_categories", "lead_progress",
+          # The customer tables the service and the profile read (tenure.customers): one
+          # card per customer and each customer's records, sorted by customer so that one
+          # customer's rows are found without reading the others'.
+          "customer_cards", "customer_orders", "customer_products", "customer_tickets",
+          "customer_sla_clocks", "customer_contacts", "customer_consents",
+          "customer_memberships", "customer_owners", "customer_referrals",
+          "customer_churn_reasons", "customer_search", "customer_at_risk")
 
 
 def block_table(name: str) -> str:

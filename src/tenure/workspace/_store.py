@@ -26,6 +26,7 @@ from tenure.progress import Progress, Steps, steps_of
 from tenure.results import Result
 from tenure.workspace._ingest import ingest
 from tenure.workspace._migrations import SCHEMA_VERSION, migrate
+from tenure.workspace._serving import check_free
 from tenure.workspace._transaction import Runner, transaction
 
 __all__ = ["Quarantined", "Workspace", "WorkspaceStatus"]
@@ -221,6 +222,7 @@ class Workspace:
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, opened (and migrated) on first use."""
         if self._con is None:
+            check_free(self.path)
             settings: dict[str, Any] = {"memory_limit": self.config["engine.memory_limit"]}
             if self.config["engine.threads"]:
                 settings["threads"] = self.config["engine.threads"]
@@ -228,6 +230,7 @@ class Workspace:
             try:
                 con = duckdb.connect(str(self.db_path), config=settings)
             except duckdb.IOException as exc:
+                check_free(self.path)  # a server that started meanwhile is named
                 if _locked_elsewhere(self.db_path):
                     raise WorkspaceError(
                         f"{self.db_path} is in use by another process (another tenure command "
@@ -237,9 +240,7 @@ class Workspace:
                     f"cannot open {self.db_path} ({str(exc).splitlines()[0]}); the file may be "
                     "damaged: restore it from a backup, or move it away to start the "
                     "workspace afresh") from None
-            con.execute("SET enable_progress_bar = true")
-            con.execute("SET enable_progress_bar_print = false")
-            con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
+            self._session(con)
             try:
                 migrate(con, str(self.path))
             except BaseException:
@@ -247,6 +248,24 @@ class Workspace:
                 raise
             self._con = con
         return self._con
+
+    def _session(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
+        # A page of wide rows (SELECT * ... ORDER BY ... LIMIT 100) reads its sort columns
+        # first and fetches the rest for the rows kept, as it does for 50 rows or fewer.
+        con.execute("SET late_materialization_max_rows = 1000")
+
+    def reader(self) -> Workspace:
+        """Another handle on this workspace's open database for another thread (a DuckDB
+        cursor: it sees what is committed and runs beside the others). Closing it leaves
+        the database open."""
+        other = object.__new__(Workspace)
+        other.path, other.config, other._ibis = self.path, self.config, None
+        other._con = self.connection.cursor()
+        self._session(other._con)
+        return other
 
     def close(self) -> None:
         if self._con is not None:
