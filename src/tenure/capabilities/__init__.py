@@ -19,8 +19,8 @@ capability appears in all of them with one declaration.
 
 from __future__ import annotations
 
-from tenure.capabilities._actions import ACTIONS
 from tenure.capabilities._access import ACCESS
+from tenure.capabilities._actions import ACTIONS
 from tenure.capabilities._analytics import ANALYSES
 from tenure.capabilities._churn import CHURN
 from tenure.capabilities._customers import CUSTOMERS
