@@ -29,19 +29,12 @@ import pandas as pd
 from tenure._sql import Params, bound, ident
 from tenure.contract import Column, Table
 from tenure.errors import InputError
-from tenure.io import Mapping, open_source
-from tenure.io._parse import ParseContext
-from tenure.io._sources import ROW
+from tenure.io import Mapping
+from tenure.io._rows import ROW
 from tenure.progress import Progress, Steps
 from tenure.results import Result
 from tenure.workspace._ingest import _STAGE as _INGEST_STAGE
-from tenure.workspace._ingest import (
-    _allowed,
-    _needs_raw,
-    _problem_queries,
-    _stage_sql,
-    match_columns,
-)
+from tenure.workspace._ingest import Staged, problem_queries, stage
 from tenure.workspace._transaction import Runner
 
 __all__ = ["EVENTS", "OUTCOMES", "OutcomeRecord", "record"]
@@ -126,42 +119,25 @@ def record(workspace, source: str | Path | Any, mapping: Any = None, *,
     docstring); ``mapping`` maps other column names, as for ingest."""
     started = time.perf_counter()
     con = workspace.connection
-    zone = workspace.config["workspace.timezone"]
     name = str(Path(source).resolve()) if isinstance(source, str | Path) else "a data frame"
     mapping = mapping if isinstance(mapping, Mapping) else (
         Mapping() if mapping is None else Mapping.from_dict({"columns": mapping}))
-    runner = Runner(con, Steps(progress))
-    src = open_source(con, source, mapping.options, runner.run)
     try:
-        chosen, _ = match_columns(OUTCOMES, src, mapping)
-        allowed = _allowed(OUTCOMES, workspace.config)
-        ctx = ParseContext(workspace_timezone=zone,
-                           file_timezone=mapping.options.timezone or zone,
-                           date_format=mapping.options.date_format, allowed=allowed)
-        raw = {c for c, s in chosen.items()
-               if _needs_raw(OUTCOMES.column(c), src.types[s], allowed)}
-        p = Params()
-        p.values.update(src.params)
-        stage = _stage_sql(OUTCOMES, src, chosen, ctx, raw, p)
-        present = " AND ".join(f"{ident(f'raw:{c}') if c in raw else ident(c)} IS NULL"
-                               for c in chosen)
-        sql = f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, ({present}) AS __blank " \
-              f"FROM ({stage})"
-        con.execute(sql, bound(sql, p.values))
-    finally:
-        src.close()
-    try:
-        return _land(workspace, chosen, raw, allowed, name, started)
+        staged = stage(con, workspace.config, OUTCOMES, source, mapping,
+                       Runner(con, Steps(progress)))
+        return _land(workspace, staged, name, started)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGE}")
         con.execute(f"DROP TABLE IF EXISTS {_PROBLEMS}")
 
 
-def _land(workspace, chosen, raw, allowed, name: str, started: float) -> OutcomeRecord:
+def _land(workspace, staged: Staged, name: str, started: float) -> OutcomeRecord:
     con = workspace.connection
+    chosen = staged.plan.chosen
     row = ident(ROW)
     p = Params()
-    checks = _problem_queries(OUTCOMES, chosen, raw, allowed, p)
+    today = datetime.now(ZoneInfo(workspace.config["workspace.timezone"])).date()
+    checks = problem_queries(staged, workspace.config, today, p)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_PROBLEMS} ({row} BIGINT, column_name VARCHAR, "
                 "reason VARCHAR, value VARCHAR, message VARCHAR)")
     if checks:
@@ -175,7 +151,7 @@ def _land(workspace, chosen, raw, allowed, name: str, started: float) -> Outcome
                'the action log holds no action of ' || s.playbook || ' for customer '
                || s.customer_id || ' planned on ' || CAST(s.plan_date AS VARCHAR)
         FROM {_STAGE} s LEFT JOIN action_log l USING (customer_id, playbook, plan_date)
-        WHERE NOT s.__blank AND s.customer_id IS NOT NULL AND s.playbook IS NOT NULL
+        WHERE s.__skip IS NULL AND s.customer_id IS NOT NULL AND s.playbook IS NOT NULL
           AND s.plan_date IS NOT NULL AND l.customer_id IS NULL
           AND s.{row} NOT IN (SELECT {row} FROM {_PROBLEMS})
         UNION ALL
@@ -184,15 +160,15 @@ def _land(workspace, chosen, raw, allowed, name: str, started: float) -> Outcome
                    ELSE 'held out as a control' END
                || ', so it was not to be sent; check who sent it, as it biases the lift'
         FROM {_STAGE} s JOIN action_log l USING (customer_id, playbook, plan_date)
-        WHERE NOT s.__blank AND l.status IN ('held_out', 'withdrawn')
+        WHERE s.__skip IS NULL AND l.status IN ('held_out', 'withdrawn')
           AND s.{row} NOT IN (SELECT {row} FROM {_PROBLEMS})""")
     good = (f"SELECT customer_id, playbook, plan_date, event, {at} AS \"at\", "
-            f"{channel} AS channel FROM {_STAGE} s WHERE NOT __blank AND {row} NOT IN "
+            f"{channel} AS channel FROM {_STAGE} s WHERE __skip IS NULL AND {row} NOT IN "
             f"(SELECT {row} FROM {_PROBLEMS}) QUALIFY row_number() OVER (PARTITION BY "
             f"customer_id, playbook, plan_date, event ORDER BY {row}) = 1")
     key = ("o.customer_id = n.customer_id AND o.playbook = n.playbook "
            "AND o.plan_date = n.plan_date AND o.event = n.event")
-    if not con.execute(f"SELECT count(*) FROM {_STAGE} WHERE NOT __blank").fetchall()[0][0]:
+    if not con.execute(f"SELECT count(*) FROM {_STAGE} WHERE __skip IS NULL").fetchall()[0][0]:
         raise InputError("holds no rows of outcomes", source=name)
     with workspace.transaction():
         record_id = con.execute("SELECT coalesce(max(record_id), 0) + 1 FROM action_records"
@@ -231,7 +207,7 @@ def _land(workspace, chosen, raw, allowed, name: str, started: float) -> Outcome
                         SELECT $id, 'action_outcomes', $source, {row}, column_name, reason,
                                value, message FROM {_PROBLEMS}""",
                     {"id": record_id, "source": name})
-        rows_read = con.execute(f"SELECT count(*) FROM {_STAGE} WHERE NOT __blank"
+        rows_read = con.execute(f"SELECT count(*) FROM {_STAGE} WHERE __skip IS NULL"
                                 ).fetchall()[0][0]
         held = con.execute(f"SELECT count(DISTINCT {row}) FROM {_PROBLEMS}").fetchall()[0][0]
         began = datetime.now(ZoneInfo(workspace.config["workspace.timezone"])).replace(

@@ -340,31 +340,8 @@ def ingest(
     tz = config["workspace.timezone"]
     began_at = datetime.now(ZoneInfo(tz)).replace(tzinfo=None)
     with _stop_on_interrupt(), _engine_failures(config, name or "the data"):
-        src = open_source(con, source, mapping.options, runner.run,
-                          header_words=header_words(spec, mapping))
-        try:
-            match = match_columns(spec, src.columns, mapping, src.name,
-                                  lambda columns: src.sample(con, columns))
-            allowed = _allowed(spec, config)
-            plan = _plan(spec, src, match, mapping, config, allowed)
-            src.load(plan.needed)
-            ctx = ParseContext(
-                workspace_timezone=tz,
-                file_timezone=mapping.options.timezone or tz,
-                date_format=mapping.options.date_format,
-                decimal=mapping.options.decimal,
-                allowed=allowed,
-                default=plan.defaults,
-                phone_country_code=config["ingest.phone_country_code"],
-            )
-            p = Params()
-            p.values.update(src.params)
-            stage = _stage_sql(plan, src, ctx, p)
-            con.execute(f"DROP TABLE IF EXISTS {ident(_STAGE)}")
-            runner.run(f"CREATE TEMP TABLE {ident(_STAGE)} AS {stage}", p.values,
-                       "checking values")
-        finally:
-            src.close()
+        staged = stage(con, config, spec, source, mapping, runner)
+        plan, src, match = staged.plan, staged.source, staged.match
         failed = True
         try:
             report = _land(con, config, plan, src, match, runner, began_at, name or src.name,
@@ -373,6 +350,55 @@ def ingest(
         finally:
             _drop_temps(con, quietly=failed)
     return report
+
+
+@dataclass(frozen=True)
+class Staged:
+    """A source read into the temporary table ``_STAGE``, with how it was read."""
+
+    plan: _Plan
+    source: Source
+    match: ColumnMatch
+
+
+def stage(con: duckdb.DuckDBPyConnection, config: Config, spec: Table, source: Any,
+          mapping: Mapping, runner: Runner) -> Staged:
+    """Read ``source`` for the contract table ``spec`` into the temporary table ``_STAGE``:
+    every value parsed, the raw text kept where parsing can fail, and each row's fate
+    before any check (``__skip``). Ingest and the recording of action outcomes share it;
+    the caller drops the table."""
+    tz = config["workspace.timezone"]
+    src = open_source(con, source, mapping.options, runner.run,
+                      header_words=header_words(spec, mapping))
+    try:
+        match = match_columns(spec, src.columns, mapping, src.name,
+                              lambda columns: src.sample(con, columns))
+        allowed = _allowed(spec, config)
+        plan = _plan(spec, src, match, mapping, config, allowed)
+        src.load(plan.needed)
+        ctx = ParseContext(
+            workspace_timezone=tz,
+            file_timezone=mapping.options.timezone or tz,
+            date_format=mapping.options.date_format,
+            decimal=mapping.options.decimal,
+            allowed=allowed,
+            default=plan.defaults,
+            phone_country_code=config["ingest.phone_country_code"],
+        )
+        p = Params()
+        p.values.update(src.params)
+        sql = _stage_sql(plan, src, ctx, p)
+        con.execute(f"DROP TABLE IF EXISTS {ident(_STAGE)}")
+        runner.run(f"CREATE TEMP TABLE {ident(_STAGE)} AS {sql}", p.values, "checking values")
+    finally:
+        src.close()
+    return Staged(plan, src, match)
+
+
+def problem_queries(staged: Staged, config: Config, today: date, p: Params) -> list[str]:
+    """The contract's checks of the staged rows, one SELECT each yielding (row,
+    column_name, reason, value, message)."""
+    return _problem_queries(staged.plan, _allowed(staged.plan.spec, config), config, today, p)
 
 
 def _drop_temps(con: duckdb.DuckDBPyConnection, *, quietly: bool) -> None:
