@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean
+.PHONY: demo test lint bench clean browser
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,7 +22,14 @@ $(DEV_STAMP): pyproject.toml | $(BIN)/python
 demo: $(STAMP)
 	$(BIN)/tenure demo
 
-test: $(DEV_STAMP)
+# The browser tests drive Debian's Chromium (never a downloaded browser), with fonts that
+# draw Chinese; installed through the system's package manager where missing.
+browser:
+	@command -v chromium >/dev/null 2>&1 && fc-list 2>/dev/null | grep -q "Noto Sans CJK" || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		  chromium fonts-noto-cjk >/dev/null; }
+
+test: $(DEV_STAMP) browser
 	$(BIN)/ruff check src tests bench
 	$(BIN)/pytest -n 2 --durations=15
 
@@ -37,6 +44,7 @@ bench: $(DEV_STAMP)
 	$(BIN)/python bench/sla.py
 	$(BIN)/python bench/churn.py
 	$(BIN)/python bench/lift.py
+	$(BIN)/python bench/service.py
 
 clean:
 	rm -rf $(VENV) tenure-demo .pytest_cache

@@ -19,11 +19,11 @@ LAYERS: dict[str, int] = {
     "engine": 4,
     "models": 5, "sla": 5,
     "analytics": 6, "churn": 6,
-    "actions": 7,
+    "actions": 7, "customers": 7,
     "capabilities": 8,
     "report": 9,
-    "demo": 10,
-    "service": 11, "cli": 11, "docs": 11,
+    "service": 10, "docs": 10, "demo": 10,
+    "cli": 11,
     "__init__": 12,
 }
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import dataclasses
 import json
+from pathlib import Path
 
 import pandas as pd
 import pytest
@@ -37,12 +38,22 @@ OPTIONS = {
     "sla credits": {"period": "2025-10"},
     "sla clocks": {"limit": "50"},
     "analyze prepare": {"period": "month"},
+    "actions plan": {"date": "2025-10-01"},
+    "actions list": {"date": "2025-10-01"},
+    "actions explain": {"customer_id": "C0000001", "date": "2025-10-01"},
+    "actions record": {"source": "{examples}/action_outcomes.csv"},
+    "customers profile": {"customer_id": "C0000001"},
+    "token create": {"role": "operator", "owner": "rep-01"},
+    "token revoke": {"token_id": "{token}"},
 }
 # The order in which they run: what a capability reads is written by one before it.
 ORDER = ["ingest", "status", "quarantine", "fit", "score", "churn train"]
 # Figures that differ between two runs by nature: time taken, the second ingest of a file
-# (unchanged rather than landed), the ids of log rows, and where a file was written.
-VOLATILE = {"seconds", "ingest_id", "landed", "unchanged", "updated", "path"}
+# (unchanged rather than landed), the ids of log rows, where a file was written, and a token
+# (new each time it is made, and revoked only once).
+VOLATILE = {"seconds", "ingest_id", "landed", "unchanged", "updated", "path", "added",
+            "changed", "withdrawn", "run_id", "record_id", "token", "token_id", "revoked",
+            "created_at", "revoked_at", "audit_id", "at", "entries"}
 
 
 def _ordered() -> list[str]:
@@ -65,8 +76,12 @@ def shop(tmp_path_factory):
     return path, data
 
 
-def _options(name: str, data) -> dict[str, str]:
-    return {k: v.format(data=data) for k, v in OPTIONS.get(name, {}).items()}
+EXAMPLES = Path(__file__).parents[1] / "examples"
+
+
+def _options(name: str, data, token: str = "") -> dict[str, str]:
+    return {k: v.format(data=data, examples=EXAMPLES, token=token)
+            for k, v in OPTIONS.get(name, {}).items()}
 
 
 def test_every_capability_is_declared_whole():
@@ -130,7 +145,10 @@ def test_every_capability_runs_and_the_cli_agrees(shop, tmp_path):
     seen = []
     for name in _ordered():
         capability = REGISTRY[name]
-        values = _options(name, data)
+        with Workspace(path) as ws:
+            tokens = ws.connection.execute("SELECT token_id FROM api_tokens WHERE revoked_at "
+                                           "IS NULL ORDER BY created_at").fetchall()
+        values = _options(name, data, tokens[0][0] if tokens else "")
         with Workspace(path) as ws:
             result = capability(ws, values)
         assert isinstance(result, capability.result_type), name
@@ -145,8 +163,12 @@ def test_every_capability_runs_and_the_cli_agrees(shop, tmp_path):
             assert result.chart().to_dict()["$schema"].startswith("https://vega.github.io")
 
         flags = []
+        positional = {spec.name for spec in capability.option_specs() if spec.positional}
         for key, value in values.items():
-            flags += [f"--{key.replace('_', '-')}", str(value)]
+            if key in positional:
+                flags.insert(0, str(value))
+            else:
+                flags += [f"--{key.replace('_', '-')}", str(value)]
         if name == "ingest":
             argv = ["ingest", values["table"], values["source"]]
         else:

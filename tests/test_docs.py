@@ -97,16 +97,19 @@ def test_the_matching_allows_only_what_it_says():
     assert not matches("a\nb\nc\n", "a\nb")
 
 
-def test_the_taobao_example_holds_back_rows_5_and_7(tmp_path):
+def test_the_taobao_example_leaves_out_row_5_and_holds_back_row_7(tmp_path):
     with Workspace.init(tmp_path / "shop", timezone="Asia/Shanghai") as ws:
         report = ws.ingest("orders", ROOT / "examples" / "taobao_orders_gbk.csv",
                            ROOT / "examples" / "taobao_orders.toml")
-        assert (report.rows_read, report.landed, report.quarantined) == (7, 5, 2)
-        assert report.ignored_columns == ("订单状态", "宝贝标题")
+        # Row 5 awaits payment (等待买家付款): not a sale, counted apart; row 7 has no buyer.
+        assert (report.rows_read, report.landed, report.excluded, report.quarantined) == (
+            7, 5, 1, 1)
+        assert report.exclusions == {"status 等待买家付款": 1}
+        assert report.refunds == 1   # row 6, 退款成功
+        assert report.ignored_columns == ("宝贝标题",)
         held = ws.quarantine()[["row", "column_name", "reason", "value"]]
-        assert held.values.tolist() == [[5, "amount", "unparseable", "待付款"],
-                                        [7, "customer_id", "missing_required", None]]
-        # 1299 + 89.90 + 156 - 89.90 (a refund) + 2150
+        assert held.values.tolist() == [[7, "customer_id", "missing_required", None]]
+        # 1299 + 89.90 + 156 - 89.90 (the refund) + 2150
         assert ws.table("orders").amount.sum().execute() == pytest.approx(3605.0)
 
 

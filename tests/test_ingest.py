@@ -9,6 +9,9 @@ import pyarrow as pa
 import pyarrow.parquet as pq
 import pytest
 
+from ingest_helpers import held as _held
+from ingest_helpers import nothing_written as _nothing_written
+from ingest_helpers import rows as _rows
 from tenure import InputError
 from tenure.errors import ConfigError
 from tenure.io import Mapping
@@ -16,13 +19,6 @@ from tenure.io import Mapping
 ORDERS = "order_id,customer_id,ordered_at,amount\n"
 
 
-def _rows(workspace, sql: str) -> list[tuple]:
-    return workspace.connection.execute(sql).fetchall()
-
-
-def _problems(workspace) -> list[tuple]:
-    frame = workspace.quarantine()
-    return list(frame[["row", "column_name", "reason"]].itertuples(index=False, name=None))
 
 
 def _accounted(report) -> int:
@@ -43,7 +39,7 @@ def test_every_row_is_accounted_for(workspace, write):
     assert (report.rows_read, report.landed, report.quarantined, report.duplicates_merged,
             report.blank_rows) == (7, 2, 3, 1, 1)
     assert _accounted(report) == report.rows_read
-    assert _problems(workspace) == [(3, "amount", "unparseable"),
+    assert _held(workspace) == [(3, "amount", "unparseable"),
                                     (6, "customer_id", "missing_required"),
                                     (7, None, "malformed_row")]
     assert _rows(workspace, "SELECT order_id FROM orders ORDER BY 1") == [("A1",), ("A5",)]
@@ -56,7 +52,7 @@ def test_rows_after_a_malformed_line_keep_their_line_numbers(workspace, write):
                  + "A3,C1,2024-01-05,1\n"       # line 4: fine
                  + "A4,C1,2024-01-05,zz\n")     # line 5: amount unreadable
     workspace.ingest("orders", path)
-    assert _problems(workspace) == [(2, None, "malformed_row"), (3, None, "malformed_row"),
+    assert _held(workspace) == [(2, None, "malformed_row"), (3, None, "malformed_row"),
                                     (5, "amount", "unparseable")]
 
 
@@ -67,7 +63,7 @@ def test_conflicting_duplicates_all_go_to_quarantine(workspace, write):
                  + "A2,C1,2024-01-05,3\n")   # line 4
     report = workspace.ingest("orders", path)
     assert report.landed == 1
-    assert _problems(workspace) == [(2, "order_id", "duplicate_key"),
+    assert _held(workspace) == [(2, "order_id", "duplicate_key"),
                                     (3, "order_id", "duplicate_key")]
     message = workspace.quarantine().iloc[0].message
     assert message == ("order_id 'A1' appears on rows 2, 3 with different values; keep one "
@@ -80,7 +76,7 @@ def test_allowed_values_ranges_and_rules(workspace, write):
                     "T2,C1,2024-01-05 10:00,2024-01-05 09:00,4\n"    # line 3: reply before open
                     "T3,C1,2024-01-05 10:00,,7\n")                  # line 4: csat above 5
     workspace.ingest("tickets", tickets)
-    assert _problems(workspace) == [(3, "first_response_at", "inconsistent"),
+    assert _held(workspace) == [(3, "first_response_at", "inconsistent"),
                                     (4, "csat", "invalid_value")]
     reasons = write("reasons.csv", "customer_id,at,code,side\n"
                     "C1,2024-02-01,moved,客户\n"        # line 2: Chinese for customer
@@ -98,13 +94,13 @@ def test_funnel_stages_come_from_the_settings(workspace, write):
     path = write("leads.csv", "lead_id,stage,entered_at\nL1,mql,2024-01-01\nL1,Demo,2024-01-02\n")
     workspace.ingest("leads", path)
     assert _rows(workspace, "SELECT stage FROM leads") == [("MQL",)]  # canonical spelling
-    assert _problems(workspace) == [(3, "stage", "invalid_value")]
+    assert _held(workspace) == [(3, "stage", "invalid_value")]
 
 
 def test_spreadsheet_rounded_ids_are_refused(workspace, write):
     path = write("orders.csv", ORDERS + "6.02214E+23,C1,2024-01-05,1\n")
     workspace.ingest("orders", path)
-    assert _problems(workspace) == [(2, "order_id", "invalid_value")]
+    assert _held(workspace) == [(2, "order_id", "invalid_value")]
 
 
 def test_strict_references(tmp_path, write):
@@ -121,7 +117,7 @@ def test_strict_references(tmp_path, write):
         assert report.landed == 1
         # Listed by table: customers line 4 names referrer C9, who is nobody in the file or
         # before it; orders line 3 names C7, who is not a customer.
-        assert _problems(ws) == [(4, "referrer_id", "unknown_reference"),
+        assert _held(ws) == [(4, "referrer_id", "unknown_reference"),
                                  (3, "customer_id", "unknown_reference")]
         assert _rows(ws, "SELECT count(*) FROM customers") == [(2,)]
 
@@ -199,7 +195,7 @@ def test_title_rows_are_skipped(workspace, write):
                  "A2,C1,2024-01-05,x\n")
     workspace.ingest("orders", path, {"options": {"skip_rows": 2}})
     # Two title lines and the header come first: the bad row is line 5.
-    assert _problems(workspace) == [(5, "amount", "unparseable")]
+    assert _held(workspace) == [(5, "amount", "unparseable")]
 
 
 @pytest.mark.parametrize("fmt", ["parquet", "jsonl", "json", "xlsx", "pandas", "polars", "arrow"])
@@ -239,7 +235,7 @@ def test_every_format(workspace, tmp_path, fmt):
     # The third record: line 4 of a file with a header (and of an Excel sheet), line 3 of
     # JSON lines, record 3 of Parquet and frames.
     expected_row = {"xlsx": 4}.get(fmt, 3)
-    assert _problems(workspace) == [(expected_row, "amount", "missing_required")]
+    assert _held(workspace) == [(expected_row, "amount", "missing_required")]
 
 
 def test_excel_sheet_and_title_rows(workspace, tmp_path):
@@ -258,7 +254,7 @@ def test_excel_sheet_and_title_rows(workspace, tmp_path):
     workspace.ingest("orders", path, {"options": {"sheet": "订单", "skip_rows": 1}})
     assert _rows(workspace, "SELECT order_id, ordered_at, amount FROM orders ORDER BY 1") == [
         ("A1", datetime(2024, 1, 5, 9, 30), 99.5), ("A2", datetime(2024, 1, 6), 12.0)]
-    assert _problems(workspace) == [(5, "ordered_at", "unparseable")]  # sheet row 5
+    assert _held(workspace) == [(5, "ordered_at", "unparseable")]  # sheet row 5
 
 
 def test_a_row_of_empty_fields_is_blank_even_with_a_default_column(workspace, write):
@@ -277,11 +273,6 @@ def test_default_currency_fills_new_rows(workspace, write):
 
 
 # -- files that cannot be ingested at all: one line, nothing written ------------------------
-
-def _nothing_written(workspace) -> None:
-    assert _rows(workspace, "SELECT count(*) FROM orders") == [(0,)]
-    assert _rows(workspace, "SELECT count(*) FROM ingest_log") == [(0,)]
-    assert workspace.quarantine().empty
 
 
 def test_missing_required_column(workspace, write):
@@ -317,10 +308,24 @@ def test_gbk_read_as_utf8_says_what_to_do(workspace, tmp_path):
     _nothing_written(workspace)
 
 
-def test_two_columns_meaning_the_same(workspace, write):
-    path = write("o.csv", "订单号,order_id,customer_id,ordered_at,amount\n1,2,C1,2024-01-01,1\n")
+def test_of_two_columns_that_fit_the_earlier_spelling_lands(workspace, write):
+    # A Taobao-like export with both the time of the order and the time of payment.
+    path = write("o.csv", "付款时间,下单时间,订单号,order_id,customer_id,amount\n"
+                          "2024-01-02,2024-01-01,T1,A1,C1,1\n")
+    report = workspace.ingest("orders", path)
+    assert report.columns["ordered_at"] == "下单时间"   # listed before 付款时间
+    assert report.columns["order_id"] == "order_id"     # the contract's own name first
+    assert report.passed_over == (("ordered_at", "下单时间", "付款时间"),
+                                  ("order_id", "order_id", "订单号"))
+    assert "'付款时间' also fits ordered_at; '下单时间' was used" in "\n".join(report.lines())
+    assert _rows(workspace, "SELECT order_id, ordered_at FROM orders") == [
+        ("A1", datetime(2024, 1, 1))]
+
+
+def test_two_columns_spelled_alike_are_refused(workspace, write):
+    path = write("o.csv", "Order ID,order_id,customer_id,ordered_at,amount\n1,2,C1,2024-01-01,1\n")
     with pytest.raises(InputError,
-                       match=r"columns '订单号' and 'order_id' both mean orders\.order_id"):
+                       match=r"columns 'Order ID' and 'order_id' both mean orders\.order_id"):
         workspace.ingest("orders", path)
     _nothing_written(workspace)
 
@@ -356,7 +361,7 @@ def test_missing_file_and_unknown_format(workspace, tmp_path, write):
 
 
 def test_broken_parquet(workspace, write):
-    with pytest.raises(InputError, match="cannot be read as Parquet"):
+    with pytest.raises(InputError, match="is a text file, not a Parquet file"):
         workspace.ingest("orders", write("o.parquet", "not parquet"))
     _nothing_written(workspace)
 
@@ -372,4 +377,4 @@ def test_large_file_in_batches(workspace, tmp_path):
     pq.write_table(table, tmp_path / "big.parquet")
     report = workspace.ingest("orders", tmp_path / "big.parquet")
     assert (report.landed, report.quarantined) == (n - 1, 1)
-    assert _problems(workspace) == [(123_457, "amount", "unparseable")]
+    assert _held(workspace) == [(123_457, "amount", "unparseable")]

@@ -2,16 +2,11 @@
 
 from __future__ import annotations
 
-import signal
-import subprocess
-import sys
 import textwrap
-import time
 
-import pyarrow as pa
-import pyarrow.parquet as pq
 import pytest
 
+from ingest_helpers import kill_during, orders_parquet
 from tenure import Workspace
 
 N = 2_000_000
@@ -33,28 +28,11 @@ CHILD = textwrap.dedent("""
 
 
 def _orders_file(path, amount: float) -> None:
-    table = pa.table({
-        "order_id": pa.array([f"O{i:08d}" for i in range(N)]),
-        "customer_id": pa.array([f"C{i % 100_000}" for i in range(N)]),
-        "ordered_at": pa.array([1_700_000_000_000_000 + i for i in range(N)],
-                               pa.timestamp("us")),
-        "amount": pa.array([amount] * N),
-    })
-    pq.write_table(table, path)
+    orders_parquet(path, N, amount)
 
 
 def _kill_during(step: str, workspace_path, source) -> str:
-    child = subprocess.Popen([sys.executable, "-c", CHILD, str(workspace_path), str(source)],
-                             stdout=subprocess.PIPE, text=True)
-    seen = []
-    for line in child.stdout:
-        seen.append(line.strip())
-        if line.strip() == step:
-            time.sleep(0.05)
-            child.send_signal(signal.SIGKILL)
-            break
-    child.wait()
-    return seen[-1]
+    return kill_during(step, CHILD, str(workspace_path), str(source))[-1]
 
 
 @pytest.mark.slow

@@ -11,6 +11,8 @@ own top-level tables; a capability that reads one registers its name in
 
 from __future__ import annotations
 
+import codecs
+import datetime as dt
 import difflib
 import re
 import tomllib
@@ -25,7 +27,25 @@ import tomlkit
 
 from tenure.errors import ConfigError
 
-__all__ = ["SETTINGS", "Config", "Setting", "currency_sign", "render_docs", "render_toml"]
+__all__ = ["SETTINGS", "Config", "Setting", "currency_sign", "read_text", "render_docs",
+           "render_toml"]
+
+
+def read_text(path: Path) -> str:
+    """The text of a settings or mapping file as editors save it: UTF-8 with or without a
+    byte-order mark (Notepad writes one), UTF-16 with one, or GBK (Chinese editors).
+
+    Raises OSError as reading does, and a ConfigError when the bytes are none of these.
+    """
+    data = path.read_bytes()
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return data.decode("utf-16")
+    for encoding in ("utf-8-sig", "gb18030"):
+        try:
+            return data.decode(encoding)
+        except UnicodeDecodeError:
+            continue
+    raise ConfigError(f"{path}: is not text in UTF-8 or GBK; save it as UTF-8")
 
 
 def _check_timezone(value: str) -> None:
@@ -87,6 +107,20 @@ def _check_horizon(value: str) -> None:
 def _check_language(value: str) -> None:
     if value not in ("en", "zh"):
         raise ConfigError(f"'{value}' is not a language tenure speaks; use en or zh")
+
+
+def _check_date(value: str) -> None:
+    if value:
+        try:
+            dt.date.fromisoformat(value)
+        except ValueError:
+            raise ConfigError(f"'{value}' is not a date; write it like '1970-01-01'") from None
+
+
+def _check_calling_code(value: str) -> None:
+    if not re.fullmatch(r"[1-9]\d{0,2}", value):
+        raise ConfigError(f"'{value}' is not a country calling code; write digits such as "
+                          "'86' or '1'")
 
 
 def _check_quantile(value: float) -> None:
@@ -155,6 +189,7 @@ def _type_words(default: Any) -> str:
         float: "a number",
         str: "a text in quotes",
         list: "a list of texts such as [\"a\", \"b\"]",
+        dict: "a table such as { name = 1 }",
     }[type(default)]
 
 
@@ -183,6 +218,55 @@ SETTINGS: tuple[Setting, ...] = (
         False,
         "Quarantine rows that name a customer (or order, or ticket) the workspace does not "
         "hold yet, instead of accepting them.",
+    ),
+    Setting(
+        "ingest.earliest_date",
+        "1970-01-01",
+        "Dates and times before this day are quarantined as out_of_range (a year 1 or an "
+        "Excel zero date is a mistake, not a customer). Birthdays may go back to 1900.",
+        _check_date,
+    ),
+    Setting(
+        "ingest.latest_date",
+        "",
+        "Dates and times after this day are quarantined as out_of_range; empty means one "
+        "year after the day of the ingest.",
+        _check_date,
+    ),
+    Setting(
+        "ingest.paid_statuses",
+        ["交易成功", "交易完成", "已完成", "已付款", "买家已付款", "已支付", "支付成功",
+         "待发货", "等待卖家发货", "已发货", "卖家已发货", "待收货", "等待买家确认收货",
+         "已收货", "已签收", "部分发货", "paid", "completed", "complete", "shipped",
+         "delivered", "fulfilled", "processing", "partially_paid"],
+        "Order statuses that are sales: their rows land as they are. A status in none of the "
+        "three lists lands too, and the ingest report names it so that you can place it.",
+    ),
+    Setting(
+        "ingest.excluded_statuses",
+        ["交易关闭", "已关闭", "订单关闭", "已取消", "取消", "订单取消", "交易取消", "待付款",
+         "等待买家付款", "未付款", "待支付", "未支付", "支付失败", "已失效", "closed",
+         "cancelled", "canceled", "void", "voided", "unpaid", "pending", "pending_payment",
+         "awaiting_payment", "payment_failed", "failed", "expired", "abandoned", "draft"],
+        "Order statuses that are not sales (closed, cancelled, unpaid): their rows are left "
+        "out and counted in the ingest report under their own heading, never quarantined. "
+        "A stored order whose status becomes one of these is removed, its last version kept "
+        "in row_history.",
+    ),
+    Setting(
+        "ingest.refund_statuses",
+        ["退款成功", "已退款", "全额退款", "退货退款成功", "退货成功", "已退货", "refunded",
+         "returned", "refund"],
+        "Order statuses that mark a refund: the row lands with a negative amount (an amount "
+        "already negative stays as it is). If your export marks a refunded order on the "
+        "order's own row, list its status in ingest.excluded_statuses instead.",
+    ),
+    Setting(
+        "ingest.phone_country_code",
+        "86",
+        "Country calling code of phone numbers written without one, for the phone_normalized "
+        "column (13800138000 becomes +8613800138000).",
+        _check_calling_code,
     ),
     Setting(
         "engine.memory_limit",
@@ -391,6 +475,50 @@ SETTINGS: tuple[Setting, ...] = (
         "for `churn train` to fit a model.",
         _check_positive,
     ),
+    # -- the customer lists and profiles (tenure.customers) --------------------------------
+    Setting(
+        "customers.high_risk",
+        0.5,
+        "Churn risk from which a customer is in the high risk band.",
+        _check_fraction,
+    ),
+    Setting(
+        "customers.medium_risk",
+        0.2,
+        "Churn risk from which a customer is in the medium risk band (below it: low).",
+        _check_fraction,
+    ),
+    # -- the service (tenure serve) --------------------------------------------------------
+    Setting(
+        "service.max_upload_mb",
+        200,
+        "Largest file the service accepts for ingest, in megabytes.",
+        _check_positive,
+    ),
+    Setting(
+        "service.max_batch_rows",
+        10000,
+        "Most rows one JSON batch posted to the service may hold.",
+        _check_positive,
+    ),
+    Setting(
+        "service.max_page_size",
+        500,
+        "Most rows one page of a list (API or dashboard) may ask for.",
+        _check_positive,
+    ),
+    Setting(
+        "service.query_seconds",
+        30.0,
+        "Longest a request of the service may compute before it is stopped with an error.",
+        _check_positive_number,
+    ),
+    Setting(
+        "service.session_hours",
+        12,
+        "Hours a dashboard login lasts before the token is asked for again.",
+        _check_positive,
+    ),
 )
 
 _BY_KEY: dict[str, Setting] = {s.key: s for s in SETTINGS}
@@ -409,6 +537,7 @@ class ConfigWarning(UserWarning):
 # Top-level tables holding structured settings, validated by the capability that owns them.
 STRUCTURED_SECTIONS: set[str] = set()
 STRUCTURED_SECTIONS.add("sla")  # calendars and policies, validated by tenure.sla
+STRUCTURED_SECTIONS.add("actions")  # playbooks, channels and the contact policy, by tenure.actions
 
 
 class Config(Mapping[str, Any]):
@@ -430,7 +559,7 @@ class Config(Mapping[str, Any]):
     def load(cls, path: Path) -> Config:
         """Read and validate a ``tenure.toml``."""
         try:
-            raw = tomllib.loads(path.read_text(encoding="utf-8"))
+            raw = tomllib.loads(read_text(path))
         except tomllib.TOMLDecodeError as exc:
             raise ConfigError(f"{path}: not valid TOML ({exc}); fix the line it names") from None
         except OSError as exc:
@@ -500,7 +629,7 @@ def set_value(path: Path, key: str, text: str) -> Any:
     else:
         value = text
     value = setting.coerce(value, where=key)
-    document = tomlkit.parse(path.read_text(encoding="utf-8"))
+    document = tomlkit.parse(read_text(path))
     table = document.setdefault(setting.section, tomlkit.table())
     table[setting.name] = value
     path.write_text(tomlkit.dumps(document), encoding="utf-8")

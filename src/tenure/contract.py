@@ -54,6 +54,10 @@ class Column:
     references: str | None = None
     # Setting whose value fills the column when a file leaves it out or blank.
     default_setting: str | None = None
+    # The column this one is computed from at ingest (never read from a file).
+    derived_from: str | None = None
+    # Earliest plausible date, when the workspace's (ingest.earliest_date) does not fit.
+    earliest: str | None = None
 
     @property
     def sql_type(self) -> str:
@@ -82,12 +86,18 @@ class Table:
     time_column: str | None = None
     rules: tuple[Rule, ...] = ()
     used_by: str = ""
+    # The column holding an order's status as the shop exported it: rows whose status is
+    # not a sale are left out, and a refund's amount (``refund_amount``) becomes negative.
+    status: str | None = None
+    refund_amount: str | None = None
     _by_name: dict[str, Column] = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "_by_name", {c.name: c for c in self.columns})
         missing = [k for k in self.key if k not in self._by_name]
         assert not missing, f"{self.name}: key columns {missing} are not declared"
+        for column in self.columns:
+            assert column.derived_from is None or column.derived_from in self._by_name
 
     def column(self, name: str) -> Column:
         return self._by_name[name]
@@ -103,15 +113,36 @@ class Table:
     def column_names(self) -> tuple[str, ...]:
         return tuple(c.name for c in self.columns)
 
+    @property
+    def read_columns(self) -> tuple[Column, ...]:
+        """The columns a file can bring (the derived ones are computed from them)."""
+        return tuple(c for c in self.columns if c.derived_from is None)
+
 
 # Header spellings seen in shop, marketplace and CRM exports, matched without case, spaces,
 # underscores or hyphens. A mapping file overrides them.
+# Within one column, earlier spellings win: a file with two columns that both fit (下单时间
+# and 付款时间) lands the earlier one and the report names the other.
 _CUSTOMER_ID = (
     "客户编号", "客户ID", "客户id", "客户号", "会员ID", "会员编号", "会员号", "用户ID", "买家ID",
-    "买家会员名", "customer", "customer_number", "customer_no", "cust_id", "client_id",
+    "买家会员名", "买家账号", "买家昵称", "会员名", "会员账号", "用户名", "客户账号",
+    "customer", "customer_number", "customer_no", "cust_id", "client_id", "buyer_id", "buyer",
 )
-_ORDER_ID = ("订单号", "订单编号", "订单ID", "order", "order_number", "order_no")
-_SKU = ("商品编码", "商品编号", "货号", "SKU编码", "产品编码", "item_id", "product_id")
+_ORDER_ID = ("订单号", "订单编号", "订单ID", "主订单编号", "订单号码", "order", "order_number",
+             "order_no", "order_name")
+_SKU = ("商品编码", "商品编号", "商家编码", "货号", "SKU编码", "SKU", "产品编码", "商品ID",
+        "item_id", "product_id")
+_PHONE = ("手机号", "手机", "手机号码", "联系手机", "联系电话", "电话", "电话号码", "收货人手机",
+          "收货人手机号", "收货人电话", "买家手机号", "mobile", "phone_number", "telephone")
+
+
+def _phone(description: str) -> tuple[Column, Column]:
+    return (
+        Column("phone", "text", description, aliases=_PHONE),
+        Column("phone_normalized", "text", "The phone number in one form for matching "
+               "(`+8613800138000`), computed from `phone` at ingest; empty when `phone` is "
+               "not a phone number.", derived_from="phone"),
+    )
 
 
 def _id(name: str, description: str, **kw) -> Column:
@@ -146,9 +177,9 @@ TABLES: dict[str, Table] = {
                        "(sign-up or first order).", aliases=("注册时间", "首次购买时间",
                        "首次下单时间", "signup_date", "created_at")),
                 Column("name", "text", "Name of the person or company.",
-                       aliases=("姓名", "客户名称", "客户姓名", "customer_name")),
-                Column("phone", "text", "Phone number.", aliases=("手机", "手机号", "电话",
-                       "联系电话", "mobile")),
+                       aliases=("姓名", "客户名称", "客户姓名", "收货人", "收货人姓名", "联系人",
+                                "customer_name")),
+                *_phone("Phone number, as written."),
                 Column("email", "text", "E-mail address.", aliases=("邮箱", "电子邮件", "e-mail")),
                 Column("wechat_id", "text", "WeChat id.", aliases=("微信", "微信号", "wechat")),
                 Column("region", "text", "Region, province or city.", aliases=("地区", "省份",
@@ -161,13 +192,17 @@ TABLES: dict[str, Table] = {
                     aliases=("推荐人", "推荐人ID", "推荐人编号", "referred_by"),
                     references="customers.customer_id"),
                 Column("birthday", "date", "Birthday (for care actions).",
-                       aliases=("生日", "出生日期")),
+                       aliases=("生日", "出生日期"), earliest="1900-01-01"),
                 Column("company_size", "integer", "Employees, for business customers.",
                        aliases=("公司规模", "员工数", "employees"), minimum=0),
+                Column("timezone", "text", "The customer's own time zone (an IANA name such "
+                       "as Asia/Shanghai), for quiet hours and daily caps; the workspace's "
+                       "zone when empty.", aliases=("时区", "time_zone", "tz")),
             ),
             key=("customer_id",),
             time_column="first_seen",
-            used_by="segments and splits of every analysis, referral reach, care actions",
+            used_by="segments and splits of every analysis, referral reach, care actions, "
+                    "the contact policy's local hours",
         ),
         Table(
             "orders",
@@ -176,19 +211,33 @@ TABLES: dict[str, Table] = {
                 _id("order_id", "The order's id.", required=True, aliases=_ORDER_ID),
                 _customer_ref(),
                 Column("ordered_at", "timestamp", "When the order was placed.", required=True,
-                       aliases=("下单时间", "订单时间", "付款时间", "支付时间", "创建时间",
-                                "成交时间", "order_date", "order_time", "date", "purchase_date")),
+                       aliases=("下单时间", "订单时间", "创建时间", "订单创建时间", "成交时间",
+                                "付款时间", "订单付款时间", "支付时间", "下单日期", "订单日期",
+                                "交易时间", "order_date", "order_time", "created_at", "date",
+                                "purchase_date", "paid_at")),
                 Column("amount", "number", "What the customer paid; negative for a refund.",
-                       required=True, aliases=("实付金额", "订单金额", "支付金额", "实收金额",
-                                               "金额", "付款金额", "total", "revenue", "value")),
+                       required=True, aliases=("实付金额", "实付款", "买家实际支付金额", "实收金额",
+                                               "实收款", "支付金额", "付款金额", "订单实付金额",
+                                               "成交金额", "订单金额", "金额", "total",
+                                               "amount_paid", "revenue", "value")),
                 Column("currency", "text", "Currency code; the workspace currency when absent.",
                        aliases=("币种", "货币"), default_setting="workspace.currency"),
                 Column("quantity", "integer", "Number of items in the order.",
-                       aliases=("数量", "件数", "商品数量", "qty", "items")),
+                       aliases=("数量", "件数", "商品数量", "购买数量", "宝贝总数量", "商品总数",
+                                "qty", "items")),
+                Column("status", "text", "The order's status as the shop exported it "
+                       "(交易成功, 交易关闭, 退款成功, paid, cancelled...). Rows whose status "
+                       "is in `ingest.excluded_statuses` are left out and counted; a status in "
+                       "`ingest.refund_statuses` makes the amount negative.",
+                       aliases=("订单状态", "交易状态", "状态", "订单状况", "order_status",
+                                "financial_status", "payment_status")),
+                *_phone("The buyer's phone number, as written."),
             ),
             key=("order_id",),
             time_column="ordered_at",
             used_by="everything",
+            status="status",
+            refund_amount="amount",
         ),
         Table(
             "order_lines",
@@ -359,6 +408,22 @@ TABLES: dict[str, Table] = {
             used_by="owner hand-over analysis, churn features",
         ),
         Table(
+            "service_events",
+            "Services done on products customers own: maintenance, repairs, installation.",
+            (
+                _customer_ref(),
+                _id("sku", "The product serviced, as in `products.sku`.", required=True,
+                    aliases=_SKU, references="products.sku"),
+                Column("at", "timestamp", "When the service was done.", required=True,
+                       aliases=("服务时间", "保养时间", "维修时间", "service_date")),
+                Column("kind", "text", "What was done (maintenance, repair, installation, "
+                       "...).", aliases=("服务类型", "类型", "service_type")),
+            ),
+            key=("customer_id", "sku", "at"),
+            time_column="at",
+            used_by="maintenance reminders (the interval runs from the latest service)",
+        ),
+        Table(
             "churn_reasons",
             "Why customers left, as recorded by your team.",
             (
@@ -381,7 +446,7 @@ TABLES: dict[str, Table] = {
 # Ingest order that satisfies references (a referenced table comes first).
 LOAD_ORDER: tuple[str, ...] = (
     "customers", "products", "orders", "order_lines", "leads", "tickets", "ticket_status",
-    "contacts", "consents", "memberships", "owners", "churn_reasons",
+    "contacts", "consents", "memberships", "owners", "service_events", "churn_reasons",
 )
 assert set(LOAD_ORDER) == set(TABLES)
 
@@ -396,6 +461,11 @@ def table(name: str, *, source: str | None = None) -> Table:
                          source=source) from None
 
 
+_UNIT = re.compile(r"[(\[（【](?:元|¥|￥|rmb|cny|人民币)[)\]）】]$")
+
+
 def header_key(name: str) -> str:
-    """How headers are compared: without case, spaces, underscores, hyphens or dots."""
-    return re.sub(r"[\s_\-.·:：]+", "", str(name)).casefold()
+    """How headers are compared: without case, spaces, underscores, hyphens, dots or a
+    currency unit at the end (``实付款(元)`` is ``实付款``)."""
+    key = re.sub(r"[\s_\-.·:：]+", "", str(name)).casefold()
+    return _UNIT.sub("", key)

@@ -1,7 +1,8 @@
-"""The demo: a simulated shop and the CDNOW customers, each in its own workspace.
+"""The demo: a simulated shop and the CDNOW customers, each in its own workspace, and three
+simulated weeks of actions on a copy of the shop.
 
 Running it again changes nothing: the shop is simulated from a fixed seed and every ingest
-is idempotent, so the second run reports every row unchanged.
+is idempotent, so the second run reports every row unchanged; the copy is made afresh.
 """
 
 from __future__ import annotations
@@ -9,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -33,13 +35,16 @@ class DemoResult:
     models: pd.DataFrame | None = None
     headlines: list[str] = field(default_factory=list)
     charts: list[Path] = field(default_factory=list)
+    lift: Any = None  # the simulated weeks of actions' ActionLift
+    report: Path | None = None
 
 
 def build_demo(directory: str | Path, *, customers: int = 20_000, progress: Progress = None,
                command: str = "tenure", python: str = "python") -> DemoResult:
-    """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces.
-    The next steps it suggests run ``command`` (how the user runs tenure) and ``python``
-    (the Python that has it)."""
+    """Simulate a shop, write its files, and ingest them and CDNOW into two workspaces;
+    then run a few simulated weeks of actions on a copy of the shop. The next steps it
+    suggests run ``command`` (how the user runs tenure) and ``python`` (the Python that
+    has it)."""
     step = steps_of(progress)
     root = Path(directory)
     data = root / "data"
@@ -63,6 +68,14 @@ def build_demo(directory: str | Path, *, customers: int = 20_000, progress: Prog
                                                  root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
+        step("writing the report")
+        from tenure.report import write_report
+
+        result.report = write_report(shop, root / "report.html").path
+    from tenure.actions._demo import demo_actions
+
+    result.lift, said, actions_path = demo_actions(shop_path, business, root, step)
+    result.headlines += said
     result.next_steps = [
         f"{command} status --workspace {shop_path}",
         f"{command} quarantine --workspace {shop_path}",
@@ -73,7 +86,11 @@ def build_demo(directory: str | Path, *, customers: int = 20_000, progress: Prog
         f"{command} fit --model pnbd --calibration-end 2025-06-30 --workspace {shop_path}",
         f"{command} analyze cohorts --workspace {shop_path} --by segment",
         f"{command} churn backtest --workspace {shop_path}",
+        f"{command} --lang zh actions list --workspace {actions_path}",
+        f"{command} actions explain C0000001 --workspace {actions_path}",
         f"the charts: {root / 'charts'}",
+        f"{command} token create --role admin --workspace {shop_path}, then "
+        f"{command} serve --workspace {shop_path}",
     ]
     return result
 

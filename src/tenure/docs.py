@@ -14,14 +14,46 @@ __all__ = ["render_configuration", "render_contract"]
 
 
 def render_configuration() -> str:
-    """Workspace settings and mapping-file options, as Markdown."""
-    lines = [render_docs().rstrip("\n"), "", "## Mapping-file options", "",
+    """Workspace settings, the ``[actions]`` section and mapping-file options, as Markdown."""
+    lines = [render_docs().rstrip("\n"), "", *_actions_settings(), "", "## Mapping-file options",
+             "",
              "The `[options]` table of a mapping file (see [ingest](ingest.md)) says how to read "
              "one file.", "", "| option | default | what it does |", "| --- | --- | --- |"]
     for name, (default, help_text) in OPTIONS.items():
         shown = f'"{default}"' if isinstance(default, str) else str(default)
         lines.append(f"| `{name}` | `{shown}` | {_cell(help_text)} |")
     return "\n".join(lines) + "\n"
+
+def _actions_settings() -> list[str]:
+    """The keys of the ``[actions]`` section: its own, the policy's, each channel's, every
+    playbook's, and each playbook's own thresholds."""
+    from tenure.actions._config import CHANNEL, DEFAULT_CHANNELS, PLAYBOOK, POLICY, SECTION
+    from tenure.actions.playbooks import PLAYBOOKS
+    from tenure.config import _toml_value
+
+    lines = ["## Actions", "",
+             "The `[actions]` section holds the playbooks, the channels and the contact policy "
+             "(see [actions](actions.md)); every key is optional. Channels "
+             + ", ".join(f"`{c}`" for c in DEFAULT_CHANNELS) + " exist from the start, with "
+             "their own defaults where they differ from those below.", "",
+             "| setting | default | what it does |", "| --- | --- | --- |"]
+    for setting in (*SECTION, *POLICY, *CHANNEL, *PLAYBOOK):
+        lines.append(f"| `{setting.key}` | `{_toml_value(setting.default)}` | "
+                     f"{_cell(setting.help)} |")
+    lines += ["", "Each playbook's own settings, under `[actions.playbooks.NAME]`:", "",
+              "| playbook | kind | channels | prior effect | setting | default | what it does |",
+              "| --- | --- | --- | --- | --- | --- | --- |"]
+    for playbook in PLAYBOOKS.values():
+        head = (f"`{playbook.name}` | {playbook.kind} | {', '.join(playbook.channels)} | "
+                f"{playbook.prior_effect:g}")
+        if not playbook.settings:
+            lines.append(f"| {head} | | | |")
+        for setting in playbook.settings:
+            lines.append(f"| {head} | `{setting.key.rsplit('.', 1)[1]}` | "
+                         f"`{_toml_value(setting.default)}` | {_cell(setting.help)} |")
+            head = " | | | "
+    return lines
+
 
 _TYPE_WORDS = {
     "id": "id (text, kept as written)",

@@ -12,6 +12,7 @@ __all__ = [
     "InputError",
     "ModelError",
     "NotFittedError",
+    "NotFoundError",
     "TenureError",
     "WorkspaceError",
 ]
@@ -64,3 +65,8 @@ class ModelError(TenureError):
 
 class NotFittedError(ModelError, AttributeError):
     """A prediction was asked of a model that has not been fitted yet."""
+
+
+class NotFoundError(TenureError):
+    """A customer, job or token asked for by name does not exist, or is not the asker's to
+    see (the two are told apart to nobody, so that a name reveals nothing)."""

@@ -189,7 +189,7 @@ def test_a_table_small_enough_to_check_by_hand():
     assert spend["extra_units"] == math.ceil(10 * ((half / 4) ** 2 - 1))
     # Twenty new units a week, all of them into these two groups.
     assert spend["weeks_needed"] == pytest.approx(spend["extra_units"] / 20)
-    assert "inconclusive; about" in result.describe()[1]
+    assert "inconclusive; about" in result.lines()[1]
 
 
 def test_a_daily_arrival_rate_counts_seven_days_a_week():
@@ -217,7 +217,7 @@ def test_sample_ratio_mismatch_is_flagged_against_the_planned_split():
     assert even.sample_ratio.statistic == pytest.approx(80_000 / 5_200)
     assert even.sample_ratio.p_value == pytest.approx(stats.chi2.sf(80_000 / 5_200, 1))
     assert even.sample_ratio.mismatch and even.headline["sample_ratio_mismatch"]
-    assert "unlikely under the planned split" in even.describe()[-1]
+    assert "unlikely under the planned split" in even.lines()[-1]
     # Planned 48/52, expected 4,992 and 5,408: 8^2/4,992 + 8^2/5,408, far from an alarm.
     planned = compare(frame, group="group", control="control", outcomes="bought",
                       expected={"control": 48, "treated": 52})

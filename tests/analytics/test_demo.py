@@ -40,3 +40,6 @@ def test_the_demo_shows_every_analysis_and_the_truth_check(tmp_path):
     assert "cdn.jsdelivr" not in page and "<script src=" not in page
     spec = json.loads(cohorts.chart().to_json())
     assert json.dumps(spec["encoding"]["color"]["field"]) in page
+    # Three simulated weeks of actions on a copy of the shop, measured against controls.
+    assert "programme" in set(result.lift.frame["playbook"])
+    assert "bought because of a contact" in text

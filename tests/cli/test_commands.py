@@ -113,3 +113,45 @@ def test_demo_builds_two_workspaces_and_reruns_idempotently(tmp_path):
     second = run("demo", str(tmp_path / "demo"), "--customers", "500")
     assert second.exit_code == 0
     assert "landed 0," in second.output.replace("\n", " ")
+
+
+def test_suggest_map_writes_a_mapping_file_to_edit(tmp_path):
+    data = tmp_path / "订单.csv"
+    data.write_bytes(("店铺订单导出\n\n"                                   # two title lines
+                      "订单编号,买家昵称,宝贝标题,成交日期,实收(RMB)\n"
+                      "A1,张三,咖啡豆,2024-01-05 10:00,\"￥1,299.00\"\n"
+                      "A2,李四,滤芯,2024-01-06 11:00,￥88.00\n").encode("gbk"))
+    result = run("ingest", "orders", str(data), "--suggest-map")
+    assert result.exit_code == 0, result.output
+    written = tmp_path / "订单.toml"
+    assert f"Wrote {written}" in result.output
+    assert "2 columns recognised, 2 guessed (marked in the file: check them)" in result.output
+    import tomllib
+
+    mapping = tomllib.loads(written.read_text(encoding="utf-8"))
+    assert mapping == {
+        "columns": {"订单编号": "order_id", "买家昵称": "customer_id",
+                    "成交日期": "ordered_at", "实收(RMB)": "amount", "宝贝标题": ""},
+        "options": {"encoding": "gb18030", "skip_rows": 2}}
+    assert '"成交日期" = "ordered_at"  # guessed: check it' in written.read_text(encoding="utf-8")
+    # The file works as written, and is not overwritten by a second suggestion.
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    landed = run("ingest", "orders", str(data), "--map", str(written), "-w", ws)
+    assert landed.exit_code == 0 and "landed 2" in landed.output
+    again = run("ingest", "orders", str(data), "--suggest-map")
+    assert again.exit_code == 2 and "exists already" in again.output
+
+
+def test_every_csv_tenure_writes_starts_with_a_bom(tmp_path, write):
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    run("ingest", "orders", str(write("o.csv", "订单号,客户编号,下单时间,实付金额\n"
+                                               "A1,张三,2024-01-05,oops\n")), "-w", ws)
+    assert run("quarantine", "-w", ws, "--csv", str(tmp_path / "held.csv")).exit_code == 0
+    assert run("simulate", str(tmp_path / "sim"), "--customers", "50", "--format",
+               "csv").exit_code == 0
+    written = [tmp_path / "held.csv", *(tmp_path / "sim").glob("*.csv")]
+    assert len(written) > 5
+    for path in written:
+        assert path.read_bytes().startswith(b"\xef\xbb\xbf"), path.name

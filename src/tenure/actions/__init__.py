@@ -19,19 +19,40 @@ changes most.
 """
 
 from tenure.actions._compare import Comparison, compare
+from tenure.actions._config import ActionsConfig, load_actions_config
+from tenure.actions._explain import ActionExplanation, explain
+from tenure.actions._lift import ActionLift, lift
+from tenure.actions._list import ActionList, action_list
+from tenure.actions._plan import ActionPlan, plan
 from tenure.actions._qini import qini_auc, qini_curve, uplift_at_k
+from tenure.actions._record import OutcomeRecord, record
 from tenure.actions._simulate import UPLIFT_KINDS, simulate_experiment, simulate_uplift
+from tenure.actions._simulation import SimulatedDays, simulate_days
 from tenure.actions._srm import SampleRatio
 from tenure.actions._uplift import UpliftModel
 
 __all__ = [
     "UPLIFT_KINDS",
+    "ActionExplanation",
+    "ActionLift",
+    "ActionList",
+    "ActionPlan",
+    "ActionsConfig",
     "Comparison",
+    "OutcomeRecord",
     "SampleRatio",
+    "SimulatedDays",
     "UpliftModel",
+    "action_list",
     "compare",
+    "explain",
+    "lift",
+    "load_actions_config",
+    "plan",
     "qini_auc",
     "qini_curve",
+    "record",
+    "simulate_days",
     "simulate_experiment",
     "simulate_uplift",
     "uplift_at_k",

@@ -46,6 +46,7 @@ from tenure.actions._moments import Moments, group_covariance, group_moments
 from tenure.actions._srm import SampleRatio, sample_ratio
 from tenure.actions._verdict import extra_units, verdicts
 from tenure.errors import InputError
+from tenure.results import Result
 
 __all__ = ["Comparison", "compare"]
 
@@ -54,7 +55,7 @@ ADJUSTED = ["theta", "variance_reduction", "adjusted_difference", "adjusted_ci_l
 
 
 @dataclass(frozen=True, eq=False)
-class Comparison:
+class Comparison(Result):
     """Each treated arm against the control, per outcome.
 
     ``frame``, one row per arm and outcome: arm, outcome, kind (``rate`` for a 0/1
@@ -103,7 +104,7 @@ class Comparison:
             figures["mean_variance_reduction"] = float(frame["variance_reduction"].mean())
         return figures
 
-    def describe(self) -> list[str]:
+    def lines(self) -> list[str]:
         """One sentence per arm and outcome, then one on the sample ratio if it is off."""
         lines = [_sentence(row, self.control, self.confidence)
                  for row in self.frame.itertuples(index=False)]
@@ -118,13 +119,16 @@ class Comparison:
 
     def chart(self):
         """The differences with their intervals, one panel per outcome (Vega-Lite)."""
-        from tenure.actions._charts import comparison_chart
+        from tenure.charts._actions import comparison_chart
 
         return comparison_chart(self)
 
     def to_dict(self) -> dict[str, Any]:
-        """Everything as plain JSON types (missing values as None)."""
+        """Everything as plain JSON types (missing values as None): the faces every result
+        has (kind, headline, lines, frame) and the experiment's own (group, control,
+        outcomes, covariate, confidence, units, sample_ratio, and rows, the frame again)."""
         return {
+            **super().to_dict(),
             "group": self.group, "control": _plain(self.control),
             "outcomes": list(self.outcomes), "covariate": self.covariate,
             "confidence": self.confidence, "units": self.units,

@@ -19,8 +19,11 @@ capability appears in all of them with one declaration.
 
 from __future__ import annotations
 
+from tenure.capabilities._access import ACCESS
+from tenure.capabilities._actions import ACTIONS
 from tenure.capabilities._analytics import ANALYSES
 from tenure.capabilities._churn import CHURN
+from tenure.capabilities._customers import CUSTOMERS
 from tenure.capabilities._models import VALUE_MODELS
 from tenure.capabilities._sla import SLA
 from tenure.capabilities._spec import Capability, OptionSpec, option, option_specs, parse_options
@@ -30,7 +33,8 @@ __all__ = ["GROUPS", "REGISTRY", "Capability", "OptionSpec", "option", "option_s
            "parse_options"]
 
 REGISTRY: dict[str, Capability] = {c.name: c for c in (*WORKSPACE, *VALUE_MODELS, *ANALYSES,
-                                                      *CHURN, *SLA)}
+                                                      *CHURN, *SLA, *ACTIONS, *CUSTOMERS,
+                                                      *ACCESS)}
 
 # The groups of commands, with what each holds.
 GROUPS: dict[str, str] = {
@@ -40,4 +44,13 @@ GROUPS: dict[str, str] = {
              "customers.",
     "sla": "Service level agreements: clocks, breaches, credits owed and compliance.\n\n"
            "Policies and calendars live in the [sla] section of tenure.toml (see docs/sla.md).",
+    "actions": "Actions: plan each day's actions under the contact policy, list and explain "
+               "them, record their outcomes and measure their lift.\n\n"
+               "Playbooks, channels and the policy live in the [actions] section of "
+               "tenure.toml (see docs/actions.md).",
+    "customers": "The customers one by one: the overview of the base, search, the at-risk "
+                 "list and profiles.",
+    "models": "The saved models: the value page and the model page.",
+    "token": "Tokens of the service (tenure serve): make, list and revoke them.",
+    "audit": "The audit log of the service's writes and of token changes.",
 }

@@ -46,7 +46,9 @@ class ReportOptions:
 
 @dataclass(frozen=True)
 class CreditOptions:
-    period: str = option(help="Month, quarter or year: 2026-10, 2026-Q4, 2026.")
+    period: str | None = option(None, help="Month, quarter or year: 2026-10, 2026-Q4, 2026 "
+                                           "(default: the month of the latest time "
+                                           "recorded).")
     as_of: str | None = option(None, help=_AS_OF)
 
 

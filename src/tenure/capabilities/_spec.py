@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import datetime as dt
 import difflib
+import functools
 import importlib
 import types
 import typing
@@ -31,11 +32,15 @@ _SCALARS = (str, int, float, bool, Path, dt.date)
 
 def option(default: Any = dataclasses.MISSING, *, help: str,
            choices: tuple[str, ...] | None = None, flag: str | None = None,
-           low: float | None = None, high: float | None = None) -> Any:
+           low: float | None = None, high: float | None = None,
+           positional: bool = False) -> Any:
     """A field of an options dataclass: its default (none: required), its help text, and
-    optionally the values allowed (``choices``), a range (``low`` to ``high``, inclusive)
-    and the command-line spelling when it is not the field name (``flag``)."""
-    metadata = {"help": help, "choices": choices, "flag": flag, "low": low, "high": high}
+    optionally the values allowed (``choices``), a range (``low`` to ``high``, inclusive),
+    the command-line spelling when it is not the field name (``flag``), and whether the
+    command line takes it as an argument rather than an option (``positional``: ``tenure
+    actions explain C0001``)."""
+    metadata = {"help": help, "choices": choices, "flag": flag, "low": low, "high": high,
+                "positional": positional}
     if isinstance(default, list):
         return field(default_factory=lambda: list(default), metadata=metadata)
     return field(default=default, metadata=metadata)
@@ -56,12 +61,14 @@ class OptionSpec:
     flag: str
     low: float | None
     high: float | None
+    positional: bool = False
 
     def to_dict(self) -> dict[str, Any]:
         return {"name": self.name, "type": self.kind.__name__, "many": self.many,
                 "optional": self.optional, "required": self.required,
                 "default": _plain(self.default), "help": self.help,
-                "choices": list(self.choices) if self.choices else None}
+                "choices": list(self.choices) if self.choices else None,
+                "positional": self.positional}
 
 
 def _plain(value: Any) -> Any:
@@ -70,8 +77,10 @@ def _plain(value: Any) -> Any:
     return None if value is dataclasses.MISSING else value
 
 
+@functools.cache
 def option_specs(options: type) -> tuple[OptionSpec, ...]:
-    """The options of an options dataclass, in declaration order."""
+    """The options of an options dataclass, in declaration order (read once per class:
+    the service asks for them on every request)."""
     hints = typing.get_type_hints(options)
     specs = []
     for item in dataclasses.fields(options):
@@ -86,7 +95,8 @@ def option_specs(options: type) -> tuple[OptionSpec, ...]:
         specs.append(OptionSpec(item.name, kind, many, optional, required, default,
                                 meta.get("help", ""), meta.get("choices"),
                                 meta.get("flag") or item.name.replace("_", "-"),
-                                meta.get("low"), meta.get("high")))
+                                meta.get("low"), meta.get("high"),
+                                bool(meta.get("positional"))))
     return tuple(specs)
 
 

@@ -9,11 +9,13 @@ from typing import Annotated
 
 import pandas as pd
 import typer
+from rich.markup import escape
 
 from tenure.cli._common import (
     WorkspaceOption,
     bar,
     check_outputs,
+    err,
     friendly,
     language,
     open_workspace,
@@ -23,6 +25,7 @@ from tenure.cli._common import (
     say,
     show_result,
     show_table,
+    state,
     tenure_command,
 )
 from tenure.i18n import word
@@ -57,6 +60,9 @@ def ingest(
         "--map", help="Mapping file (TOML) from your column names to the contract's.")] = None,
     fail_on_quarantine: Annotated[bool, typer.Option(
         help="Exit with status 1 when any row was quarantined.")] = False,
+    suggest_map: Annotated[bool, typer.Option(
+        "--suggest-map", help="Write a mapping file to edit for FILE (to --map, or beside "
+                              "FILE as .toml) instead of ingesting it.")] = False,
     json_file: Annotated[Path | None, _OUTPUTS["json_file"][1]] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
@@ -69,14 +75,25 @@ def ingest(
     """
     from tenure.capabilities import REGISTRY
 
+    if suggest_map:
+        _suggest_map(table, files, map_file)
+        return
     capability = REGISTRY["ingest"]
     check_outputs(None, json_file, None, None)
     reports = []
     with open_workspace(workspace) as ws:
         for path in files:
             options = capability.parse({"table": table, "source": path, "map": map_file})
-            with bar(f"ingesting {path.name}") as progress:
-                report = capability(ws, options, progress)
+            try:
+                with bar(f"ingesting {path.name}") as progress:
+                    report = capability(ws, options, progress)
+            except KeyboardInterrupt:
+                if state.debug:
+                    raise
+                before = (f"; the {len(reports)} files before it landed" if reports else "")
+                err.print(f"[bold red]interrupted:[/] nothing from {escape(path.name)} was "
+                          f"written{before}", highlight=False, soft_wrap=True)
+                raise typer.Exit(130) from None
             reports.append(report)
             if json_file is None or str(json_file) != "-":
                 show_result(report)
@@ -91,6 +108,26 @@ def ingest(
             json_file.write_text(text, encoding="utf-8")
     if fail_on_quarantine and any(r.quarantined for r in reports):
         raise typer.Exit(1)
+
+
+def _suggest_map(table: str, files: list[Path], map_file: Path | None) -> None:
+    from tenure.errors import InputError
+    from tenure.io import suggest_mapping
+
+    if len(files) != 1:
+        raise InputError(f"--suggest-map reads one file, not {len(files)}; give one")
+    source = files[0]
+    stem = source.with_suffix("") if source.suffix.lower() == ".gz" else source
+    target = map_file or stem.with_suffix(".toml")
+    if target.exists():
+        raise InputError(f"{target} exists already; remove it or name another file with --map")
+    suggestion = suggest_mapping(table, source)
+    target.write_text(suggestion.text, encoding="utf-8")
+    out.print(f"Wrote {target}", highlight=False, soft_wrap=True)
+    for line in suggestion.lines():
+        out.print(line, highlight=False, markup=False, soft_wrap=True)
+    out.print(f"Next: tenure ingest {table} {source} --map {target}", highlight=False,
+              markup=False, soft_wrap=True)
 
 
 def config(
@@ -128,16 +165,21 @@ def simulate(
 
     Example: `tenure simulate sim --customers 100000 --seed 7`
     """
-    from tenure.simulate import BusinessParams, simulate_business, write_business
+    from tenure.simulate import BusinessParams, simulate_business, write_business, write_world
 
     with bar("simulating") as progress:
         business = simulate_business(customers, seed, BusinessParams(process=process),
                                      progress=progress)
         write_business(business, directory, fmt=fmt)
+        world = write_world(business, directory, seed=seed)
     rows = word("rows", language())
     for name, table in business.tables.items():
         out.print(f"  {name:<14} {table.num_rows:>12,} {rows}", highlight=False)
-    say(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth)")
+    if world:
+        say(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth, "
+            "action_truth.parquet each customer's answer to actions)")
+    else:
+        say(f"Wrote {directory} (truth.json and latent.parquet hold the ground truth)")
 
 
 def demo(
@@ -167,9 +209,53 @@ def demo(
                                     "2025-06-30)")
     for line in result.headlines:
         say(line)
+    if result.lift is not None:
+        show_table(result.lift.view(), "Lift of each playbook and the programme")
+    if result.report is not None:
+        say(f"The report (opens with no network): {result.report}")
     say("Where to look next:")
     for line in result.next_steps:
         say(f"  {line}")
+
+
+def serve(
+    host: Annotated[str, typer.Option(help="Address to listen on; the default answers this "
+                                           "machine only.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port to listen on.")] = 8765,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Serve the API and the dashboard of a workspace; while it runs it is the workspace's
+    only writer.
+
+    Example: `tenure serve -w shop`, then open http://127.0.0.1:8765 and log in with a
+    token from `tenure token create --role viewer`
+    """
+    from tenure.service import serve as run
+
+    ws = open_workspace(workspace)
+    run(ws.path, host=host, port=port, say=lambda text: out.print(text, highlight=False,
+                                                                    soft_wrap=True))
+
+
+def report(
+    out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
+        "report.html"),
+    lang: Annotated[str | None, typer.Option(
+        "--lang", help="zh or en (default: TENURE_LANG, else English).")] = None,
+    workspace: WorkspaceOption = None,
+) -> None:
+    """Write one self-contained HTML report: headline figures, every analysis and model
+    chart, the customers at risk and the SLA summaries; it opens with no network.
+
+    Example: `tenure report --out report.html --lang zh`
+    """
+    from tenure.i18n import choose_language
+    from tenure.report import write_report
+
+    language = choose_language(lang)
+    with open_workspace(workspace) as ws, bar("writing the report") as progress:
+        written = write_report(ws, out_file, language=language, progress=progress)
+    show_result(written)
 
 
 def _model_table(frame: pd.DataFrame, title: str) -> None:
@@ -188,6 +274,6 @@ def _compact(value: float) -> str:
 
 
 def register(app: typer.Typer) -> None:
-    for command in (init, ingest, config, simulate, demo):
+    for command in (init, ingest, config, simulate, demo, serve, report):
         app.command()(friendly(command))
 

@@ -50,9 +50,14 @@ def run_capability(capability: Capability, values: dict[str, Any], workspace: Pa
 def _parameter(spec: OptionSpec) -> inspect.Parameter:
     flags = [f"--{spec.flag}"]
     help_text = spec.help
+    if spec.positional:
+        annotation: Any = Annotated[str | None, typer.Argument(
+            help=help_text, show_default=False, metavar=spec.name.upper())]
+        return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY, default=None,
+                                 annotation=annotation)
     if spec.kind is bool and not spec.optional and not spec.many:
         flags = [f"--{spec.flag}/--no-{spec.flag}"]
-        annotation: Any = Annotated[bool, typer.Option(*flags, help=help_text)]
+        annotation = Annotated[bool, typer.Option(*flags, help=help_text)]
         return inspect.Parameter(spec.name, inspect.Parameter.KEYWORD_ONLY,
                                  default=bool(spec.default), annotation=annotation)
     if spec.default not in (None, [], ()) and not spec.required:

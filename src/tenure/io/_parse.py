@@ -11,7 +11,10 @@ Read here:
 - dates and times such as ``2024-01-05 13:02``, ``2024/1/5``, ``2024年1月5日``,
   ``2024.1.5``, ``20240105``, ISO 8601 with an offset (``2024-01-05T13:02:00+08:00``, ``Z``)
   and Excel day serials (``45296``);
-- booleans as true/false, yes/no, 1/0, 是/否, 同意/不同意.
+- booleans as true/false, yes/no, 1/0, 是/否, 同意/不同意;
+- phone numbers, for the derived ``phone_normalized`` columns: ``+86 138 0013 8000``,
+  ``0086-138-0013-8000``, ``(+86)13800138000`` and ``138-0013-8000`` all become
+  ``+8613800138000``; ``010-6552 1234`` becomes ``+861065521234``.
 """
 
 from __future__ import annotations
@@ -62,6 +65,8 @@ class ParseContext:
     # Lower-cased spelling -> canonical value, per column with allowed values.
     allowed: dict[str, dict[str, str]] | None = None
     default: dict[str, object] | None = None
+    # Country calling code of phone numbers written without one.
+    phone_country_code: str = "86"
 
 
 def _kind(source_type: str) -> str:
@@ -76,6 +81,8 @@ def _kind(source_type: str) -> str:
         return "date"
     if t == "BOOLEAN":
         return "boolean"
+    if t == "JSON":
+        return "json"
     return "text"
 
 
@@ -92,6 +99,8 @@ def column_steps(column: Column, source_type: str, ctx: ParseContext, p: Params)
     """
     kind = _kind(source_type)
     target = column.type
+    if column.derived_from is not None:
+        return _text_steps(kind) + _phone_steps(ctx, p)
     if target in ("id", "text"):
         steps = _text_steps(kind)
         allowed = (ctx.allowed or {}).get(column.name)
@@ -104,14 +113,14 @@ def column_steps(column: Column, source_type: str, ctx: ParseContext, p: Params)
     if target == "number":
         if kind in ("integral", "numeric"):
             return [("value", _finite("CAST({x} AS DOUBLE)"))]
-        return _text_steps("text") + _number_steps(ctx)
+        return _text_steps(kind) + _number_steps(ctx)
     if target == "integer":
         if kind == "integral":
             return [("value", "TRY_CAST({x} AS BIGINT)")]
         if kind == "numeric":
             first = [("number", _finite("CAST({x} AS DOUBLE)"))]
         else:
-            first = _text_steps("text") + _number_steps(ctx)
+            first = _text_steps(kind) + _number_steps(ctx)
         return [*first, ("whole", "CASE WHEN {x} = round({x}) AND abs({x}) < 9e18 "
                                   "THEN CAST({x} AS BIGINT) END")]
     if target == "boolean":
@@ -119,7 +128,7 @@ def column_steps(column: Column, source_type: str, ctx: ParseContext, p: Params)
             return [("value", "{x}")]
         if kind in ("integral", "numeric"):
             return [("value", "CASE WHEN {x} = 1 THEN true WHEN {x} = 0 THEN false END")]
-        return [*_text_steps("text"), ("value",
+        return [*_text_steps(kind), ("value",
             f"CASE WHEN lower({{x}}) IN (SELECT unnest({p(_TRUE)})) THEN true "
             f"WHEN lower({{x}}) IN (SELECT unnest({p(_FALSE)})) THEN false END")]
     if target in ("timestamp", "date"):
@@ -128,6 +137,28 @@ def column_steps(column: Column, source_type: str, ctx: ParseContext, p: Params)
             steps.append(("date", "CAST({x} AS DATE)"))
         return steps
     raise AssertionError(f"unknown contract type {target}")
+
+
+def _phone_steps(ctx: ParseContext, p: Params) -> list[Step]:
+    """A phone number in one form (E.164, ``+8613800138000``), or NULL when the text is not
+    one. Extensions (``ext 12``, ``转 12``) are dropped; a national number takes the
+    workspace's country code, and a trunk 0 after a country code (``+86 0755...``) goes."""
+    cc = p(ctx.phone_country_code)
+    digits = ("regexp_replace(regexp_replace("
+              f"translate({{x}}, '{_FULL_WIDTH[0]}', '{_FULL_WIDTH[1]}'), "
+              r"'(?i)\s*(ext\.?|x|转|分机|#).*$', ''), '[^0-9+]', '', 'g')")
+    national = (
+        r"CASE WHEN regexp_full_match({x}, '\+[1-9]\d{5,14}') THEN {x} "
+        r"WHEN regexp_full_match({x}, '00[1-9]\d{5,14}') THEN '+' || {x}[3:] "
+        rf"WHEN {cc} = '86' AND regexp_full_match({{x}}, '1[3-9]\d{{9}}') THEN '+86' || {{x}} "
+        rf"WHEN {cc} = '86' AND regexp_full_match({{x}}, '861[3-9]\d{{9}}') THEN '+' || {{x}} "
+        rf"WHEN regexp_full_match({{x}}, '0[1-9]\d{{5,12}}') THEN '+' || {cc} || {{x}}[2:] "
+        rf"WHEN {cc} <> '86' AND regexp_full_match({{x}}, '[1-9]\d{{6,13}}') "
+        f"THEN '+' || {cc} || {{x}} END"
+    )
+    trunk = f"CASE WHEN starts_with({{x}}, '+' || {cc} || '0') THEN '+' || {cc} || " \
+            f"{{x}}[length({cc}) + 3:] ELSE {{x}} END"
+    return [("digits", digits), ("international", national), ("phone", trunk)]
 
 
 def _finite(expr: str) -> str:
@@ -142,9 +173,11 @@ def _text_steps(kind: str) -> list[Step]:
                          "AND abs({x}) < 9e18 THEN CAST(CAST({x} AS BIGINT) AS VARCHAR) "
                          "ELSE CAST({x} AS VARCHAR) END")]
     # A plain trim takes the spaces; the rarer tabs, line breaks, no-break and full-width
-    # spaces are looked for only at the ends of what is left.
+    # spaces are looked for only at the ends of what is left. A JSON value mixing numbers
+    # and strings is read as its text, without the string's quotes.
+    value = "{x} ->> '$'" if kind == "json" else "CAST({x} AS VARCHAR)"
     return [
-        ("spaces", "nullif(trim(CAST({x} AS VARCHAR)), '')"),
+        ("spaces", f"nullif(trim({value}), '')"),
         ("text", f"CASE WHEN regexp_matches({{x}}, '{_EDGE_SPACE}') "
                  f"THEN nullif(trim({{x}}, {_TRIM}), '') ELSE {{x}} END"),
     ]
@@ -192,7 +225,7 @@ def _timestamp_steps(kind: str, ctx: ParseContext, p: Params) -> list[Step]:
         return [("value", f"timezone({ws}, {{x}})")]
     if kind == "date":
         return [("value", "CAST({x} AS TIMESTAMP)")]
-    steps = _text_steps("text")
+    steps = _text_steps(kind)
     if ctx.date_format:
         # The user's format reads the text as written; a match becomes ISO text.
         steps.append(("user", f"coalesce(strftime(try_strptime({{x}}, {p(ctx.date_format)}), "

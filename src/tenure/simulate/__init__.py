@@ -1,5 +1,7 @@
-"""A synthetic business with known ground truth, for tests, demos and benchmarks."""
+"""A synthetic business with known ground truth, for tests, demos and benchmarks; and the
+same business carried on with actions whose true effects are known."""
 
+from tenure.simulate._actions import KINDS, ActionEffects, ActionWorld, write_world
 from tenure.simulate._business import (
     Business,
     BusinessParams,
@@ -8,4 +10,5 @@ from tenure.simulate._business import (
     write_business,
 )
 
-__all__ = ["Business", "BusinessParams", "MembershipTier", "simulate_business", "write_business"]
+__all__ = ["KINDS", "ActionEffects", "ActionWorld", "Business", "BusinessParams",
+           "MembershipTier", "simulate_business", "write_business", "write_world"]

@@ -22,6 +22,7 @@ death and its cause are saved beside the data so that tests can check what tenur
 
 from __future__ import annotations
 
+import codecs
 import json
 import math
 from dataclasses import asdict, dataclass, field
@@ -381,6 +382,18 @@ def simulate_business(
     })
     churn_reasons = _churn_reasons(rng, start_us, horizon, death_at, cause, customer_ids)
 
+    # -- what later versions added, from their own stream so the tables above stay as
+    # they were for a given seed ---------------------------------------------------------
+    extra = np.random.default_rng([seed, 1])
+    customers = customers.append_column("timezone", _timezones(extra, n))
+    equipment = np.flatnonzero(
+        np.isin(line_kind, [i for i, line in enumerate(cat.PRODUCT_LINES) if line[5]]))
+    service_events = _service_events(
+        extra, start_us, horizon, customer_ids, o_customer[l_order[equipment]],
+        o_time[l_order[equipment]], products.column("sku").take(pa.array(sku_index[equipment])),
+        products.column("maintenance_interval_days").to_numpy(zero_copy_only=False)[
+            sku_index[equipment]].astype(float), death_at)
+
     latent = pa.table({
         "customer_id": customer_ids,
         "first_purchase_at": _times(start_us, t0),
@@ -398,7 +411,8 @@ def simulate_business(
         "customers": customers, "orders": orders, "order_lines": order_lines,
         "products": products, "leads": leads, "tickets": tickets,
         "ticket_status": ticket_status, "contacts": contacts, "consents": consents,
-        "memberships": memberships, "owners": owners, "churn_reasons": churn_reasons,
+        "memberships": memberships, "owners": owners, "service_events": service_events,
+        "churn_reasons": churn_reasons,
     }
     return Business(tables, latent, params, n, seed)
 
@@ -458,6 +472,35 @@ def _customers(rng, n, start_us, t0, segment, channel, referrer, customer_ids) -
         "birthday": pa.array((start_us // DAY_US + birthday_days).astype(np.int32), pa.date32()),
         "company_size": pa.array(np.round(np.nan_to_num(company)).astype(np.int64) + 1,
                                  mask=np.isnan(company)),
+    })
+
+
+def _timezones(rng, n) -> pa.Array:
+    """Most customers live in the business's zone (left empty); a few abroad say theirs."""
+    zone = _pick(rng, [None, *cat.ABROAD_ZONES], [1 - cat.ABROAD_SHARE] + [
+        cat.ABROAD_SHARE / len(cat.ABROAD_ZONES)] * len(cat.ABROAD_ZONES), n)
+    names = np.array([None, *cat.ABROAD_ZONES], dtype=object)[zone]
+    return pa.array(names, pa.string())
+
+
+def _service_events(rng, start_us, horizon, customer_ids, customer, bought, sku, interval,
+                    death_at) -> pa.Table:
+    """Services on the equipment customers bought: each interval after the purchase (or the
+    previous service), a living customer has the product serviced with probability
+    ``SERVICE_TAKE_UP``, a little late or early."""
+    end = np.minimum(death_at[customer], horizon)
+    cycles = np.floor(np.maximum(end - bought, 0) / interval).astype(np.int64)
+    which = np.repeat(np.arange(len(customer)), cycles)
+    k = _group_rank(which) + 1
+    at = bought[which] + k * interval[which] * rng.uniform(0.9, 1.2, len(which))
+    keep = (rng.random(len(which)) < cat.SERVICE_TAKE_UP) & (at < end[which])
+    which, at = which[keep], at[keep]
+    kind = np.where(rng.random(len(which)) < 0.85, 0, 1)
+    return pa.table({
+        "customer_id": customer_ids.take(pa.array(customer[which])),
+        "sku": sku.take(pa.array(which)),
+        "at": _times(start_us, at),
+        "kind": _take(["maintenance", "repair"], kind),
     })
 
 
@@ -666,7 +709,11 @@ def write_business(business: Business, folder: str | Path, *, fmt: str = "parque
         if fmt == "parquet":
             pq.write_table(table, folder / f"{name}.parquet", compression="zstd")
         else:
-            pacsv.write_csv(table, folder / f"{name}.csv")
+            # A byte-order mark first, like every CSV tenure writes, so that Excel reads
+            # the file as UTF-8.
+            with (folder / f"{name}.csv").open("wb") as handle:
+                handle.write(codecs.BOM_UTF8)
+                pacsv.write_csv(table, handle)
     pq.write_table(business.latent, folder / "latent.parquet", compression="zstd")
     (folder / "truth.json").write_text(json.dumps(business.truth(), indent=2, default=_json),
                                        encoding="utf-8")

@@ -62,7 +62,7 @@ CHURN_CODES_PRODUCT = ["missing_feature", "poor_onboarding", "setup_problems", "
 #  trade-in value)
 PRODUCT_LINES = [
     ("MCH", "espresso_machine", "意式咖啡机", 8, 2190, 180, None, 600.0),
-    ("GRD", "grinder", "磨豆机", 6, 1460, 365, None, 200.0),
+    ("GRD", "grinder", "磨豆机", 6, 1000, 365, None, 200.0),
     ("BEAN", "coffee_beans", "咖啡豆", 40, None, None, 30, None),
     ("FLT", "water_filter", "滤芯", 10, None, None, 60, None),
     ("DSC", "descaler", "除垢剂", 4, None, None, 90, None),
@@ -71,3 +71,9 @@ PRODUCT_LINES = [
 # Chance that a line of a first order / of a later order is in each product line.
 FIRST_ORDER_MIX = [0.45, 0.2, 0.2, 0.05, 0.02, 0.08]
 REPEAT_ORDER_MIX = [0.03, 0.03, 0.55, 0.15, 0.09, 0.15]
+
+# Customers abroad, who give their own time zone; the rest live in the business's zone.
+ABROAD_SHARE = 0.04
+ABROAD_ZONES = ["America/Los_Angeles", "Europe/London", "Australia/Sydney", "Asia/Tokyo"]
+# Chance that a living customer has their equipment serviced each maintenance interval.
+SERVICE_TAKE_UP = 0.45

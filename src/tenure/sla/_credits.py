@@ -96,13 +96,16 @@ class SlaCredits(Result):
         return said
 
 
-def credits(workspace: Workspace, period: Any, *, as_of: Any = None,
+def credits(workspace: Workspace, period: Any = None, *, as_of: Any = None,
             progress: Progress = None) -> SlaCredits:
-    """Credits owed per customer for the breaches of ``period`` (``2026-10``, ``2026-Q4``).
+    """Credits owed per customer for the breaches of ``period`` (``2026-10``, ``2026-Q4``;
+    by default the month of ``as_of``).
 
     Clocks are evaluated as of the end of the period, or of ``as_of`` (default: the
     latest time recorded) when that comes first; this replaces ``sla_results``.
     """
+    if period is None:
+        period = f"{resolve_as_of(workspace, as_of):%Y-%m}"
     span = parse_period(period)
     config = load_config(workspace)
     moment = min(resolve_as_of(workspace, as_of), span.end)

@@ -4,7 +4,8 @@ Three kinds of table live in a workspace, all declared here:
 
 - the contract tables (:mod:`tenure.contract`), which ingest fills;
 - the tables tenure writes itself (:data:`OWNED`): the ingest log, quarantine and row
-  history, the shared ``scores``, the saved ``value_models``, ``sla_results`` and the
+  history, the shared ``scores``, the saved ``value_models``, ``sla_results``, the action
+  ledger (``action_log`` with its runs, suppressions, outcomes and measured effects) and the
   catalogue of the engine's stored building blocks;
 - the stored building blocks themselves (:data:`BLOCKS`, each ``analytics_NAME``): derived
   tables that the engine rebuilds whenever the tables they read change, so their columns
@@ -64,7 +65,28 @@ CHURN_SCORE_COLUMNS: dict[str, str] = {
     "churn_horizon_days": "INTEGER",
 }
 
+# The action log, one row per customer, playbook and plan date (tenure.actions).
+ACTION_LOG_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("plan_date", "DATE NOT NULL"), ("customer_id", "VARCHAR NOT NULL"),
+    ("playbook", "VARCHAR NOT NULL"), ("kind", "VARCHAR"), ("channel", "VARCHAR"),
+    ("offer", "VARCHAR"), ("owner_id", "VARCHAR"), ("due_date", "DATE"),
+    ("send_from", "TIMESTAMP"), ("send_until", "TIMESTAMP"), ("effect", "DOUBLE"),
+    ("value_at_stake", "DOUBLE"), ("expected_value", "DOUBLE"), ("cost", "DOUBLE"),
+    ("reason", "VARCHAR"), ("detail", "VARCHAR"), ("group", "VARCHAR"),
+    ("status", "VARCHAR"), ("run_id", "BIGINT"), ("changed_run", "BIGINT"),
+    ("note", "VARCHAR"))
+
 OWNED: dict[str, OwnedTable] = {t.name: t for t in (
+    OwnedTable("ingest_log", (
+        ("ingest_id", "BIGINT NOT NULL"), ("table_name", "VARCHAR NOT NULL"),
+        ("source", "VARCHAR NOT NULL"), ("format", "VARCHAR"), ("encoding", "VARCHAR"),
+        ("started_at", "TIMESTAMP"), ("finished_at", "TIMESTAMP"), ("rows_read", "BIGINT"),
+        ("blank_rows", "BIGINT"), ("landed", "BIGINT"), ("updated", "BIGINT"),
+        ("unchanged", "BIGINT"), ("duplicates_merged", "BIGINT"), ("quarantined", "BIGINT"),
+        ("columns", "VARCHAR"), ("ignored_columns", "VARCHAR[]"), ("excluded", "BIGINT"),
+        ("totals_rows", "BIGINT"), ("removed", "BIGINT"), ("exclusions", "VARCHAR")),
+        "Every ingest: its source, its counts by outcome (the rows excluded by status or "
+        "filter, by reason, as JSON in exclusions), the columns it used and ignored."),
     OwnedTable("scores", (
         ("customer_id", "VARCHAR NOT NULL"), ("as_of", "DATE NOT NULL"),
         *VALUE_SCORE_COLUMNS.items(), *CHURN_SCORE_COLUMNS.items()),
@@ -88,6 +110,59 @@ OWNED: dict[str, OwnedTable] = {t.name: t for t in (
         ("due_at", "TIMESTAMP_S"), ("stopped_at", "TIMESTAMP_S"), ("running", "BOOLEAN"),
         ("at_risk", "BOOLEAN"), ("waits", "INTEGER")),
         "Every SLA clock of every ticket as of the last evaluation."),
+    OwnedTable("action_log", ACTION_LOG_COLUMNS,
+        "The plan as a ledger: every action planned, held out or withdrawn, by customer, "
+        "playbook and plan date, with its status as outcomes come back.",
+        primary_key=("customer_id", "playbook", "plan_date")),
+    OwnedTable("action_suppressed", (
+        ("plan_date", "DATE NOT NULL"), ("customer_id", "VARCHAR NOT NULL"),
+        ("playbook", "VARCHAR NOT NULL"), ("kind", "VARCHAR"), ("channel", "VARCHAR"),
+        ("owner_id", "VARCHAR"), ("expected_value", "DOUBLE"),
+        ("reason_code", "VARCHAR NOT NULL"), ("reason", "VARCHAR NOT NULL"),
+        ("proposal", "VARCHAR"), ("tried", "VARCHAR"), ("run_id", "BIGINT")),
+        "Every proposal of the latest plan of a date that was not chosen, with why."),
+    OwnedTable("action_runs", (
+        ("run_id", "BIGINT NOT NULL"), ("plan_date", "DATE NOT NULL"),
+        ("started_at", "TIMESTAMP"), ("seconds", "DOUBLE"), ("proposals", "BIGINT"),
+        ("planned", "BIGINT"), ("held_out", "BIGINT"), ("suppressed", "BIGINT"),
+        ("added", "BIGINT"), ("changed", "BIGINT"), ("withdrawn", "BIGINT"),
+        ("unchanged", "BIGINT"), ("settings", "VARCHAR")),
+        "Each run of the planner: its date and what it changed in the ledger.",
+        primary_key=("run_id",)),
+    OwnedTable("action_outcomes", (
+        ("customer_id", "VARCHAR NOT NULL"), ("playbook", "VARCHAR NOT NULL"),
+        ("plan_date", "DATE NOT NULL"), ("event", "VARCHAR NOT NULL"), ("at", "TIMESTAMP"),
+        ("channel", "VARCHAR"), ("record_id", "BIGINT")),
+        "Channel outcomes of actions (sent, delivered, opened, replied, unsubscribed, "
+        "refused), recorded from files.",
+        primary_key=("customer_id", "playbook", "plan_date", "event")),
+    OwnedTable("action_records", (
+        ("record_id", "BIGINT NOT NULL"), ("source", "VARCHAR NOT NULL"),
+        ("started_at", "TIMESTAMP"), ("rows_read", "BIGINT"), ("landed", "BIGINT"),
+        ("unchanged", "BIGINT"), ("quarantined", "BIGINT")),
+        "Each file of channel outcomes recorded.", primary_key=("record_id",)),
+    OwnedTable("action_effects", (
+        ("playbook", "VARCHAR NOT NULL"), ("metric", "VARCHAR NOT NULL"),
+        ("measured_on", "DATE NOT NULL"), ("window_days", "INTEGER"),
+        ("n_treated", "BIGINT"), ("n_control", "BIGINT"), ("estimate", "DOUBLE"),
+        ("std_error", "DOUBLE"), ("model", "VARCHAR")),
+        "Each playbook's measured lift, which the planner's ranking learns from, and its "
+        "uplift model when one was fitted.",
+        primary_key=("playbook", "metric", "measured_on")),
+    OwnedTable("api_tokens", (
+        ("token_id", "VARCHAR NOT NULL"), ("secret_hash", "VARCHAR NOT NULL"),
+        ("role", "VARCHAR NOT NULL"), ("owner_id", "VARCHAR"), ("label", "VARCHAR"),
+        ("created_at", "TIMESTAMP NOT NULL"), ("created_by", "VARCHAR"),
+        ("revoked_at", "TIMESTAMP")),
+        "Tokens of the service: their role and owner, the secret kept only as a hash.",
+        primary_key=("token_id",)),
+    OwnedTable("audit_log", (
+        ("audit_id", "BIGINT NOT NULL"), ("at", "TIMESTAMP NOT NULL"),
+        ("actor", "VARCHAR NOT NULL"), ("role", "VARCHAR"), ("action", "VARCHAR NOT NULL"),
+        ("target", "VARCHAR"), ("detail", "VARCHAR"), ("client", "VARCHAR"),
+        ("outcome", "VARCHAR NOT NULL")),
+        "Every write through the service or a token command: who, what, when, from where, "
+        "and how it ended.", primary_key=("audit_id",)),
     OwnedTable("analytics_blocks", (
         ("name", "VARCHAR NOT NULL"), ("version", "VARCHAR NOT NULL")),
         "The engine's stored building blocks and the version of the tables each was built "
@@ -96,7 +171,14 @@ OWNED: dict[str, OwnedTable] = {t.name: t for t in (
 
 # The engine's stored building blocks, each kept as the table analytics_NAME.
 BLOCKS = ("activity_day", "activity_week", "activity_month", "activity_quarter",
-          "customer_summary", "customer_categories", "first_categories", "lead_progress")
+          "customer_summary", "customer_categories", "first_categories", "lead_progress",
+          # The customer tables the service and the profile read (tenure.customers): one
+          # card per customer and each customer's records, sorted by customer so that one
+          # customer's rows are found without reading the others'.
+          "customer_cards", "customer_orders", "customer_products", "customer_tickets",
+          "customer_sla_clocks", "customer_contacts", "customer_consents",
+          "customer_memberships", "customer_owners", "customer_referrals",
+          "customer_churn_reasons", "customer_search", "customer_at_risk")
 
 
 def block_table(name: str) -> str:
@@ -164,6 +246,8 @@ MIGRATIONS: list[Migration] = [
     Migration(1, "ingest log, quarantine and row history", _bookkeeping),
     Migration(2, "scores, value models, SLA results and the building blocks' catalogue "
                  "declared with the schema", _owned),
+    Migration(3, "the action log, its runs, suppressions, outcomes and measured effects",
+              _owned),
 ]
 SCHEMA_VERSION = MIGRATIONS[-1].version
 

@@ -26,6 +26,7 @@ from tenure.progress import Progress, Steps, steps_of
 from tenure.results import Result
 from tenure.workspace._ingest import ingest
 from tenure.workspace._migrations import SCHEMA_VERSION, migrate
+from tenure.workspace._serving import check_free
 from tenure.workspace._transaction import Runner, transaction
 
 __all__ = ["Quarantined", "Workspace", "WorkspaceStatus"]
@@ -106,6 +107,52 @@ class Quarantined(Result):
                                                                 sort=False)]
 
 
+def _check_database_file(path: Path) -> None:
+    """Refuse, in words, a database file that DuckDB could not open for what it is."""
+    if not path.exists():
+        return
+    if path.is_dir():
+        raise WorkspaceError(f"{path} is a folder where the workspace's database file should "
+                             "be; move it away and try again")
+    try:
+        with path.open("rb") as handle:
+            head = handle.read(12)
+    except PermissionError:
+        raise WorkspaceError(f"{path} cannot be read (permission denied); give your user "
+                             "access to the workspace folder") from None
+    if not os.access(path, os.W_OK):
+        raise WorkspaceError(f"{path} cannot be written (permission denied); give your user "
+                             "write access to the workspace folder")
+    if not head:
+        raise WorkspaceError(f"{path} is empty (0 bytes), not a DuckDB database; restore it "
+                             "from a backup, or delete it to start the workspace afresh")
+    if head[8:12] != b"DUCK":
+        raise WorkspaceError(f"{path} is not a DuckDB database, the file a workspace keeps its "
+                             "data in; restore it from a backup, or move it away to start "
+                             "the workspace afresh")
+
+
+def _locked_elsewhere(path: Path) -> bool:
+    """Whether another process holds the lock DuckDB takes on a database it opens."""
+    try:
+        import fcntl
+    except ImportError:  # Windows: DuckDB's message says it
+        return False
+    try:
+        fd = os.open(path, os.O_RDWR)
+    except OSError:
+        return False
+    try:
+        fcntl.lockf(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+    except OSError:
+        return True
+    else:
+        fcntl.lockf(fd, fcntl.LOCK_UN)
+        return False
+    finally:
+        os.close(fd)
+
+
 class Workspace:
     """A tenure workspace: the DuckDB store of one business and its settings.
 
@@ -175,19 +222,25 @@ class Workspace:
     def connection(self) -> duckdb.DuckDBPyConnection:
         """The DuckDB connection, opened (and migrated) on first use."""
         if self._con is None:
+            check_free(self.path)
             settings: dict[str, Any] = {"memory_limit": self.config["engine.memory_limit"]}
             if self.config["engine.threads"]:
                 settings["threads"] = self.config["engine.threads"]
+            _check_database_file(self.db_path)
             try:
                 con = duckdb.connect(str(self.db_path), config=settings)
             except duckdb.IOException as exc:
+                check_free(self.path)  # a server that started meanwhile is named
+                if _locked_elsewhere(self.db_path):
+                    raise WorkspaceError(
+                        f"{self.db_path} is in use by another process (another tenure command "
+                        "or a notebook holding it open); wait for it to finish, or close it, "
+                        "and try again") from None
                 raise WorkspaceError(
-                    f"cannot open {self.db_path}: {str(exc).splitlines()[0]}; another tenure "
-                    "process may be using it"
-                ) from None
-            con.execute("SET enable_progress_bar = true")
-            con.execute("SET enable_progress_bar_print = false")
-            con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
+                    f"cannot open {self.db_path} ({str(exc).splitlines()[0]}); the file may be "
+                    "damaged: restore it from a backup, or move it away to start the "
+                    "workspace afresh") from None
+            self._session(con)
             try:
                 migrate(con, str(self.path))
             except BaseException:
@@ -195,6 +248,24 @@ class Workspace:
                 raise
             self._con = con
         return self._con
+
+    def _session(self, con: duckdb.DuckDBPyConnection) -> None:
+        con.execute("SET enable_progress_bar = true")
+        con.execute("SET enable_progress_bar_print = false")
+        con.execute("SET TimeZone = $tz", {"tz": self.config["workspace.timezone"]})
+        # A page of wide rows (SELECT * ... ORDER BY ... LIMIT 100) reads its sort columns
+        # first and fetches the rest for the rows kept, as it does for 50 rows or fewer.
+        con.execute("SET late_materialization_max_rows = 1000")
+
+    def reader(self) -> Workspace:
+        """Another handle on this workspace's open database for another thread (a DuckDB
+        cursor: it sees what is committed and runs beside the others). Closing it leaves
+        the database open."""
+        other = object.__new__(Workspace)
+        other.path, other.config, other._ibis = self.path, self.config, None
+        other._con = self.connection.cursor()
+        self._session(other._con)
+        return other
 
     def close(self) -> None:
         if self._con is not None:

@@ -43,25 +43,40 @@ class Runner:
             return
         self.steps(description)
         failure: list[BaseException] = []
+        # Set when the statement ends. Not Thread.join: a Ctrl-C that lands inside a join
+        # can leave the thread marked as finished while it still runs (before Python 3.13).
+        finished = threading.Event()
 
         def work() -> None:
             try:
                 self._con.execute(sql, params)
             except BaseException as exc:  # handed to the calling thread below
                 failure.append(exc)
+            finally:
+                finished.set()
 
-        worker = threading.Thread(target=work, daemon=True)
-        worker.start()
+        threading.Thread(target=work, daemon=True).start()
         try:
-            while worker.is_alive():
-                worker.join(0.1)
+            while not finished.wait(0.1):
                 done = self._con.query_progress()
                 if done >= 0:
                     self.steps.fraction(done / 100)
-        except KeyboardInterrupt:
+        except BaseException:
+            # Ctrl-C, or an error from a listener: the statement must not outlive the call,
+            # or the connection stays busy with it.
             self._con.interrupt()
-            worker.join()
+            _wait_through_interrupts(finished)
             raise
         self.steps.fraction(1.0)
         if failure:
             raise failure[0]
+
+
+def _wait_through_interrupts(finished: threading.Event) -> None:
+    """Wait for ``finished``; a second Ctrl-C while the statement stops changes nothing."""
+    while True:
+        try:
+            if finished.wait(0.1):
+                return
+        except KeyboardInterrupt:
+            continue

@@ -1,0 +1,136 @@
+"""A mapping file to edit, suggested from a file's header and first values.
+
+``tenure ingest TABLE FILE --suggest-map`` writes it: every header the contract recognises,
+the likeliest header for each column it does not (marked as a guess to check), the headers
+left unused as comments, the options detected while reading (encoding, title rows to skip)
+and a commented filter to start from.
+
+>>> import tempfile, pathlib
+>>> folder = pathlib.Path(tempfile.mkdtemp())
+>>> _ = (folder / "o.csv").write_text("订单编号,成交日期,实收\\nA1,2024-01-05,88\\n")
+>>> print(suggest_mapping("orders", folder / "o.csv").text.splitlines()[4])
+"订单编号" = "order_id"  # recognised
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from pathlib import Path
+
+import duckdb
+
+from tenure.contract import table as contract_table
+from tenure.io._mapping import Mapping, ReadOptions
+from tenure.io._match import guess_column, header_words, partial_match, unused_columns
+from tenure.io._sources import open_source
+
+__all__ = ["SuggestedMapping", "suggest_mapping"]
+
+
+@dataclass(frozen=True)
+class SuggestedMapping:
+    """The text of a mapping file, and what went into it."""
+
+    table: str
+    source: str
+    text: str
+    recognised: dict[str, str]
+    guessed: dict[str, str]
+    missing: tuple[str, ...]
+    unused: tuple[str, ...]
+
+    def lines(self) -> list[str]:
+        said = [f"{len(self.recognised)} columns recognised, {len(self.guessed)} guessed "
+                "(marked in the file: check them)"]
+        if self.missing:
+            said.append(f"no header looks like {', '.join(self.missing)}: write its line "
+                        "in the file")
+        return said
+
+
+def _quoted(text: str) -> str:
+    # A JSON string is a TOML basic string.
+    return json.dumps(text, ensure_ascii=False)
+
+
+def suggest_mapping(table: str, source: str | Path,
+                    options: ReadOptions | None = None) -> SuggestedMapping:
+    """Read the header and first values of ``source`` and suggest how to map it onto
+    ``table``."""
+    spec = contract_table(table, source=str(source))
+    mapping = Mapping(options=options or ReadOptions())
+    con = duckdb.connect()
+    try:
+        src = open_source(con, source, mapping.options, _run_reading(con),
+                          header_words=header_words(spec, mapping))
+        try:
+            match = partial_match(spec, src.columns, mapping, src.name)
+            unused = unused_columns(match, src.columns, mapping)
+            samples = src.sample(con, unused)
+            guessed: dict[str, str] = {}
+            wanted = [c for c in spec.required if c not in match.chosen]
+            wanted += [c.name for c in spec.read_columns
+                       if c.name not in match.chosen and c.name not in wanted]
+            for target in wanted:
+                left = {c: samples.get(c, []) for c in unused if c not in guessed.values()}
+                found = guess_column(spec.column(target), left)
+                if found:
+                    guessed[target] = found
+            text = _render(spec, src, match.chosen, match.passed_over, guessed, unused)
+            missing = tuple(c for c in spec.required
+                            if c not in match.chosen and c not in guessed)
+            return SuggestedMapping(spec.name, src.name, text, dict(match.chosen), guessed,
+                                    missing, tuple(c for c in unused
+                                                   if c not in guessed.values()))
+        finally:
+            src.close()
+    finally:
+        con.close()
+
+
+def _run_reading(con: duckdb.DuckDBPyConnection):
+    def run(sql, params, description) -> None:
+        con.execute(sql, params)
+    return run
+
+
+def _render(spec, src, chosen, passed_over, guessed, unused) -> str:
+    name = Path(src.name).name
+    lines = [
+        f"# How {name} maps onto tenure's {spec.name} table, suggested by",
+        "# `tenure ingest --suggest-map`. Check the lines marked \"guessed\", then:",
+        f"#   tenure ingest {spec.name} {name} --map THIS_FILE",
+        "[columns]",
+    ]
+    for target, header in chosen.items():
+        lines.append(f"{_quoted(header)} = {_quoted(target)}  # recognised")
+    for target, used, other in passed_over:
+        lines.append(f"# {_quoted(other)} = {_quoted(target)}  # also fits; "
+                     f"{used} is used unless you map this one instead")
+    for target, header in guessed.items():
+        lines.append(f"{_quoted(header)} = {_quoted(target)}  # guessed: check it")
+    for target in spec.required:
+        if target not in chosen and target not in guessed:
+            lines.append(f"# \"YOUR HEADER\" = {_quoted(target)}  # required: no header "
+                         "looks like it")
+    free = [c.name for c in spec.read_columns if c.name not in chosen and c.name not in guessed]
+    for header in unused:
+        if header not in guessed.values():
+            lines.append(f"{_quoted(header)} = \"\"  # not used; or one of: {', '.join(free)}")
+    options = []
+    if src.encoding and src.encoding not in ("utf-8", "utf-8-sig"):
+        options.append(f"encoding = {_quoted(src.encoding)}  # detected")
+    if src.title_rows:
+        options.append(f"skip_rows = {src.title_rows}  # title rows found above the header")
+    if options:
+        lines += ["", "[options]", *options]
+    lines += [
+        "",
+        "# Rows to leave out, counted in the ingest report and never quarantined:",
+        "# [[filter]]",
+        f"# column = {_quoted(unused[0] if unused else 'HEADER')}",
+        "# not_in = [\"VALUE\"]",
+        "# reason = \"why these rows do not count\"",
+    ]
+    return "\n".join(lines) + "\n"
