@@ -27,6 +27,7 @@ from tenure.cli._common import (
     show_table,
     state,
     tenure_command,
+    write_json,
 )
 from tenure.i18n import word
 
@@ -133,6 +134,7 @@ def _suggest_map(table: str, files: list[Path], map_file: Path | None) -> None:
 def config(
     key: Annotated[str | None, typer.Argument(help="Setting to show or change.")] = None,
     value: Annotated[str | None, typer.Argument(help="New value (lists: comma-separated).")] = None,
+    json_file: Annotated[Path | None, _OUTPUTS["json_file"][1]] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Show the workspace settings, or change one.
@@ -141,16 +143,24 @@ def config(
     """
     from tenure.config import SETTINGS
 
+    check_outputs(None, json_file, None, None)
     ws = open_workspace(workspace)
     if key is not None and value is not None:
         stored = ws.set_setting(key, value)
-        out.print(f"{key} = {stored!r}", highlight=False, markup=False)
+        if json_file is not None:
+            write_json({"setting": key, "value": stored}, json_file)
+        else:
+            out.print(f"{key} = {stored!r}", highlight=False, markup=False)
         return
-    rows = [(s.key, repr(ws.config[s.key]), s.help) for s in SETTINGS
+    rows = [(s.key, ws.config[s.key], s.help) for s in SETTINGS
             if key is None or s.key == key]
     if key is not None and not rows:
         ws.config[key]  # raises the "no such setting" error with a suggestion
-    show_table(pd.DataFrame(rows, columns=["setting", "value", "help"]))
+    if json_file is not None:
+        write_json([{"setting": k, "value": v, "help": h} for k, v, h in rows], json_file)
+    if json_file is None or str(json_file) != "-":
+        show_table(pd.DataFrame([(k, repr(v), h) for k, v, h in rows],
+                                columns=["setting", "value", "help"]))
 
 
 def simulate(
@@ -241,7 +251,8 @@ def report(
     out_file: Annotated[Path, typer.Option("--out", help="The HTML file to write.")] = Path(
         "report.html"),
     lang: Annotated[str | None, typer.Option(
-        "--lang", help="zh or en (default: TENURE_LANG, else English).")] = None,
+        "--lang", help="zh or en (default: tenure's --lang, TENURE_LANG, else the "
+                       "workspace's workspace.language).")] = None,
     workspace: WorkspaceOption = None,
 ) -> None:
     """Write one self-contained HTML report: headline figures, every analysis and model
@@ -252,9 +263,11 @@ def report(
     from tenure.i18n import choose_language
     from tenure.report import write_report
 
-    language = choose_language(lang)
     with open_workspace(workspace) as ws, bar("writing the report") as progress:
-        written = write_report(ws, out_file, language=language, progress=progress)
+        # Its own --lang, else tenure's (--lang before the command, TENURE_LANG, the
+        # workspace's setting).
+        chosen = choose_language(lang) if lang else language()
+        written = write_report(ws, out_file, language=chosen, progress=progress)
     show_result(written)
 
 

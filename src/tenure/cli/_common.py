@@ -9,11 +9,13 @@ from __future__ import annotations
 
 import functools
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
+from rich.cells import cell_len
 from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn, TimeElapsedColumn
@@ -25,7 +27,7 @@ from tenure.progress import ProgressEvent
 
 __all__ = ["SHOWN_ROWS", "WorkspaceOption", "bar", "err", "friendly", "language", "open_workspace",
            "out", "python_command", "say", "show_result", "show_table", "state",
-           "tenure_command", "tr", "write_outputs"]
+           "tenure_command", "tr", "write_json", "write_outputs"]
 
 out = Console()
 err = Console(stderr=True)
@@ -132,10 +134,45 @@ def friendly(command):
     return wrapper
 
 
+# What a numeric warning of numpy, scipy or pandas means for the user's data, by the words
+# of its message; each is said once per command.
+_NUMERIC_MEANINGS = (
+    ("divide by zero", "some figures divide by zero on your data (such as a rate over a group "
+                       "with no customers), so they show as empty or infinite"),
+    ("invalid value", "some figures could not be computed from your data (such as an average "
+                      "over no purchases), so they show as empty"),
+    ("overflow", "some figures are too large to compute from your data (such as extreme "
+                 "amounts or very long histories), so they show as empty or infinite"),
+    ("", "a calculation on your data may be inaccurate (the numbers met the limits of the "
+         "arithmetic); run again with --debug to see where"),
+)
+_said: set[str] = set()
+
+
 def show_warning(message, category, filename, lineno, file=None, line=None) -> None:
-    """A warning as one line on standard error, like the errors."""
-    err.print(f"[yellow]{escape(tr('warning:'))}[/] {escape(tr(str(message)))}",
+    """A warning as one line on standard error, like the errors. tenure's own warnings are
+    sentences about the user's data and are shown as they are; a numeric warning of the
+    libraries underneath becomes the sentence of what it means for the data; other warnings
+    of those libraries are for developers and show only with --debug."""
+    text = str(message)
+    if state.debug:
+        pass
+    elif issubclass(category, RuntimeWarning):
+        text = next(meaning for words, meaning in _NUMERIC_MEANINGS if words in text)
+        if text in _said:
+            return
+        _said.add(text)
+    elif not (category.__module__.startswith("tenure.")
+              or (issubclass(category, UserWarning) and _from_tenure(filename))):
+        return
+    err.print(f"[yellow]{escape(tr('warning:'))}[/] {escape(tr(text))}",
               highlight=False, soft_wrap=True)
+
+
+def _from_tenure(filename: str) -> bool:
+    import tenure
+
+    return Path(filename).resolve().is_relative_to(Path(tenure.__file__).parent.resolve())
 
 
 def open_workspace(path: Path | None):
@@ -194,17 +231,70 @@ _VERBATIM = ("value", "source", "file", "path", "sku", "name", "raw", "table", "
 
 def show_table(frame, title: str | None = None) -> None:
     """A frame as a table in the user's language: headers as words, sentences and state
-    words in the cells translated, identifiers and the user's own values as they are."""
+    words in the cells translated, identifiers and the user's own values as they are.
+
+    Numbers never wrap: a table too wide for the terminal folds into several tables of
+    fewer columns, each beginning with the first column, and only text wraps in its cell.
+    """
     lang = language()
-    table = Table(title=tr(title) if title else None, title_justify="left",
-                  header_style="bold")
-    for column in frame.columns:
-        table.add_column(word(str(column), lang), overflow="fold")
+    headers = [word(str(column), lang) for column in frame.columns]
     verbatim = [str(c) in _VERBATIM or str(c).endswith("_id") for c in frame.columns]
-    for row in frame.itertuples(index=False):
-        table.add_row(*["" if _missing(v) else _cell(v, keep, lang)
-                        for v, keep in zip(row, verbatim, strict=True)])
-    out.print(table)
+    rows = [["" if _missing(v) else _cell(v, keep, lang)
+             for v, keep in zip(row, verbatim, strict=True)]
+            for row in frame.itertuples(index=False)]
+    numeric = [_numeric(frame[column]) or _all_numbers(row[i] for row in rows)
+               for i, column in enumerate(frame.columns)]
+    widths = [max([cell_len(header), *(cell_len(row[i]) for row in rows)])
+              for i, header in enumerate(headers)]
+    # What a column needs at least: a number its whole width, text its longest word or ten.
+    needs = [width if number else min(width, max(10, *_words(header)))
+             for width, number, header in zip(widths, numeric, headers, strict=True)]
+    for part, columns in enumerate(_folds(needs, out.width)):
+        shown = tr(title) if title and not part else None
+        table = Table(title=shown, title_justify="left", header_style="bold")
+        for i in columns:
+            table.add_column(headers[i], overflow="fold", no_wrap=numeric[i],
+                             min_width=needs[i], justify="right" if numeric[i] else "left")
+        for row in rows:
+            table.add_row(*[row[i] for i in columns])
+        out.print(table)
+
+
+def _numeric(column) -> bool:
+    import pandas as pd
+
+    return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
+
+
+# A number as a view writes it: 1,234.5, -3%, ¥39, 0.41x, 2.1e-05.
+_NUMBER_TEXT = re.compile(r"[-+]?[¥$€£]?[\d,]*\.?\d+(?:e[-+]?\d+)?[%x]?")
+
+
+def _all_numbers(cells) -> bool:
+    filled = [cell for cell in cells if cell]
+    return bool(filled) and all(_NUMBER_TEXT.fullmatch(cell) for cell in filled)
+
+
+def _words(text: str) -> list[int]:
+    return [cell_len(part) for part in text.split()] or [0]
+
+
+def _folds(needs: list[int], width: int) -> list[list[int]]:
+    """The columns of each table when a table of columns needing ``needs`` characters is
+    shown ``width`` characters wide: all in one when they fit, else as many as fit beside
+    the first column in each (a column takes its width, two of padding and one border)."""
+    cost = [need + 3 for need in needs]
+    if 1 + sum(cost) <= width or len(needs) <= 2:
+        return [list(range(len(needs)))]
+    parts, current, used = [], [0], 1 + cost[0]
+    for i in range(1, len(needs)):
+        if used + cost[i] > width and len(current) > 1:
+            parts.append(current)
+            current, used = [0], 1 + cost[0]
+        current.append(i)
+        used += cost[i]
+    parts.append(current)
+    return parts
 
 
 def _cell(value, verbatim: bool, lang: str) -> str:
@@ -280,12 +370,7 @@ def write_outputs(result, *, csv: Path | None = None, json_file: Path | None = N
         result.frame.to_parquet(parquet, index=False)
         say(f"Wrote {len(result.frame):,} rows to {parquet}")
     if json_file is not None:
-        text = json.dumps(result.to_dict(), ensure_ascii=False, indent=1)
-        if str(json_file) == "-":
-            sys.stdout.write(text + "\n")
-        else:
-            json_file.write_text(text, encoding="utf-8")
-            say(f"Wrote {json_file}")
+        write_json(result.to_dict(), json_file)
     if xlsx is not None:
         _write_xlsx(result, xlsx)
         say(f"Wrote {xlsx}")
@@ -294,6 +379,16 @@ def write_outputs(result, *, csv: Path | None = None, json_file: Path | None = N
 
         save(result.chart(), chart)
         say(f"Wrote the chart to {chart}")
+
+
+def write_json(data, target: Path) -> None:
+    """``data`` as JSON to the file ``target``, or to standard output when it is ``-``."""
+    text = json.dumps(data, ensure_ascii=False, indent=1, default=str)
+    if str(target) == "-":
+        sys.stdout.write(text + "\n")
+    else:
+        target.write_text(text, encoding="utf-8")
+        say(f"Wrote {target}")
 
 
 def _write_xlsx(result, path: Path) -> None:

@@ -21,6 +21,7 @@ from tenure.cli._common import (
     bar,
     check_outputs,
     friendly,
+    language,
     open_workspace,
     output_options,
     show_result,
@@ -39,6 +40,9 @@ def run_capability(capability: Capability, values: dict[str, Any], workspace: Pa
     options = capability.parse(values)
     check_outputs(csv, json_file, xlsx, chart, parquet)
     with open_workspace(workspace) as ws, bar(capability.name) as progress:
+        if "lang" in type(options).__dataclass_fields__ and "lang" not in values:
+            # A capability that writes words itself speaks the command line's language.
+            options = capability.parse({**values, "lang": language()})
         result = capability(ws, options, progress)
     if json_file is None or str(json_file) != "-":
         show_result(result)
