@@ -34,3 +34,21 @@ def test_a_language_tenure_does_not_speak_is_one_error_line():
     result = run("--lang", "fr", "status")
     assert result.exit_code == 2
     assert result.output.strip() == "error: language 'fr' is not supported; use zh or en"
+
+
+def test_the_analyses_print_nothing_left_in_english_with_lang_zh(tmp_path, write):
+    from tenure.i18n import untranslated
+
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    # Three customers over four months: enough for every analysis to say something.
+    orders = write("orders.csv", "order_id,customer_id,ordered_at,amount\n"
+                                 "O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
+                                 "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\nO6,C,2024-04-02,20\n")
+    assert run("ingest", "orders", str(orders), "--workspace", ws).exit_code == 0
+    before = set(untranslated())
+    for command in (["status"], ["analyze", "cohorts"], ["analyze", "lifecycle"],
+                    ["analyze", "growth"], ["analyze", "loyalty"]):
+        result = run("--lang", "zh", *command, "--workspace", ws)
+        assert result.exit_code == 0, (command, result.output)
+    assert sorted(set(untranslated()) - before) == []

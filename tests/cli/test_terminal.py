@@ -79,3 +79,20 @@ def test_config_prints_json_for_scripts(tmp_path):
         "help": "Currency of amounts when an order has no currency column."}]
     every = json.loads(run("config", "--json", "-", "--workspace", ws).output)
     assert {"workspace.timezone", "workspace.language"} <= {row["setting"] for row in every}
+
+
+def test_next_steps_name_the_tenure_that_ran_when_it_is_not_on_the_path(tmp_path, monkeypatch):
+    from tenure.cli._common import tenure_command
+
+    script = tmp_path / "venv" / "bin" / "tenure"
+    script.parent.mkdir(parents=True)
+    script.write_text("#!/bin/sh\n", encoding="utf-8")
+    script.chmod(0o755)
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr("sys.argv", [str(script)])
+    # Not on the PATH (an environment not activated): the path to type, from here.
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert tenure_command() == "venv/bin/tenure"
+    # On the PATH: the plain name works as printed.
+    monkeypatch.setenv("PATH", str(script.parent))
+    assert tenure_command() == "tenure"

@@ -127,8 +127,14 @@ class LoyaltyLadder(Result):
             where = (f"from purchase {loyal} on the chance of another reaches "
                      f"{self.options.loyal_probability:.0%}") if loyal else (
                 f"no rung reaches a {self.options.loyal_probability:.0%} chance of another")
-            lines.append(f"{head}{first['repeat_probability']:.1%} buy a second time within "
-                         f"{self.options.repeat_window_days} days; {where}")
+            window = self.options.repeat_window_days
+            if pd.isna(first["repeat_probability"]):
+                # No first purchase is old enough for its window to have passed.
+                lines.append(f"{head}no customer bought long enough ago to judge a second "
+                             f"purchase within {window} days; {where}")
+            else:
+                lines.append(f"{head}{first['repeat_probability']:.1%} buy a second time "
+                             f"within {window} days; {where}")
         for _, row in self.effect.iterrows():
             head = f"{row[self.by]}: " if self.by else ""
             rates = self.early_repeat

@@ -225,7 +225,9 @@ class bar:
 
 # Columns whose cells are the user's own data or identifiers: shown as they are, never
 # translated (a customer called "new" stays "new").
-_VERBATIM = ("value", "source", "file", "path", "sku", "name", "raw", "table", "setting",
+_VERBATIM = ("value", "source", "file", "path", "sku", "name", "raw", "table", "table_name",
+             "setting", "parameter", "feature", "model", "target", "client", "actor", "detail",
+             "reason_code", "stage",
              "order_id", "customer_id")
 
 
@@ -237,7 +239,7 @@ def show_table(frame, title: str | None = None) -> None:
     fewer columns, each beginning with the first column, and only text wraps in its cell.
     """
     lang = language()
-    headers = [word(str(column), lang) for column in frame.columns]
+    headers = [word(str(c), lang) if _ENGLISH.search(str(c)) else str(c) for c in frame.columns]
     verbatim = [str(c) in _VERBATIM or str(c).endswith("_id") for c in frame.columns]
     rows = [["" if _missing(v) else _cell(v, keep, lang)
              for v, keep in zip(row, verbatim, strict=True)]
@@ -266,8 +268,9 @@ def _numeric(column) -> bool:
     return bool(pd.api.types.is_numeric_dtype(column) and not pd.api.types.is_bool_dtype(column))
 
 
-# A number as a view writes it: 1,234.5, -3%, ¥39, 0.41x, 2.1e-05.
-_NUMBER_TEXT = re.compile(r"[-+]?[¥$€£]?[\d,]*\.?\d+(?:e[-+]?\d+)?[%x]?")
+# A number as a view writes it (1,234.5, -3%, ¥39, 0.41x, 2.1e-05), or a date and time.
+_NUMBER_TEXT = re.compile(r"[-+]?[¥$€£]?[\d,]*\.?\d+(?:e[-+]?\d+)?[%x]?"
+                          r"|\d{4}-\d\d(?:-\d\d)?(?: \d\d:\d\d(?::\d\d)?)?")
 
 
 def _all_numbers(cells) -> bool:
@@ -298,10 +301,19 @@ def _folds(needs: list[int], width: int) -> list[list[int]]:
 
 
 def _cell(value, verbatim: bool, lang: str) -> str:
+    """A cell as shown: English words and sentences in the user's language; numbers, dates,
+    codes with digits and text already in another script as they are."""
     text = _fmt(value)
-    if verbatim or lang == "en" or not isinstance(value, str):
+    if (verbatim or lang == "en" or not isinstance(value, str) or not _ENGLISH.search(text)
+            or _CODE.fullmatch(text)):
         return text
     return translate(text, lang)
+
+
+# A word of English; and a code (C0000005, rep_01, wechat:coffee_lab, tnr_...) that names a
+# thing of the user's rather than saying something.
+_ENGLISH = re.compile(r"[A-Za-z]{2,}")
+_CODE = re.compile(r"[\w.:@/-]*\d[\w.:@/-]*|\w+:\w+|[^\x00-\x7f].*")
 
 
 def _missing(value) -> bool:

@@ -39,6 +39,7 @@ __all__ = ["LANGUAGES", "catalog", "choose_language", "placeholders", "translate
 LANGUAGES = ("en", "zh")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
 _NUMBER = r"-?[\d,]+(?:\.\d+)?%?"
+_LETTERS = re.compile(r"[A-Za-z]")
 _missing: set[str] = set()
 
 
@@ -116,9 +117,9 @@ def word(text: str, language: str) -> str:
 def translate(text: str, language: str) -> str:
     """A whole message in ``language``; the varying parts keep their values, and a part
     that is itself a known word or message is translated too."""
-    if language == "en" or not text:
-        return text
-    found = _translated(text, catalog(language), 3)
+    if language == "en" or not _LETTERS.search(text):
+        return text  # nothing in English to translate: numbers, dates, other scripts
+    found = _translated(text, catalog(language), 6)
     if found is None:
         _missing.add(text)
         return text
