@@ -73,6 +73,8 @@ def tenure_command() -> str:
         shown = os.path.relpath(script)
     except ValueError:  # another drive
         shown = str(script)
+    if shown.startswith(".."):  # outside the folder here: the whole path reads better
+        shown = str(script.absolute())
     if os.sep not in shown:
         shown = f".{os.sep}{shown}"
     return _quoted(shown)
