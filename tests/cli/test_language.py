@@ -52,3 +52,16 @@ def test_the_analyses_print_nothing_left_in_english_with_lang_zh(tmp_path, write
         result = run("--lang", "zh", *command, "--workspace", ws)
         assert result.exit_code == 0, (command, result.output)
     assert sorted(set(untranslated()) - before) == []
+
+
+def test_errors_read_whole_in_chinese(tmp_path):
+    nowhere = tmp_path / "nowhere"
+    result = run("status", "--workspace", str(nowhere), lang="zh")
+    assert result.exit_code == 2
+    assert " ".join(result.output.split()) == (
+        f"错误： {nowhere} 不是 tenure 工作区（没有 tenure.toml）；用 `tenure init {nowhere}` "
+        "创建一个")
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    typo = run("config", "workspace.timezon", "--workspace", ws, lang="zh")
+    assert "你是不是想用 'workspace.timezone'" in typo.output
