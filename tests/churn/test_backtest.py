@@ -98,3 +98,14 @@ def test_against_needs_a_label_for_every_scored_customer(sim_workspace):
         result.against(pd.DataFrame({"customer_id": ["x"], "as_of": ["2024-09-01"],
                                      "churned": [True]}))
     assert list(SCORERS) == ["churn_model", "baseline_recency", "baseline_p_alive"]
+
+
+def test_the_backtest_tells_its_progress_step_by_step(sim_workspace):
+    events = []
+    backtest(sim_workspace, ["2024-03-01", "2024-09-01"], "120D",
+             scorers=["baseline_recency"], progress=events.append)
+    # Two snapshots, then one fold (trained at 2024-03-01, tested at 2024-09-01) of one
+    # scorer: three steps, each announced with the total, so a bar can fill.
+    shown = [(e.step, e.steps, e.description) for e in events if e.fraction is None]
+    assert shown == [(1, 3, "snapshot at 2024-03-01"), (2, 3, "snapshot at 2024-09-01"),
+                     (3, 3, "fold 1: baseline_recency")]
