@@ -20,9 +20,20 @@ def run(*args: str, columns: int = 80):
                                                "COLUMNS": str(columns)})
 
 
-def test_a_table_wider_than_80_columns_folds_and_no_number_wraps(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "80")
+def terminal(monkeypatch, width: int) -> None:
+    """The terminal of a user who asked for nothing: English, ``width`` columns."""
+    from rich.console import Console
+
+    from tenure.cli import _common
+
     monkeypatch.setenv("TENURE_LANG", "en")
+    monkeypatch.setattr(_common.state, "lang", None)
+    monkeypatch.setattr(_common.state, "setting", None)
+    monkeypatch.setattr(_common, "out", Console(width=width))
+
+
+def test_a_table_wider_than_80_columns_folds_and_no_number_wraps(capsys, monkeypatch):
+    terminal(monkeypatch, 80)
     # A cohort row with nine ages of seven-figure numbers: 1 + (12 + 3) + 9 x (12 + 3) = 151
     # characters in one table, so it folds into tables of at most four ages beside the
     # cohort (1 + 15 + 4 x 15 = 76 <= 80).
@@ -38,7 +49,7 @@ def test_a_table_wider_than_80_columns_folds_and_no_number_wraps(capsys, monkeyp
 
 
 def test_numbers_written_as_text_do_not_wrap_either(capsys, monkeypatch):
-    monkeypatch.setenv("COLUMNS", "40")
+    terminal(monkeypatch, 40)
     frame = pd.DataFrame({"segment": ["a long segment name that may wrap"],
                           "revenue": ["¥1,234,567.00"], "share": ["45.3%"]})
     show_table(frame)
