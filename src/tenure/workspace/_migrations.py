@@ -294,6 +294,17 @@ def migrate(con: duckdb.DuckDBPyConnection, where: str) -> int:
     return version
 
 
+def _existing_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The database's tables, each with its columns."""
+    existing: dict[str, set[str]] = {}
+    for table_name, column_name in con.execute(
+        "SELECT table_name, column_name FROM duckdb_columns() "
+        "WHERE database_name = current_database() AND schema_name = 'main'"
+    ).fetchall():
+        existing.setdefault(table_name, set()).add(column_name)
+    return existing
+
+
 def _refuse_foreign(con: duckdb.DuckDBPyConnection, where: str) -> None:
     """Refuse a DuckDB database that another program made, before anything is written to it.
 
@@ -303,12 +314,7 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, where: str) -> None:
     know) belongs to someone else, and adding tenure's tables and columns to it would change
     their data.
     """
-    existing: dict[str, set[str]] = {}
-    for table_name, column_name in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND NOT internal"
-    ).fetchall():
-        existing.setdefault(table_name, set()).add(column_name)
+    existing = _existing_columns(con)
     if not existing:
         return
     contract = [name for name in existing if name in TABLES]
@@ -326,12 +332,7 @@ def _refuse_foreign(con: duckdb.DuckDBPyConnection, where: str) -> None:
 def _declared_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
     """Statements that create the missing tables and columns of the contract and of the
     owned tables."""
-    existing: dict[str, set[str]] = {}
-    for table_name, column_name in con.execute(
-        "SELECT table_name, column_name FROM duckdb_columns() "
-        "WHERE database_name = current_database() AND schema_name = 'main'"
-    ).fetchall():
-        existing.setdefault(table_name, set()).add(column_name)
+    existing = _existing_columns(con)
     statements = []
     for spec in TABLES.values():
         if spec.name not in existing:
