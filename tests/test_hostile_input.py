@@ -15,6 +15,7 @@ from ingest_helpers import nothing_written as _nothing_written
 from ingest_helpers import rows as _rows
 from tenure import InputError
 from tenure.errors import ConfigError
+from tenure.i18n import translate
 
 ORDERS = "order_id,customer_id,ordered_at,amount\n"
 # Bytes that are no text, the same in every run (test names are built from them).
@@ -351,6 +352,33 @@ def test_the_plausible_range_is_a_setting(tmp_path, write):
                                                                  "out_of_range")]
         with pytest.raises(ConfigError, match="is not a date"):
             ws.set_setting("ingest.earliest_date", "yesterday")
+
+
+@pytest.mark.parametrize(("key", "day"), [("ingest.earliest_date", "0001-01-01"),
+                                          ("ingest.latest_date", "9999-12-31")])
+def test_the_plausible_range_stays_within_what_analyses_can_count(tmp_path, key, day):
+    # A year 1 or 9999 let in by the setting crashed every analysis of the orders.
+    from tenure import Workspace
+
+    with Workspace.init(tmp_path / "w") as ws:
+        with pytest.raises(ConfigError, match=f"'{day}' is outside the dates tenure can "
+                                              "analyse; choose a day from 1900-01-01 to "
+                                              "2200-12-31"):
+            ws.set_setting(key, day)
+        assert ws.config[key] == ("1970-01-01" if key == "ingest.earliest_date" else "")
+
+
+def test_a_plausible_range_that_is_empty_is_refused(tmp_path, write):
+    from tenure import Workspace
+
+    with Workspace.init(tmp_path / "w") as ws:
+        ws.set_setting("ingest.earliest_date", "2100-01-01")
+        ws.set_setting("ingest.latest_date", "2050-01-01")
+        empty = r"ingest\.earliest_date \(2100-01-01\) is not before ingest\.latest_date"
+        with pytest.raises(ConfigError, match=empty) as caught:
+            ws.ingest("orders", write("o.csv", ORDERS + "A1,C1,2024-01-05,1\n"))
+        assert ws.connection.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 0
+    assert translate(str(caught.value), "zh").startswith("ingest.earliest_date（2100-01-01）不早于")
 
 
 def test_birthdays_may_be_before_1970(workspace, write):

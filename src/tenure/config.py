@@ -103,12 +103,21 @@ def _check_horizon(value: str) -> None:
                           "or '26W', or leave it empty to learn it")
 
 
+# The plausible dates a setting may allow: the analyses add periods and horizons to the
+# dates they find, which a year 1 or 9999 overflows.
+PLAUSIBLE_DATES = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+
+
 def _check_date(value: str) -> None:
     if value:
         try:
-            dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise ConfigError(f"'{value}' is not a date; write it like '1970-01-01'") from None
+        low, high = PLAUSIBLE_DATES
+        if not low <= day <= high:
+            raise ConfigError(f"'{value}' is outside the dates tenure can analyse; choose a "
+                              f"day from {low} to {high}")
 
 
 def _check_calling_code(value: str) -> None:
@@ -193,14 +202,15 @@ SETTINGS: tuple[Setting, ...] = (
         "ingest.earliest_date",
         "1970-01-01",
         "Dates and times before this day are quarantined as out_of_range (a year 1 or an "
-        "Excel zero date is a mistake, not a customer). Birthdays may go back to 1900.",
+        "Excel zero date is a mistake, not a customer). Birthdays may go back to 1900. A "
+        "day from 1900-01-01 to 2200-12-31, before ingest.latest_date.",
         _check_date,
     ),
     Setting(
         "ingest.latest_date",
         "",
         "Dates and times after this day are quarantined as out_of_range; empty means one "
-        "year after the day of the ingest.",
+        "year after the day of the ingest. At most 2200-12-31.",
         _check_date,
     ),
     Setting(

@@ -496,9 +496,13 @@ def _dropped_by(flt: RowFilter, i: int, p: Params) -> str:
 
 
 def _plausible(column: Column, config: Config, today: date) -> tuple[str, str]:
-    earliest = column.earliest or config["ingest.earliest_date"] or "1970-01-01"
+    first = config["ingest.earliest_date"] or "1970-01-01"
     latest = config["ingest.latest_date"] or (today + timedelta(days=366)).isoformat()
-    return earliest, latest
+    if first >= latest:
+        raise ConfigError(f"ingest.earliest_date ({first}) is not before ingest.latest_date "
+                          f"({latest}), so every date would be out of range; change one of "
+                          "them")
+    return column.earliest or first, latest
 
 
 def _problem_queries(plan: _Plan, allowed, config: Config, today: date,
