@@ -281,6 +281,20 @@ def test_a_json_lines_record_cut_short_is_held_on_its_line(workspace, write):
         "the line is not complete JSON (at character 41")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_json_lines_with_old_mac_line_ends_are_read(workspace, write, encoding):
+    # Read as one line, they were refused with the reader's "expected records" message.
+    text = ('{"order_id": "A1", "customer_id": "张三", "ordered_at": "2024-01-05", "amount": 1}\r'
+            '{"order_id": "A2", "customer_id": "C2", "ordered_at": "2024-01-06", "amount": 2}\r'
+            '{"order_id": "A3", "customer_id": "C3", "ordered_at": "2024-01-07", "amou\r')
+    path = write("o.jsonl", text, encoding)
+    report = workspace.ingest("orders", path)
+    assert (report.landed, report.quarantined) == (2, 1)  # A1 and A2; the cut record A3
+    assert _held(workspace) == [(3, None, "malformed_row")]   # on line 3, where it stands
+    assert workspace.connection.execute(
+        "SELECT customer_id FROM orders WHERE order_id = 'A1'").fetchone() == ("张三",)
+
+
 def test_a_json_line_that_is_not_an_object(workspace, write):
     path = write("orders.jsonl", _record(1) + "[1, 2, 3]\n" + _record(3))
     workspace.ingest("orders", path)
