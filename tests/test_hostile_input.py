@@ -450,6 +450,17 @@ def test_mapping_files_as_editors_save_them(workspace, write, encoding):
     assert workspace.ingest("orders", _data(write), mapping).landed == 1
 
 
+@pytest.mark.parametrize(("encoding", "line_end"), [
+    ("utf-16-le", "\n"), ("utf-16-be", "\r\n"),   # "Unicode" written without its mark
+    ("utf-8", "\r"), ("gbk", "\r"),                # an old Mac editor's line ends
+])
+def test_mapping_files_without_a_mark_or_with_old_line_ends(workspace, write, encoding,
+                                                            line_end):
+    # Each was "not valid TOML" at line 1, which sent people looking for a typing mistake.
+    mapping = write("map.toml", ("# 映射\n" + MAPPING).replace("\n", line_end), encoding=encoding)
+    assert workspace.ingest("orders", _data(write), mapping).landed == 1
+
+
 def test_map_pointing_at_a_folder(workspace, write, tmp_path):
     with pytest.raises(ConfigError, match=r"is a folder; --map takes a mapping file \(\.toml\)"):
         workspace.ingest("orders", _data(write), tmp_path)

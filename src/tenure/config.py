@@ -32,14 +32,23 @@ __all__ = ["SETTINGS", "Config", "Setting", "read_text", "render_docs", "render_
 
 def read_text(path: Path) -> str:
     """The text of a settings or mapping file as editors save it: UTF-8 with or without a
-    byte-order mark (Notepad writes one), UTF-16 with one, or GBK (Chinese editors).
+    byte-order mark (Notepad writes one), UTF-16 with or without one, or GBK (Chinese
+    editors); lines may end in ``\\r\\n``, ``\\n`` or, from old Mac editors, ``\\r``.
 
     Raises OSError as reading does, and a ConfigError when the bytes are none of these.
     """
     data = path.read_bytes()
+    return _decoded(data, path).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decoded(data: bytes, path: Path) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
+    # UTF-16 without a mark: the first character of a TOML file is ASCII ('[', '#', a
+    # letter), with its zero byte on the right (little-endian) or the left (big-endian).
+    wide = {0: "utf-16-be", 1: "utf-16-le"}.get(data[:2].find(b"\x00"))
+    encodings = (wide,) if wide and len(data) % 2 == 0 else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
