@@ -629,6 +629,9 @@ def _land(con: duckdb.DuckDBPyConnection, config: Config, plan: _Plan, src: Sour
         problems = _counts(con, "SELECT reason, count(*) FROM quarantine WHERE ingest_id = $id "
                                 "GROUP BY reason ORDER BY 2 DESC, 1", {"id": ingest_id})
         finished = datetime.now(ZoneInfo(config["workspace.timezone"])).replace(tzinfo=None)
+        # A column a filter reads is used, though nothing of it lands.
+        filtered = {column for _, column in plan.filters}
+        ignored = tuple(c for c in match.ignored if c not in filtered)
         log = {
             "ingest_id": ingest_id, "table_name": spec.name, "source": source_name,
             "format": src.format, "encoding": src.encoding, "started_at": began_at,
@@ -637,7 +640,7 @@ def _land(con: duckdb.DuckDBPyConnection, config: Config, plan: _Plan, src: Sour
             "updated": counts["changed"], "unchanged": counts["same"],
             "duplicates_merged": merged, "quarantined": quarantined,
             "columns": ", ".join(f"{s} -> {c}" for c, s in plan.chosen.items()),
-            "ignored_columns": list(match.ignored), "excluded": skipped.get("excluded", 0),
+            "ignored_columns": list(ignored), "excluded": skipped.get("excluded", 0),
             "totals_rows": skipped.get("totals", 0), "removed": removed,
             "exclusions": json.dumps(exclusions, ensure_ascii=False),
         }
@@ -648,7 +651,7 @@ def _land(con: duckdb.DuckDBPyConnection, config: Config, plan: _Plan, src: Sour
         encoding=src.encoding, rows_read=rows_read, blank_rows=skipped.get("blank", 0),
         landed=counts["new"], updated=counts["changed"], unchanged=counts["same"],
         duplicates_merged=merged, quarantined=quarantined, problems=problems,
-        columns=dict(plan.chosen), ignored_columns=match.ignored,
+        columns=dict(plan.chosen), ignored_columns=ignored,
         seconds=time.perf_counter() - started, excluded=skipped.get("excluded", 0),
         exclusions=exclusions, totals_rows=skipped.get("totals", 0), removed=removed,
         refunds=refunds, unknown_statuses=unknown, title_rows=src.title_rows,
