@@ -22,6 +22,7 @@ from typer.testing import CliRunner
 from ingest_helpers import orders_parquet
 from tenure import Workspace, WorkspaceError
 from tenure.cli import app
+from tenure.i18n import translate
 
 BIG = 2_000_000
 CLI = [sys.executable, "-m", "tenure.cli"]
@@ -209,6 +210,42 @@ def test_a_database_file_that_is_not_one(tmp_path, how, pattern):
                                 env={"COLUMNS": "300"})
     assert result.exit_code == 2
     assert _one_line(result.output).startswith("error: ")
+
+
+@pytest.mark.parametrize("tables", [
+    ["CREATE TABLE orders (x INTEGER)"],                       # an orders table of its own
+    ["CREATE TABLE sales (a INTEGER)", "CREATE TABLE stock (b VARCHAR)"],   # nothing of ours
+])
+def test_another_programs_duckdb_database_is_left_as_it_is(tmp_path, tables):
+    Workspace.init(tmp_path / "w").close()
+    db = tmp_path / "w" / "tenure.duckdb"
+    db.unlink()
+    con = duckdb.connect(str(db))
+    for statement in tables:
+        con.execute(statement)
+    con.close()
+    with pytest.raises(WorkspaceError, match=r"is a DuckDB database that tenure did not make "
+                                             r"\(it holds (orders|sales, stock)\)") as caught:
+        Workspace(tmp_path / "w").connection  # noqa: B018
+    assert translate(str(caught.value), "zh").startswith("工作区 ")
+    result = CliRunner().invoke(app, ["status", "-w", str(tmp_path / "w")],
+                                env={"COLUMNS": "300"})
+    assert result.exit_code == 2
+    assert "did not make" in _one_line(result.output)
+    con = duckdb.connect(str(db), read_only=True)   # nothing was added to it
+    found = con.execute("SELECT table_name, column_name FROM duckdb_columns() "
+                        "WHERE NOT internal ORDER BY 1, 2").fetchall()
+    con.close()
+    assert found == ([("orders", "x")] if len(tables) == 1 else [("sales", "a"), ("stock", "b")])
+
+
+def test_an_empty_duckdb_database_becomes_a_workspace(tmp_path):
+    Workspace.init(tmp_path / "w").close()
+    db = tmp_path / "w" / "tenure.duckdb"
+    db.unlink()
+    duckdb.connect(str(db)).close()
+    with Workspace(tmp_path / "w") as ws:
+        assert ws.connection.execute("SELECT count(*) FROM orders").fetchone()[0] == 0
 
 
 HOLDER = textwrap.dedent("""

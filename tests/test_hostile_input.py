@@ -15,6 +15,7 @@ from ingest_helpers import nothing_written as _nothing_written
 from ingest_helpers import rows as _rows
 from tenure import InputError
 from tenure.errors import ConfigError
+from tenure.i18n import translate
 
 ORDERS = "order_id,customer_id,ordered_at,amount\n"
 # Bytes that are no text, the same in every run (test names are built from them).
@@ -280,6 +281,20 @@ def test_a_json_lines_record_cut_short_is_held_on_its_line(workspace, write):
         "the line is not complete JSON (at character 41")
 
 
+@pytest.mark.parametrize("encoding", ["utf-8", "gbk"])
+def test_json_lines_with_old_mac_line_ends_are_read(workspace, write, encoding):
+    # Read as one line, they were refused with the reader's "expected records" message.
+    text = ('{"order_id": "A1", "customer_id": "张三", "ordered_at": "2024-01-05", "amount": 1}\r'
+            '{"order_id": "A2", "customer_id": "C2", "ordered_at": "2024-01-06", "amount": 2}\r'
+            '{"order_id": "A3", "customer_id": "C3", "ordered_at": "2024-01-07", "amou\r')
+    path = write("o.jsonl", text, encoding)
+    report = workspace.ingest("orders", path)
+    assert (report.landed, report.quarantined) == (2, 1)  # A1 and A2; the cut record A3
+    assert _held(workspace) == [(3, None, "malformed_row")]   # on line 3, where it stands
+    assert workspace.connection.execute(
+        "SELECT customer_id FROM orders WHERE order_id = 'A1'").fetchone() == ("张三",)
+
+
 def test_a_json_line_that_is_not_an_object(workspace, write):
     path = write("orders.jsonl", _record(1) + "[1, 2, 3]\n" + _record(3))
     workspace.ingest("orders", path)
@@ -353,6 +368,33 @@ def test_the_plausible_range_is_a_setting(tmp_path, write):
             ws.set_setting("ingest.earliest_date", "yesterday")
 
 
+@pytest.mark.parametrize(("key", "day"), [("ingest.earliest_date", "0001-01-01"),
+                                          ("ingest.latest_date", "9999-12-31")])
+def test_the_plausible_range_stays_within_what_analyses_can_count(tmp_path, key, day):
+    # A year 1 or 9999 let in by the setting crashed every analysis of the orders.
+    from tenure import Workspace
+
+    with Workspace.init(tmp_path / "w") as ws:
+        with pytest.raises(ConfigError, match=f"'{day}' is outside the dates tenure can "
+                                              "analyse; choose a day from 1900-01-01 to "
+                                              "2200-12-31"):
+            ws.set_setting(key, day)
+        assert ws.config[key] == ("1970-01-01" if key == "ingest.earliest_date" else "")
+
+
+def test_a_plausible_range_that_is_empty_is_refused(tmp_path, write):
+    from tenure import Workspace
+
+    with Workspace.init(tmp_path / "w") as ws:
+        ws.set_setting("ingest.earliest_date", "2100-01-01")
+        ws.set_setting("ingest.latest_date", "2050-01-01")
+        empty = r"ingest\.earliest_date \(2100-01-01\) is not before ingest\.latest_date"
+        with pytest.raises(ConfigError, match=empty) as caught:
+            ws.ingest("orders", write("o.csv", ORDERS + "A1,C1,2024-01-05,1\n"))
+        assert ws.connection.execute("SELECT count(*) FROM ingest_log").fetchone()[0] == 0
+    assert translate(str(caught.value), "zh").startswith("ingest.earliest_date（2100-01-01）不早于")
+
+
 def test_birthdays_may_be_before_1970(workspace, write):
     path = write("c.csv", "customer_id,birthday\nC1,1956-03-01\nC2,1850-01-01\n")
     workspace.ingest("customers", path)
@@ -405,6 +447,17 @@ MAPPING = '[columns]\n"会员" = "customer_id"\n'
 def test_mapping_files_as_editors_save_them(workspace, write, encoding):
     # Notepad's UTF-8 with a BOM, a Chinese editor's GBK, Notepad's "Unicode".
     mapping = write("map.toml", MAPPING, encoding=encoding)
+    assert workspace.ingest("orders", _data(write), mapping).landed == 1
+
+
+@pytest.mark.parametrize(("encoding", "line_end"), [
+    ("utf-16-le", "\n"), ("utf-16-be", "\r\n"),   # "Unicode" written without its mark
+    ("utf-8", "\r"), ("gbk", "\r"),                # an old Mac editor's line ends
+])
+def test_mapping_files_without_a_mark_or_with_old_line_ends(workspace, write, encoding,
+                                                            line_end):
+    # Each was "not valid TOML" at line 1, which sent people looking for a typing mistake.
+    mapping = write("map.toml", ("# 映射\n" + MAPPING).replace("\n", line_end), encoding=encoding)
     assert workspace.ingest("orders", _data(write), mapping).landed == 1
 
 

@@ -93,6 +93,10 @@ def test_a_mapping_file_filter_leaves_rows_out_with_its_reason(workspace, write)
     assert (report.landed, report.excluded, report.quarantined) == (2, 2, 0)
     assert report.exclusions == {"other shops are booked elsewhere": 2}
     assert rows(workspace, "SELECT order_id FROM orders ORDER BY 1") == [("A1",), ("A4",)]
+    # 店铺 is read by the filter: the report does not call it ignored.
+    assert report.ignored_columns == ()
+    assert not any("ignored" in line for line in report.lines())
+    assert rows(workspace, "SELECT ignored_columns FROM ingest_log") == [([],)]
 
 
 def test_filters_with_not_in_on_a_contract_column(workspace, write):

@@ -33,14 +33,23 @@ __all__ = ["SETTINGS", "Config", "Setting", "currency_sign", "read_text", "rende
 
 def read_text(path: Path) -> str:
     """The text of a settings or mapping file as editors save it: UTF-8 with or without a
-    byte-order mark (Notepad writes one), UTF-16 with one, or GBK (Chinese editors).
+    byte-order mark (Notepad writes one), UTF-16 with or without one, or GBK (Chinese
+    editors); lines may end in ``\\r\\n``, ``\\n`` or, from old Mac editors, ``\\r``.
 
     Raises OSError as reading does, and a ConfigError when the bytes are none of these.
     """
     data = path.read_bytes()
+    return _decoded(data, path).replace("\r\n", "\n").replace("\r", "\n")
+
+
+def _decoded(data: bytes, path: Path) -> str:
     if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
         return data.decode("utf-16")
-    for encoding in ("utf-8-sig", "gb18030"):
+    # UTF-16 without a mark: the first character of a TOML file is ASCII ('[', '#', a
+    # letter), with its zero byte on the right (little-endian) or the left (big-endian).
+    wide = {0: "utf-16-be", 1: "utf-16-le"}.get(data[:2].find(b"\x00"))
+    encodings = (wide,) if wide and len(data) % 2 == 0 else ("utf-8-sig", "gb18030")
+    for encoding in encodings:
         try:
             return data.decode(encoding)
         except UnicodeDecodeError:
@@ -109,12 +118,21 @@ def _check_language(value: str) -> None:
         raise ConfigError(f"'{value}' is not a language tenure speaks; use en or zh")
 
 
+# The plausible dates a setting may allow: the analyses add periods and horizons to the
+# dates they find, which a year 1 or 9999 overflows.
+PLAUSIBLE_DATES = (dt.date(1900, 1, 1), dt.date(2200, 12, 31))
+
+
 def _check_date(value: str) -> None:
     if value:
         try:
-            dt.date.fromisoformat(value)
+            day = dt.date.fromisoformat(value)
         except ValueError:
             raise ConfigError(f"'{value}' is not a date; write it like '1970-01-01'") from None
+        low, high = PLAUSIBLE_DATES
+        if not low <= day <= high:
+            raise ConfigError(f"'{value}' is outside the dates tenure can analyse; choose a "
+                              f"day from {low} to {high}")
 
 
 def _check_calling_code(value: str) -> None:
@@ -223,14 +241,15 @@ SETTINGS: tuple[Setting, ...] = (
         "ingest.earliest_date",
         "1970-01-01",
         "Dates and times before this day are quarantined as out_of_range (a year 1 or an "
-        "Excel zero date is a mistake, not a customer). Birthdays may go back to 1900.",
+        "Excel zero date is a mistake, not a customer). Birthdays may go back to 1900. A "
+        "day from 1900-01-01 to 2200-12-31, before ingest.latest_date.",
         _check_date,
     ),
     Setting(
         "ingest.latest_date",
         "",
         "Dates and times after this day are quarantined as out_of_range; empty means one "
-        "year after the day of the ingest.",
+        "year after the day of the ingest. At most 2200-12-31.",
         _check_date,
     ),
     Setting(

@@ -231,6 +231,10 @@ def test_score_with_the_last_fitted_model_and_export(cdnow_ws, tmp_path):
         assert written.rows == 2357 and str(written.as_of) == "1998-01-01"
     back = pd.read_parquet(tmp_path / "scores.parquet")
     assert back.clv.sum() == pytest.approx(frame.clv.sum())
+    # The CSV starts with a byte-order mark, so that Excel reads it as UTF-8.
+    assert (tmp_path / "scores.csv").read_bytes()[:3] == b"\xef\xbb\xbf"
+    as_csv = pd.read_csv(tmp_path / "scores.csv", encoding="utf-8-sig", dtype={"customer_id": str})
+    assert list(as_csv.columns) == list(back.columns) and len(as_csv) == 2357
     assert score_date(cdnow_ws).reason == "the latest of 1 scored date(s)"
     with pytest.raises(tenure.errors.ModelError, match="no value scores as of 1998-02-01"):
         score_frame(cdnow_ws, "1998-02-01")

@@ -256,8 +256,9 @@ def empty_lines(path: Path, *, compressed: bool = False, cr_lines: bool = False,
 
 
 def unify_line_ends(path: Path, target: Path, *, compressed: bool = False,
-                    chunk: int = 8 << 20) -> None:
-    """Copy ``path`` to ``target`` with every ``\\r\\n`` written as ``\\n``."""
+                    cr_lines: bool = False, chunk: int = 8 << 20) -> None:
+    """Copy ``path`` to ``target`` with every ``\\r\\n`` written as ``\\n`` (and, in a file
+    whose lines end in ``\\r`` alone, every ``\\r``)."""
     try:
         with damaged_gzip(path), _opener(path, compressed) as src, target.open("wb") as dst:
             carry = b""
@@ -268,7 +269,8 @@ def unify_line_ends(path: Path, target: Path, *, compressed: bool = False,
                 carry = b"\r" if data and block.endswith(b"\r") else b""
                 if carry:
                     block = block[:-1]
-                dst.write(block.replace(b"\r\n", b"\n"))
+                block = block.replace(b"\r\n", b"\n")
+                dst.write(block.replace(b"\r", b"\n") if cr_lines else block)
                 if not data:
                     return
     except OSError as exc:

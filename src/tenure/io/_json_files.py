@@ -18,7 +18,13 @@ import duckdb
 
 from tenure._sql import ident
 from tenure.errors import InputError
-from tenure.io._encoding import detect_encoding, empty_lines, read_sample, transcode_to_utf8
+from tenure.io._encoding import (
+    detect_encoding,
+    empty_lines,
+    read_sample,
+    transcode_to_utf8,
+    unify_line_ends,
+)
 from tenure.io._mapping import ReadOptions
 from tenure.io._rows import (
     ROW,
@@ -114,9 +120,17 @@ def _open(con, path, options, run, compressed, jsonl, cleanup) -> Source:
     chosen = options.encoding.lower()
     encoding = detect_encoding(sample, at_end, str(path)) if chosen == "auto" else chosen
     readable, others = path, []
+    # Old Mac files end their lines with a carriage return alone, which the reader does
+    # not take for the end of a record.
+    cr_lines = b"\n" not in sample and b"\r" in sample
     if encoding not in ("utf-8", "utf-8-sig"):
         readable = _temp_folder(cleanup) / "utf8.json"
-        others = transcode_to_utf8(path, encoding, readable, compressed=compressed)
+        others = transcode_to_utf8(path, encoding, readable, compressed=compressed,
+                                   cr_lines=cr_lines)
+        compressed = False
+    elif cr_lines:
+        readable = _temp_folder(cleanup) / "lines.json"
+        unify_line_ends(path, readable, compressed=compressed, cr_lines=True)
         compressed = False
     raw = temp_name("raw")
     con.execute(f"DROP TABLE IF EXISTS {ident(raw)}")

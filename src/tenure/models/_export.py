@@ -88,9 +88,15 @@ def export_scores(ws, path: str | Path, *, as_of: Any = None) -> ScoreExport:
     sql, params = _select(day)
     table = ws.connection.sql(sql, params=params).to_arrow_table()
     if target.suffix.lower() == ".csv":
+        import codecs
+
         import pyarrow.csv as pacsv
 
-        pacsv.write_csv(table, target)
+        # A byte-order mark first, like every CSV tenure writes, so that Excel reads the
+        # file as UTF-8.
+        with target.open("wb") as handle:
+            handle.write(codecs.BOM_UTF8)
+            pacsv.write_csv(table, handle)
     else:
         import pyarrow.parquet as pq
 

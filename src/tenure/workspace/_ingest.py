@@ -496,9 +496,13 @@ def _dropped_by(flt: RowFilter, i: int, p: Params) -> str:
 
 
 def _plausible(column: Column, config: Config, today: date) -> tuple[str, str]:
-    earliest = column.earliest or config["ingest.earliest_date"] or "1970-01-01"
+    first = config["ingest.earliest_date"] or "1970-01-01"
     latest = config["ingest.latest_date"] or (today + timedelta(days=366)).isoformat()
-    return earliest, latest
+    if first >= latest:
+        raise ConfigError(f"ingest.earliest_date ({first}) is not before ingest.latest_date "
+                          f"({latest}), so every date would be out of range; change one of "
+                          "them")
+    return column.earliest or first, latest
 
 
 def _problem_queries(plan: _Plan, allowed, config: Config, today: date,
@@ -625,6 +629,9 @@ def _land(con: duckdb.DuckDBPyConnection, config: Config, plan: _Plan, src: Sour
         problems = _counts(con, "SELECT reason, count(*) FROM quarantine WHERE ingest_id = $id "
                                 "GROUP BY reason ORDER BY 2 DESC, 1", {"id": ingest_id})
         finished = datetime.now(ZoneInfo(config["workspace.timezone"])).replace(tzinfo=None)
+        # A column a filter reads is used, though nothing of it lands.
+        filtered = {column for _, column in plan.filters}
+        ignored = tuple(c for c in match.ignored if c not in filtered)
         log = {
             "ingest_id": ingest_id, "table_name": spec.name, "source": source_name,
             "format": src.format, "encoding": src.encoding, "started_at": began_at,
@@ -633,7 +640,7 @@ def _land(con: duckdb.DuckDBPyConnection, config: Config, plan: _Plan, src: Sour
             "updated": counts["changed"], "unchanged": counts["same"],
             "duplicates_merged": merged, "quarantined": quarantined,
             "columns": ", ".join(f"{s} -> {c}" for c, s in plan.chosen.items()),
-            "ignored_columns": list(match.ignored), "excluded": skipped.get("excluded", 0),
+            "ignored_columns": list(ignored), "excluded": skipped.get("excluded", 0),
             "totals_rows": skipped.get("totals", 0), "removed": removed,
             "exclusions": json.dumps(exclusions, ensure_ascii=False),
         }
@@ -644,7 +651,7 @@ def _land(con: duckdb.DuckDBPyConnection, config: Config, plan: _Plan, src: Sour
         encoding=src.encoding, rows_read=rows_read, blank_rows=skipped.get("blank", 0),
         landed=counts["new"], updated=counts["changed"], unchanged=counts["same"],
         duplicates_merged=merged, quarantined=quarantined, problems=problems,
-        columns=dict(plan.chosen), ignored_columns=match.ignored,
+        columns=dict(plan.chosen), ignored_columns=ignored,
         seconds=time.perf_counter() - started, excluded=skipped.get("excluded", 0),
         exclusions=exclusions, totals_rows=skipped.get("totals", 0), removed=removed,
         refunds=refunds, unknown_statuses=unknown, title_rows=src.title_rows,

@@ -272,6 +272,8 @@ def migrate(con: duckdb.DuckDBPyConnection, where: str) -> int:
             f"{where} was written by a newer tenure (schema {version}, this one knows up to "
             f"{latest}); upgrade tenure to open it"
         )
+    if version == 0:
+        _refuse_foreign(con, where)
     pending = [m for m in MIGRATIONS if m.version > version]
     if not pending and not _declared_changes(con):
         return version
@@ -292,15 +294,45 @@ def migrate(con: duckdb.DuckDBPyConnection, where: str) -> int:
     return version
 
 
-def _declared_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
-    """Statements that create the missing tables and columns of the contract and of the
-    owned tables."""
+def _existing_columns(con: duckdb.DuckDBPyConnection) -> dict[str, set[str]]:
+    """The database's tables, each with its columns."""
     existing: dict[str, set[str]] = {}
     for table_name, column_name in con.execute(
         "SELECT table_name, column_name FROM duckdb_columns() "
         "WHERE database_name = current_database() AND schema_name = 'main'"
     ).fetchall():
         existing.setdefault(table_name, set()).add(column_name)
+    return existing
+
+
+def _refuse_foreign(con: duckdb.DuckDBPyConnection, where: str) -> None:
+    """Refuse a DuckDB database that another program made, before anything is written to it.
+
+    A database without ``tenure_meta`` is new (no tables) or a workspace written before
+    schema versions were recorded, whose contract tables all carry ``_ingest_id``; one whose
+    tables are neither (an ``orders`` table of its own making, or only tables tenure does not
+    know) belongs to someone else, and adding tenure's tables and columns to it would change
+    their data.
+    """
+    existing = _existing_columns(con)
+    if not existing:
+        return
+    contract = [name for name in existing if name in TABLES]
+    if contract and all("_ingest_id" in existing[name] for name in contract):
+        return
+    names = sorted(existing)
+    shown = ", ".join(names[:5]) + (f" and {len(names) - 5} more" if len(names) > 5 else "")
+    raise WorkspaceError(
+        f"the database of workspace {where} is a DuckDB database that tenure did not make (it "
+        f"holds {shown}); "
+        "tenure leaves it as it is: move it out of the workspace folder, or give the "
+        "workspace a folder of its own")
+
+
+def _declared_changes(con: duckdb.DuckDBPyConnection) -> list[str]:
+    """Statements that create the missing tables and columns of the contract and of the
+    owned tables."""
+    existing = _existing_columns(con)
     statements = []
     for spec in TABLES.values():
         if spec.name not in existing:
