@@ -30,18 +30,13 @@ from tenure._sql import Params, bound, ident
 from tenure.contract import Column, Table
 from tenure.errors import InputError
 from tenure.io import Mapping, open_source
+from tenure.io._match import header_words, match_columns
 from tenure.io._parse import ParseContext
-from tenure.io._sources import ROW
+from tenure.io._rows import ROW
 from tenure.progress import Progress, Steps
 from tenure.results import Result
 from tenure.workspace._ingest import _STAGE as _INGEST_STAGE
-from tenure.workspace._ingest import (
-    _allowed,
-    _needs_raw,
-    _problem_queries,
-    _stage_sql,
-    match_columns,
-)
+from tenure.workspace._ingest import _allowed, _plan, _problem_queries, _stage_sql
 from tenure.workspace._transaction import Runner
 
 __all__ = ["EVENTS", "OUTCOMES", "OutcomeRecord", "record"]
@@ -131,42 +126,54 @@ def record(workspace, source: str | Path | Any, mapping: Any = None, *,
     mapping = mapping if isinstance(mapping, Mapping) else (
         Mapping() if mapping is None else Mapping.from_dict({"columns": mapping}))
     runner = Runner(con, Steps(progress))
-    src = open_source(con, source, mapping.options, runner.run)
+    config = workspace.config
+    src = open_source(con, source, mapping.options, runner.run,
+                      header_words=header_words(OUTCOMES, mapping))
     try:
-        chosen, _ = match_columns(OUTCOMES, src, mapping)
-        allowed = _allowed(OUTCOMES, workspace.config)
+        match = match_columns(OUTCOMES, src.columns, mapping, src.name,
+                              lambda columns: src.sample(con, columns))
+        allowed = _allowed(OUTCOMES, config)
+        read = _plan(OUTCOMES, src, match, mapping, config, allowed)
+        src.load(read.needed)
         ctx = ParseContext(workspace_timezone=zone,
                            file_timezone=mapping.options.timezone or zone,
-                           date_format=mapping.options.date_format, allowed=allowed)
-        raw = {c for c, s in chosen.items()
-               if _needs_raw(OUTCOMES.column(c), src.types[s], allowed)}
+                           date_format=mapping.options.date_format,
+                           decimal=mapping.options.decimal, allowed=allowed,
+                           default=read.defaults,
+                           phone_country_code=config["ingest.phone_country_code"])
         p = Params()
         p.values.update(src.params)
-        stage = _stage_sql(OUTCOMES, src, chosen, ctx, raw, p)
-        present = " AND ".join(f"{ident(f'raw:{c}') if c in raw else ident(c)} IS NULL"
-                               for c in chosen)
-        sql = f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, ({present}) AS __blank " \
-              f"FROM ({stage})"
+        stage = _stage_sql(read, src, ctx, p)
+        # Blank rows, a totals row and rows a [filter] of the mapping excludes are passed
+        # over, as ingest passes them over.
+        sql = f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, __skip IS NOT NULL " \
+              f"AS __blank FROM ({stage})"
         con.execute(sql, bound(sql, p.values))
     finally:
         src.close()
     try:
-        return _land(workspace, chosen, raw, allowed, name, started)
+        return _land(workspace, read, allowed, src.rejects, name, started)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGE}")
         con.execute(f"DROP TABLE IF EXISTS {_PROBLEMS}")
 
 
-def _land(workspace, chosen, raw, allowed, name: str, started: float) -> OutcomeRecord:
+def _land(workspace, read, allowed, rejects, name: str, started: float) -> OutcomeRecord:
     con = workspace.connection
+    chosen = read.chosen
     row = ident(ROW)
     p = Params()
-    checks = _problem_queries(OUTCOMES, chosen, raw, allowed, p)
+    checks = _problem_queries(read, allowed, workspace.config, datetime.now().date(), p)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_PROBLEMS} ({row} BIGINT, column_name VARCHAR, "
                 "reason VARCHAR, value VARCHAR, message VARCHAR)")
     if checks:
         sql = f"INSERT INTO {_PROBLEMS} {' UNION ALL '.join(checks)}"
         con.execute(sql, bound(sql, p.values))
+    # Lines the reader could not read at all are quarantined as ingest quarantines them.
+    if rejects:
+        con.executemany(f"INSERT INTO {_PROBLEMS} VALUES ($row, NULL, $reason, $text, $msg)",
+                        [{"row": r.row, "reason": r.reason, "text": r.text, "msg": r.message}
+                         for r in rejects])
     channel = "s.channel" if "channel" in chosen else "NULL"
     at = 's."at"' if "at" in chosen else "NULL::TIMESTAMP"
     con.execute(f"""
@@ -232,7 +239,7 @@ def _land(workspace, chosen, raw, allowed, name: str, started: float) -> Outcome
                                value, message FROM {_PROBLEMS}""",
                     {"id": record_id, "source": name})
         rows_read = con.execute(f"SELECT count(*) FROM {_STAGE} WHERE NOT __blank"
-                                ).fetchall()[0][0]
+                                ).fetchall()[0][0] + len({r.row for r in rejects})
         held = con.execute(f"SELECT count(DISTINCT {row}) FROM {_PROBLEMS}").fetchall()[0][0]
         began = datetime.now(ZoneInfo(workspace.config["workspace.timezone"])).replace(
             tzinfo=None)
