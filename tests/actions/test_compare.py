@@ -288,3 +288,19 @@ def test_missing_groups_and_a_lone_control_are_refused():
         compare(frame, group="group", control="A", outcomes="spend", min_units=2)
     with pytest.raises(InputError, match=r"holds only the control group 'A'"):
         compare(_tiny().head(5), group="group", control="A", outcomes="spend", min_units=2)
+
+
+def test_an_outcome_that_never_varies_keeps_its_plain_interval_under_cuped():
+    # 120 treated and 80 control customers, every one renewed, last year's spend 0..199:
+    # CUPED has nothing to explain, and a zero-width interval would claim certainty that
+    # the difference is exactly 0. Newcombe's interval for 120/120 against 80/80 is kept.
+    frame = pd.DataFrame({"group": ["treatment"] * 120 + ["control"] * 80, "renewed": 1.0,
+                          "spend": np.arange(200.0)})
+    plain = compare(frame, group="group", control="control", outcomes="renewed").frame
+    result = compare(frame, group="group", control="control", outcomes="renewed",
+                     covariate="spend").frame
+    assert plain["ci_low"][0] < 0 < plain["ci_high"][0]
+    assert result["adjusted_difference"][0] == 0
+    assert result["adjusted_ci_low"][0] == plain["ci_low"][0]
+    assert result["adjusted_ci_high"][0] == plain["ci_high"][0]
+    assert result["verdict"][0] == "inconclusive"

@@ -216,9 +216,15 @@ def compare(
         if x is not None:
             cov = group_covariance(codes, deviation, x_deviation, y.n)
             adjusted = cuped(y, x, cov, arms, c, confidence)
+            # An outcome that does not vary within either group (every member renewed) leaves
+            # the covariate nothing to explain, and Welch's interval on it has no width: the
+            # plain interval (Newcombe's, for a rate) is the honest one there.
+            still = y.var[arms] + y.var[c] == 0
             part.update(theta=adjusted.theta, variance_reduction=adjusted.variance_reduction,
-                        adjusted_difference=adjusted.difference, adjusted_ci_low=adjusted.low,
-                        adjusted_ci_high=adjusted.high, adjusted_p_value=adjusted.p_value)
+                        adjusted_difference=adjusted.difference,
+                        adjusted_ci_low=np.where(still, part["ci_low"], adjusted.low),
+                        adjusted_ci_high=np.where(still, part["ci_high"], adjusted.high),
+                        adjusted_p_value=np.where(still, part["p_value"], adjusted.p_value))
         parts.append(part)
     # Rows arm by arm, each arm's outcomes in the order given.
     order = np.arange(len(arms) * len(names)).reshape(len(names), len(arms)).T.ravel()

@@ -27,6 +27,7 @@ actions over the extra customers retained. The measured lift of each playbook is
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -150,7 +151,9 @@ def _sentence(row) -> str:
             f"{row.control_rate:.2%} held out, {diff} {interval}: {row.verdict}")
     if row.verdict == "inconclusive" and row.weeks_needed == row.weeks_needed \
             and row.weeks_needed is not None:
-        text += f"; about {row.weeks_needed:.0f} more weeks at this pace"
+        # Whole weeks, rounded up: a fraction of a week still to wait is a week, not "0".
+        weeks = max(1, math.ceil(row.weeks_needed))
+        text += f"; about {weeks:,} more {'week' if weeks == 1 else 'weeks'} at this pace"
     return text + "."
 
 

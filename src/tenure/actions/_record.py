@@ -143,6 +143,12 @@ def _land(workspace, staged: Staged, name: str, started: float) -> OutcomeRecord
     if checks:
         sql = f"INSERT INTO {_PROBLEMS} {' UNION ALL '.join(checks)}"
         con.execute(sql, bound(sql, p.values))
+    # Lines the reader could not read at all are quarantined as ingest quarantines them.
+    rejects = staged.source.rejects
+    if rejects:
+        con.executemany(f"INSERT INTO {_PROBLEMS} VALUES ($row, NULL, $reason, $text, $msg)",
+                        [{"row": r.row, "reason": r.reason, "text": r.text, "msg": r.message}
+                         for r in rejects])
     channel = "s.channel" if "channel" in chosen else "NULL"
     at = 's."at"' if "at" in chosen else "NULL::TIMESTAMP"
     con.execute(f"""
@@ -208,7 +214,7 @@ def _land(workspace, staged: Staged, name: str, started: float) -> OutcomeRecord
                                value, message FROM {_PROBLEMS}""",
                     {"id": record_id, "source": name})
         rows_read = con.execute(f"SELECT count(*) FROM {_STAGE} WHERE __skip IS NULL"
-                                ).fetchall()[0][0]
+                                ).fetchall()[0][0] + len({r.row for r in rejects})
         held = con.execute(f"SELECT count(DISTINCT {row}) FROM {_PROBLEMS}").fetchall()[0][0]
         began = datetime.now(ZoneInfo(workspace.config["workspace.timezone"])).replace(
             tzinfo=None)
