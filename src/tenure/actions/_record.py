@@ -30,18 +30,13 @@ from tenure._sql import Params, bound, ident
 from tenure.contract import Column, Table
 from tenure.errors import InputError
 from tenure.io import Mapping, open_source
+from tenure.io._match import header_words, match_columns
 from tenure.io._parse import ParseContext
-from tenure.io._sources import ROW
+from tenure.io._rows import ROW
 from tenure.progress import Progress, Steps
 from tenure.results import Result
 from tenure.workspace._ingest import _STAGE as _INGEST_STAGE
-from tenure.workspace._ingest import (
-    _allowed,
-    _needs_raw,
-    _problem_queries,
-    _stage_sql,
-    match_columns,
-)
+from tenure.workspace._ingest import _allowed, _plan, _problem_queries, _stage_sql
 from tenure.workspace._transaction import Runner
 
 __all__ = ["EVENTS", "OUTCOMES", "OutcomeRecord", "record"]
@@ -131,37 +126,41 @@ def record(workspace, source: str | Path | Any, mapping: Any = None, *,
     mapping = mapping if isinstance(mapping, Mapping) else (
         Mapping() if mapping is None else Mapping.from_dict({"columns": mapping}))
     runner = Runner(con, Steps(progress))
-    src = open_source(con, source, mapping.options, runner.run)
+    src = open_source(con, source, mapping.options, runner.run,
+                      header_words=header_words(OUTCOMES, mapping))
     try:
-        chosen, _ = match_columns(OUTCOMES, src, mapping)
+        match = match_columns(OUTCOMES, src.columns, mapping, src.name,
+                              lambda columns: src.sample(con, columns))
         allowed = _allowed(OUTCOMES, workspace.config)
+        plan = _plan(OUTCOMES, src, match, mapping, workspace.config, allowed)
+        src.load(plan.needed)
         ctx = ParseContext(workspace_timezone=zone,
                            file_timezone=mapping.options.timezone or zone,
-                           date_format=mapping.options.date_format, allowed=allowed)
-        raw = {c for c, s in chosen.items()
-               if _needs_raw(OUTCOMES.column(c), src.types[s], allowed)}
+                           date_format=mapping.options.date_format,
+                           decimal=mapping.options.decimal, allowed=allowed)
         p = Params()
         p.values.update(src.params)
-        stage = _stage_sql(OUTCOMES, src, chosen, ctx, raw, p)
-        present = " AND ".join(f"{ident(f'raw:{c}') if c in raw else ident(c)} IS NULL"
-                               for c in chosen)
-        sql = f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, ({present}) AS __blank " \
-              f"FROM ({stage})"
+        stage = _stage_sql(plan, src, ctx, p)
+        # A blank row (or a totals row) is no outcome: it is passed over, as ingest does.
+        sql = (f"CREATE OR REPLACE TEMP TABLE {_STAGE} AS SELECT *, (__skip IS NOT NULL) "
+               f"AS __blank FROM ({stage})")
         con.execute(sql, bound(sql, p.values))
     finally:
         src.close()
     try:
-        return _land(workspace, chosen, raw, allowed, name, started)
+        return _land(workspace, plan, allowed, name, started)
     finally:
         con.execute(f"DROP TABLE IF EXISTS {_STAGE}")
         con.execute(f"DROP TABLE IF EXISTS {_PROBLEMS}")
 
 
-def _land(workspace, chosen, raw, allowed, name: str, started: float) -> OutcomeRecord:
+def _land(workspace, plan, allowed, name: str, started: float) -> OutcomeRecord:
     con = workspace.connection
+    chosen = plan.chosen
     row = ident(ROW)
     p = Params()
-    checks = _problem_queries(OUTCOMES, chosen, raw, allowed, p)
+    today = datetime.now(ZoneInfo(workspace.config["workspace.timezone"])).date()
+    checks = _problem_queries(plan, allowed, workspace.config, today, p)
     con.execute(f"CREATE OR REPLACE TEMP TABLE {_PROBLEMS} ({row} BIGINT, column_name VARCHAR, "
                 "reason VARCHAR, value VARCHAR, message VARCHAR)")
     if checks:
