@@ -37,6 +37,7 @@ class ListOptions:
 class ExplainOptions:
     customer_id: str = option(help="The customer to explain.", positional=True)
     date: dt.date | None = option(None, help=_PLANNED)
+    owner: str | None = option(None, help="Only if this owner looks after the customer now.")
 
 
 @dataclass(frozen=True)
@@ -91,6 +92,10 @@ def _list(ws, o: ListOptions, progress):
 def _explain(ws, o: ExplainOptions, progress):
     from tenure import actions
 
+    if o.owner is not None:
+        from tenure.customers import check_owner
+
+        check_owner(ws, o.customer_id, o.owner)
     return actions.explain(ws, o.customer_id, o.date or _latest_planned(ws))
 
 

@@ -57,14 +57,15 @@ def authenticate(request: Request, role: str = "viewer") -> Token:
 
 def required_role(capability: Capability) -> str:
     """The lowest role that may use ``capability``: admins manage tokens, read the audit
-    log and quarantine, and run whatever writes; operators work the customer lists and
-    the actions; viewers read the rest."""
+    log and quarantine, and run whatever writes (the day's plan and the lift among them);
+    operators work the customer lists and the actions (recording outcomes has a route of
+    its own); viewers read the rest."""
     if capability.group in ("token", "audit") or capability.name == "quarantine":
+        return "admin"
+    if capability.writes:
         return "admin"
     if capability.group == "actions":
         return "operator"
-    if capability.writes:
-        return "admin"
     if capability.name == "customers at-risk":
         return "operator"
     return "viewer"
