@@ -66,14 +66,17 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
                                                  root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
-        step("writing the report")
-        from tenure.report import write_report
-
-        result.report = write_report(shop, root / "report.html").path
     from tenure.actions._demo import demo_actions
 
     result.lift, said, actions_path = demo_actions(shop_path, business, root, step)
     result.headlines += said
+    # The report is of the shop with its weeks of actions: everything the shop holds, and
+    # the actions and their lift besides.
+    with Workspace(actions_path) as acted:
+        step("writing the report")
+        from tenure.report import write_report
+
+        result.report = write_report(acted, root / "report.html").path
     result.next_steps = [
         f"tenure status --workspace {shop_path}",
         f"tenure quarantine --workspace {shop_path}",

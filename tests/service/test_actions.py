@@ -1,6 +1,6 @@
 """The actions in the service: the day's list per owner, one outcome recorded by a click or
-a POST and seen stored (in the list, the profile and the audit log), and an owner's token
-kept to that owner's actions."""
+a POST and seen stored (in the list, the profile and the audit log), an owner's token kept
+to that owner's actions, and the actions in the report with contacts masked."""
 
 from __future__ import annotations
 
@@ -8,6 +8,8 @@ import re
 
 import pytest
 from service_helpers import bearer
+
+MASKED = re.compile(r"^\d{3}\*{4}\d{4}$")
 
 
 @pytest.fixture(scope="module")
@@ -109,3 +111,23 @@ def test_an_outcome_is_recorded_with_one_click_on_the_action_page(client, shop, 
         assert viewer.status_code == 403
     finally:
         client.cookies.clear()
+
+
+def test_the_report_shows_the_planned_actions_with_contacts_masked(shop, tmp_path):
+    from tenure.report import write_report
+    from tenure.workspace import Workspace
+
+    with Workspace(shop.path) as ws:
+        written = write_report(ws, tmp_path / "report.html", language="zh")
+        planned = ws.connection.execute(
+            "SELECT count(*) FROM action_log WHERE status NOT IN ('held_out', 'withdrawn')"
+        ).fetchall()[0][0]
+    sections = written.frame.set_index("section")
+    assert {"Actions planned", "Lift of the actions"} <= set(sections.index)
+    assert sections.loc["Actions planned", "problem"] is None
+    text = written.path.read_text(encoding="utf-8")
+    part = text.split("<h2>计划的行动</h2>")[1].split("</section>")[0]
+    # The list in Chinese, as the dashboard's: its sentence counts every action planned.
+    assert f"共有{planned}个动作" in part.replace(",", "")
+    phones = re.findall(r"<td>(1\d{2}\S{4}\d{4})</td>", part)
+    assert phones and all(MASKED.match(p) for p in phones)

@@ -59,6 +59,8 @@ class LiftOptions:
                                      "count, such as 30d or 4w.")
     uplift: bool = option(False, help="Also fit each playbook's uplift model and judge it "
                                       "on held-out customers.")
+    record: bool = option(True, help="Record the measured effects for the planner (a "
+                                     "report only reads them: no).")
 
 
 def _latest_planned(ws) -> dt.date:
@@ -111,7 +113,7 @@ def _lift(ws, o: LiftOptions, progress):
     from tenure import actions
 
     return actions.lift(ws, since=o.since, until=o.until, window=o.window, uplift=o.uplift,
-                        progress=progress)
+                        write=o.record, progress=progress)
 
 
 ACTIONS: tuple[Capability, ...] = (
