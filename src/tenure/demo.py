@@ -90,8 +90,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000,
         f"tenure actions list --lang zh --workspace {actions_path}",
         f"tenure actions explain C0000001 --workspace {actions_path}",
         f"the charts: {root / 'charts'}",
-        f"tenure token create --role admin --workspace {shop_path}, then "
-        f"tenure serve --workspace {shop_path}",
+        f"tenure token create --role admin --workspace {actions_path}, then "
+        f"tenure serve --workspace {actions_path}",
     ]
     return result
 

@@ -44,8 +44,9 @@ def test_an_outcome_posted_is_stored_once_and_audited(client, shop, planned):
     route = "/api/v1/actions/outcomes"
     row = {**action, "event": "replied", "at": "2026-01-02 10:00", "channel": "wechat"}
     assert client.post(route, json=[row]).status_code == 401
-    assert client.post(route, json=[row], headers=bearer(shop.tokens["viewer"])
-                       ).status_code == 403
+    refused = client.post(route, json=[row], headers=bearer(shop.tokens["viewer"]))
+    assert refused.status_code == 403
+    assert "the token has the viewer role" in refused.json()["error"]
     done = client.post(route, json=[row], headers=bearer(shop.tokens["owner"]))
     assert done.status_code == 200, done.text
     assert done.json()["headline"]["landed"] == 1
@@ -94,6 +95,7 @@ def test_an_outcome_is_recorded_with_one_click_on_the_action_page(client, shop, 
     try:
         page = client.get("/actions", params={"lang": "zh"})
         assert page.status_code == 200 and "今日行动" in page.text
+        assert re.search(r"<label>\s*日期", page.text)  # the filters' labels in Chinese too
         forms = re.findall(r'<form method="post" action="/actions/outcome".*?</form>',
                            page.text, re.S)
         assert forms and all('value="sent"' in f and 'value="refused"' in f for f in forms)

@@ -49,8 +49,8 @@ def authenticate(request: Request, role: str = "viewer") -> Token:
         raise LoginNeeded("this token is unknown or revoked; ask an admin for a new one "
                           "(tenure token create)")
     if not token.at_least(role):
-        raise HTTPException(403, f"this needs the {role} role and the token is a "
-                                 f"{token.role}'s; ask an admin for one that allows it")
+        raise HTTPException(403, f"this needs the {role} role and the token has the "
+                                 f"{token.role} role; ask an admin for one that allows it")
     request.state.token = token
     return token
 
