@@ -133,3 +133,4 @@ def test_the_report_shows_the_planned_actions_with_contacts_masked(shop, tmp_pat
     assert f"共有{planned}个动作" in part.replace(",", "")
     phones = re.findall(r"<td>(1\d{2}\S{4}\d{4})</td>", part)
     assert phones and all(MASKED.match(p) for p in phones)
+
