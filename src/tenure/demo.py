@@ -68,14 +68,17 @@ def build_demo(directory: str | Path, *, customers: int = 20_000, progress: Prog
                                                  root / "charts", step)
     with Workspace(shop_path) as shop:
         _churn(shop, step, result)
-        step("writing the report")
-        from tenure.report import write_report
-
-        result.report = write_report(shop, root / "report.html").path
     from tenure.actions._demo import demo_actions
 
     result.lift, said, actions_path = demo_actions(shop_path, business, root, step)
     result.headlines += said
+    # The report is of the shop with its weeks of actions: everything the shop holds, and
+    # the actions and their lift besides.
+    with Workspace(actions_path) as acted:
+        step("writing the report")
+        from tenure.report import write_report
+
+        result.report = write_report(acted, root / "report.html").path
     result.next_steps = [
         f"{command} status --workspace {shop_path}",
         f"{command} quarantine --workspace {shop_path}",
@@ -89,8 +92,8 @@ def build_demo(directory: str | Path, *, customers: int = 20_000, progress: Prog
         f"{command} --lang zh actions list --workspace {actions_path}",
         f"{command} actions explain C0000001 --workspace {actions_path}",
         f"the charts: {root / 'charts'}",
-        f"{command} token create --role admin --workspace {shop_path}, then "
-        f"{command} serve --workspace {shop_path}",
+        f"{command} token create --role admin --workspace {actions_path}, then "
+        f"{command} serve --workspace {actions_path}",
     ]
     return result
 

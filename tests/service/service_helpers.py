@@ -1,6 +1,6 @@
 """What the service tests share: a served shop (a simulated business with every table,
-scores, a churn model and SLA clocks, its stored tables built, a token of each kind) and
-the requests they make."""
+scores, a churn model and SLA clocks, its stored tables built, a day's actions planned, a
+token of each kind) and the requests they make."""
 
 from __future__ import annotations
 
@@ -56,6 +56,7 @@ def build_shop(root: Path, customers: int = 400, *, models: bool = True) -> Shop
         REGISTRY["sla evaluate"](ws, {})
         REGISTRY["analyze prepare"](ws, {})
         REGISTRY["customers prepare"](ws, {})
+        REGISTRY["actions plan"](ws, {})  # the day after the last order
         tokens = {role: create_token(con, role, actor="test").token
                   for role in ("admin", "operator", "viewer")}
         owner, own, other = con.execute("""

@@ -279,3 +279,13 @@ def test_errors_are_one_sentence_and_never_a_500(client, shop):
         assert "\n" not in answer.json()["error"]
     assert client.get("/api/v1/nowhere", headers=admin).status_code == 404
     assert client.post("/api/v1/fit", content=b"[1, 2]", headers=admin).status_code == 422
+
+
+def test_the_openapi_document_needs_a_token_and_nothing_loads_from_the_internet(client, shop):
+    assert client.get("/openapi.json").status_code == 401
+    document = client.get("/openapi.json", headers=bearer(shop.tokens["viewer"]))
+    assert document.status_code == 200
+    assert "/api/v1/actions/outcomes" in document.json()["paths"]
+    # FastAPI's own /docs and /redoc pages fetch their scripts from a CDN: not served.
+    for page in ("/docs", "/redoc"):
+        assert client.get(page, headers=bearer(shop.tokens["viewer"])).status_code == 404

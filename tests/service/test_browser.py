@@ -1,7 +1,8 @@
 """The dashboard and the report in a real browser: Debian's Chromium, headless, driven by
 Playwright (launched by its path; no browser is downloaded). Every page opens in Chinese
 and English with every chart drawn, no console error and no request leaving the machine;
-a customer is found and opened; a viewer sees contacts masked and no operator page; the
+a customer is found and opened; an outcome is recorded from the action list with one
+click; a viewer sees contacts masked and no operator page; the
 report draws every chart with the network cut off. Screenshots of each page go to
 test-output/screenshots for a reviewer to look at."""
 
@@ -153,6 +154,27 @@ def test_a_customer_is_found_and_opened(browser, base_url, shop):
     # A name holding markup shows as text, and runs nothing.
     watched.open("/customers?query=%3Cimg")
     assert HOSTILE_NAME in watched.page.inner_text("#results")
+    assert not watched.errors, watched.errors
+    context.close()
+
+
+def test_an_outcome_is_recorded_with_one_click_and_shown(browser, base_url, shop):
+    context = _context(browser, "en")
+    watched = Watched(context, base_url)
+    watched.login(shop.tokens["owner"])
+    watched.open("/actions")
+    form = watched.page.locator("form.outcome").last
+    customer = form.locator("input[name=customer_id]").get_attribute("value")
+    with watched.page.expect_navigation():
+        form.locator("button[value=replied]").click()
+    watched.page.wait_for_load_state("networkidle")
+    assert watched.page.url.startswith(f"{base_url}/actions")
+    row = watched.page.locator("tr", has_text=customer).first.inner_text()
+    assert "replied" in row and shop.owner in row, row
+    owners = watched.page.eval_on_selector_all(
+        "table.data tbody tr td:nth-child(2)", "cells => cells.map(c => c.textContent)")
+    assert set(owners) == {shop.owner}  # an owner's token lists that owner's actions only
+    watched.page.screenshot(path=str(SHOTS / "en-actions-recorded.png"), full_page=True)
     assert not watched.errors, watched.errors
     context.close()
 

@@ -87,6 +87,7 @@ def test_the_report_is_written_and_its_name_checked(cdnow, tmp_path):
     assert done.exit_code == 0, done.output
     text = out.read_text(encoding="utf-8")
     assert "客户留存报告" in text and "vegaEmbed" in text
+    assert "<h2>计划的行动</h2>" not in text  # nothing planned here: no actions shown
     assert "src=\"http" not in text and "href=\"http" not in text
     bad = _run("report", "--out", str(tmp_path / "report.pdf"), "-w", str(cdnow))
     assert bad.exit_code == 2 and "ending in .html" in bad.output

@@ -32,17 +32,24 @@ LIST_COLUMNS = ["owner_id", "due_date", "customer_id", "name", "phone", "wechat_
 class ActionList(Result):
     """The actions to work on ``date``: ``frame`` has owner_id, due_date, customer_id,
     name, phone, wechat_id, channel, playbook (its title), offer, reason, expected_value,
-    send_from, send_until and status, with its headers and words in ``lang``."""
+    send_from, send_until and status, with its headers and words in ``lang``; ``keys``
+    names each row's action as the log and the outcomes do (customer_id, playbook,
+    plan_date), in the order of ``frame`` whatever its language: the columns of an
+    outcomes file, less the event."""
 
     date: dt.date
     lang: str
     frame: pd.DataFrame
     owners: int
+    keys: pd.DataFrame | None = None
 
     @property
     def headline(self) -> dict[str, Any]:
         return {"date": self.date, "actions": len(self.frame), "owners": self.owners,
                 "lang": self.lang}
+
+    def extra_tables(self) -> dict[str, pd.DataFrame]:
+        return {} if self.keys is None else {"keys": self.keys}
 
     def lines(self) -> list[str]:
         text = (f"{len(self.frame):,} actions for {self.owners:,} owners on "
@@ -74,6 +81,7 @@ def action_list(workspace, date: Any, *, owner: str | None = None,
         ORDER BY l.owner_id, l.expected_value DESC, l.customer_id"""
     frame = workspace.connection.execute(sql, bound(sql, {
         "d": day, "owner": owner, "playbook": playbook})).df()
+    keys = frame[["customer_id", "playbook"]].assign(plan_date=day)
     frame["playbook"] = frame["playbook"].map(lambda p: PLAYBOOKS[p].title
                                               if p in PLAYBOOKS else p)
     owners = int(frame["owner_id"].nunique())
@@ -83,7 +91,7 @@ def action_list(workspace, date: Any, *, owner: str | None = None,
         for column in ("offer", "reason"):
             frame[column] = _each(frame[column], lambda v: translate(v, lang))
         frame = frame.rename(columns={c: word(c, lang) for c in frame.columns})
-    return ActionList(day, lang, frame, owners)
+    return ActionList(day, lang, frame, owners, keys)
 
 
 def _each(values: pd.Series, change) -> pd.Series:

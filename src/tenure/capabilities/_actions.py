@@ -37,6 +37,7 @@ class ListOptions:
 class ExplainOptions:
     customer_id: str = option(help="The customer to explain.", positional=True)
     date: dt.date | None = option(None, help=_PLANNED)
+    owner: str | None = option(None, help="Only if this owner looks after the customer now.")
 
 
 @dataclass(frozen=True)
@@ -58,6 +59,8 @@ class LiftOptions:
                                      "count, such as 30d or 4w.")
     uplift: bool = option(False, help="Also fit each playbook's uplift model and judge it "
                                       "on held-out customers.")
+    record: bool = option(True, help="Record the measured effects for the planner (a "
+                                     "report only reads them: no).")
 
 
 def _latest_planned(ws) -> dt.date:
@@ -91,6 +94,10 @@ def _list(ws, o: ListOptions, progress):
 def _explain(ws, o: ExplainOptions, progress):
     from tenure import actions
 
+    if o.owner is not None:
+        from tenure.customers import check_owner
+
+        check_owner(ws, o.customer_id, o.owner)
     return actions.explain(ws, o.customer_id, o.date or _latest_planned(ws))
 
 
@@ -106,7 +113,7 @@ def _lift(ws, o: LiftOptions, progress):
     from tenure import actions
 
     return actions.lift(ws, since=o.since, until=o.until, window=o.window, uplift=o.uplift,
-                        progress=progress)
+                        write=o.record, progress=progress)
 
 
 ACTIONS: tuple[Capability, ...] = (

@@ -22,10 +22,10 @@ from tenure.customers._masking import (
 )
 from tenure.customers._models import ModelOverview, ValueOverview, model_overview, value_overview
 from tenure.customers._overview import Overview, overview
-from tenure.customers._profile import CustomerProfile, profile
+from tenure.customers._profile import CustomerProfile, check_owner, profile
 from tenure.customers._tables import CustomerTables, prepare
 
 __all__ = ["BANDS", "CONTACT_COLUMNS", "SORTS", "CustomerList", "CustomerProfile",
-           "CustomerTables", "ModelOverview", "Overview", "ValueOverview", "at_risk",
+           "CustomerTables", "ModelOverview", "Overview", "ValueOverview", "at_risk", "check_owner",
            "mask_email", "mask_frame", "mask_phone", "mask_records", "mask_wechat",
            "model_overview", "overview", "prepare", "profile", "search", "value_overview"]

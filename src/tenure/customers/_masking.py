@@ -7,7 +7,10 @@
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import cache
 from typing import Any
+
+from tenure.i18n import LANGUAGES, word
 
 __all__ = ["CONTACT_COLUMNS", "mask_email", "mask_frame", "mask_phone", "mask_records",
            "mask_wechat"]
@@ -42,11 +45,22 @@ CONTACT_COLUMNS: dict[str, Callable[[str], str]] = {
     "phone": mask_phone, "email": mask_email, "wechat_id": mask_wechat}
 
 
+@cache
+def _masks() -> dict[str, Callable[[str], str]]:
+    """Each contact field by every name it goes by: its own, and its header in each
+    language (a list written in Chinese calls the phone 手机)."""
+    named = dict(CONTACT_COLUMNS)
+    for language in LANGUAGES:
+        named.update({word(name, language): mask for name, mask in CONTACT_COLUMNS.items()})
+    return named
+
+
 def mask_records(value: Any) -> Any:
     """``value`` (JSON-like: dicts, lists, scalars) with every contact field masked,
     wherever it stands."""
     if isinstance(value, dict):
-        return {k: (CONTACT_COLUMNS[k](v) if k in CONTACT_COLUMNS and isinstance(v, str)
+        masks = _masks()
+        return {k: (masks[k](v) if k in masks and isinstance(v, str)
                     else mask_records(v)) for k, v in value.items()}
     if isinstance(value, list):
         return [mask_records(v) for v in value]
@@ -55,8 +69,9 @@ def mask_records(value: Any) -> Any:
 
 def mask_frame(frame):
     """``frame`` (pandas) with its contact columns masked."""
-    found = [c for c in frame.columns if c in CONTACT_COLUMNS]
+    masks = _masks()
+    found = [c for c in frame.columns if c in masks]
     if not found:
         return frame
-    return frame.assign(**{c: frame[c].map(lambda v, c=c: CONTACT_COLUMNS[c](v)
+    return frame.assign(**{c: frame[c].map(lambda v, c=c: masks[c](v)
                                            if isinstance(v, str) else v) for c in found})

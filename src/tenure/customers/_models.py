@@ -128,7 +128,11 @@ class ModelOverview(Result):
     def lines(self) -> list[str]:
         if not len(self.frame):
             return ["No model is saved yet: tenure fit, then tenure churn train"]
-        return [f"{len(self.frame)} saved models"]
+        said = [f"{len(self.frame)} saved models"]
+        if not len(self.tracking):
+            said.append("No value model was fitted with a holdout period, so there is no "
+                        "holdout tracking: fit one with tenure fit --calibration-end DATE")
+        return said
 
     def extra_tables(self) -> dict[str, pd.DataFrame]:
         return {"tracking": self.tracking}

@@ -22,7 +22,7 @@ from tenure.errors import NotFoundError
 from tenure.results import Result, jsonable
 from tenure.workspace._migrations import block_table
 
-__all__ = ["CustomerProfile", "profile"]
+__all__ = ["CustomerProfile", "check_owner", "profile"]
 
 # The figures a profile leads with, in order.
 HEADLINE = ("customer_id", "name", "segment", "region", "tier", "owner_id", "state",
@@ -35,7 +35,8 @@ CONTACT = ("phone", "email", "wechat_id")
 TITLES = {"orders": "Orders", "products": "Products owned and what is due",
           "tickets": "Tickets", "sla_clocks": "SLA clocks", "contacts": "Contacts and outcomes",
           "consents": "Consents", "memberships": "Memberships", "owners": "Owner history",
-          "referrals": "Referrals", "churn_reasons": "Churn reasons"}
+          "referrals": "Referrals", "churn_reasons": "Churn reasons",
+          "actions": "Actions and outcomes"}
 # The most rows of one part a profile carries (the latest first).
 PART_ROWS = 200
 
@@ -110,13 +111,8 @@ def profile(ws, customer_id: str, *, owner: str | None = None, refresh: bool = T
             ) -> CustomerProfile:
     """The profile of ``customer_id``; with ``owner``, only if that owner looks after the
     customer now (otherwise it is as unknown as a customer that does not exist)."""
-    table = current(ws, refresh=refresh)
+    card = _card(ws, customer_id, owner, refresh)
     con = ws.connection
-    card = con.execute(f"SELECT * FROM {table} WHERE customer_id = $id",
-                       {"id": str(customer_id)}).df()
-    if not len(card) or (owner is not None and card["owner_id"].iloc[0] != owner):
-        raise NotFoundError(f"there is no customer '{customer_id}' here; search for one with "
-                            "`tenure customers search`")
     row = {k: _plain(v) for k, v in card.iloc[0].items()}
     tables = {}
     for part in PARTS:
@@ -124,7 +120,37 @@ def profile(ws, customer_id: str, *, owner: str | None = None, refresh: bool = T
             f"SELECT * EXCLUDE (customer_id) FROM {block_table(f'customer_{part}')} "
             "WHERE customer_id = $id LIMIT $rows", {"id": str(customer_id), "rows": PART_ROWS}
         ).df()
+    tables["actions"] = con.execute(ACTIONS, {"id": str(customer_id), "rows": PART_ROWS}).df()
     return CustomerProfile(row, tables)
+
+
+def check_owner(ws, customer_id: str, owner: str, *, refresh: bool = True) -> None:
+    """Raise :class:`~tenure.errors.NotFoundError` unless ``owner`` looks after
+    ``customer_id`` now, in the same words as for a customer that does not exist."""
+    _card(ws, customer_id, owner, refresh)
+
+
+def _card(ws, customer_id: str, owner: str | None, refresh: bool) -> pd.DataFrame:
+    table = current(ws, refresh=refresh)
+    card = ws.connection.execute(f"SELECT * FROM {table} WHERE customer_id = $id",
+                                 {"id": str(customer_id)}).df()
+    if not len(card) or (owner is not None and card["owner_id"].iloc[0] != owner):
+        raise NotFoundError(f"there is no customer '{customer_id}' here; search for one with "
+                            "`tenure customers search`")
+    return card
+
+
+# The actions planned for a customer, with what came back: read from the action log as it
+# is now (outcomes arrive all day). Held-out and withdrawn actions were never to be acted
+# on, so a profile does not show them.
+ACTIONS = """
+    SELECT l.plan_date, l.playbook, l.channel, l.owner_id, l.offer, l.reason,
+           l.expected_value, l.status,
+           string_agg(o.event, ', ' ORDER BY o."at" NULLS LAST, o.event) AS outcomes,
+           max(o."at") AS last_outcome_at
+    FROM action_log l LEFT JOIN action_outcomes o USING (customer_id, playbook, plan_date)
+    WHERE l.customer_id = $id AND l.status NOT IN ('held_out', 'withdrawn')
+    GROUP BY ALL ORDER BY l.plan_date DESC, l.playbook LIMIT $rows"""
 
 
 def _plain(value: Any) -> Any:

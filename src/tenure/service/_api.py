@@ -21,6 +21,7 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from starlette.concurrency import run_in_threadpool
 
 from tenure.capabilities import REGISTRY, Capability
 from tenure.contract import TABLES
@@ -31,11 +32,11 @@ from tenure.service._auth import authenticate, client_of, required_role, scoped_
 from tenure.service._export import content_disposition, to_csv, to_xlsx
 from tenure.workspace._access import create_token, list_tokens, revoke_token
 
-__all__ = ["DEDICATED", "api_router", "read_result"]
+__all__ = ["DEDICATED", "api_router", "read_result", "record_outcomes"]
 
 PREFIX = "/api/v1"
 # Capabilities with routes of their own below.
-DEDICATED = {"ingest", "token create", "token revoke"}
+DEDICATED = {"ingest", "token create", "token revoke", "actions record"}
 _ERRORS = {401: {"description": "no token, or an unknown or revoked one"},
            403: {"description": "the token's role or owner does not allow it"},
            422: {"description": "an option or the input is not valid (one sentence)"}}
@@ -223,10 +224,10 @@ def _jobs(router: APIRouter) -> None:
 _SAFE = re.compile(r"[^\w.\-]+")
 
 
-def _ingest_now(request: Request, table: str, source: Path, mapping: Path | None,
-                detail: dict[str, Any]) -> dict[str, Any]:
-    """Ingest ``source`` while nothing else writes; then refresh the stored tables."""
-    token = authenticate(request, "admin")
+def _write_now(request: Request, token, action: str, target: str, run,
+               detail: dict[str, Any]) -> Any:
+    """``run(workspace)`` while nothing else writes, audited as ``action`` on ``target``;
+    what it returned."""
     state = _state(request)
     # Its turn among the writes: it waits for a running job as long as a request may take.
     if not state.jobs.writing.acquire(timeout=state.config["service.query_seconds"]):
@@ -235,22 +236,56 @@ def _ingest_now(request: Request, table: str, source: Path, mapping: Path | None
         raise HTTPException(409, f"{doing} is writing to the workspace; try again when it "
                                  "ends")
     try:
-        report = REGISTRY["ingest"](state.reader(), {"table": table, "source": source,
-                                                     "map": mapping})
+        result = run(state.reader())
     except Exception as exc:
-        state.audit(actor=token.token_id, role=token.role, action="ingest", target=table,
+        state.audit(actor=token.token_id, role=token.role, action=action, target=target,
                     detail={**detail, "error": str(exc)}, client=client_of(request),
                     outcome="failed")
         raise
     finally:
         state.jobs.writing.release()
     state.changed()
+    state.audit(actor=token.token_id, role=token.role, action=action, target=target,
+                detail={**detail, **jsonable(result.headline)}, client=client_of(request))
+    return result
+
+
+def _ingest_now(request: Request, table: str, source: Path, mapping: Path | None,
+                detail: dict[str, Any]) -> dict[str, Any]:
+    """Ingest ``source``; then refresh the stored tables."""
+    token = authenticate(request, "admin")
+    report = _write_now(request, token, "ingest", table, lambda ws: REGISTRY["ingest"](
+        ws, {"table": table, "source": source, "map": mapping}), detail)
     for name in ("analyze prepare", "customers prepare"):
-        state.jobs.submit(REGISTRY[name], {}, token.token_id)
-    body = jsonable(report.to_dict())
-    state.audit(actor=token.token_id, role=token.role, action="ingest", target=table,
-                detail={**detail, **body.get("headline", {})}, client=client_of(request))
-    return body
+        _state(request).jobs.submit(REGISTRY[name], {}, token.token_id)
+    return jsonable(report.to_dict())
+
+
+def record_outcomes(request: Request, rows: list[Any]) -> dict[str, Any]:
+    """Record the outcomes in ``rows`` (JSON objects: customer_id, playbook, plan_date,
+    event, at, channel) as ``tenure actions record`` does; a token limited to an owner
+    records only for that owner's actions. The API and the action page both write here."""
+    token = authenticate(request, "operator")
+    frame = _batch_frame(rows)
+    if token.owner_id is not None and "customer_id" in frame:
+        _check_own_actions(request, token.owner_id, frame["customer_id"])
+    source = _batch_file(request, "outcomes", frame)
+    done = _write_now(request, token, "outcome", "action_outcomes", lambda ws: REGISTRY[
+        "actions record"](ws, {"source": source}), {"rows": len(frame)})
+    return jsonable(done.to_dict())
+
+
+def _check_own_actions(request: Request, owner: str, customers: pd.Series) -> None:
+    """404, as for an action that does not exist, unless ``owner`` has an action in the
+    log for each of ``customers``."""
+    asked = sorted({str(c) for c in customers.dropna()})
+    found = {row[0] for row in _state(request).reader().connection.execute(
+        "SELECT DISTINCT customer_id FROM action_log WHERE owner_id = $owner "
+        "AND list_contains($ids, customer_id)", {"owner": owner, "ids": asked}).fetchall()}
+    missing = [c for c in asked if c not in found]
+    if missing:
+        raise NotFoundError(f"there is no action for customer '{missing[0]}' here; the "
+                            "action list shows yours")
 
 
 def _check_table(table: str) -> None:
@@ -299,8 +334,6 @@ def _ingest(router: APIRouter) -> None:
         folder = _uploads(request)
         source = await _save(request, file, folder, most)
         mapping = await _save(request, map, folder, 1 << 20) if map is not None else None
-        from starlette.concurrency import run_in_threadpool
-
         return await run_in_threadpool(_ingest_now, request, table, source, mapping,
                                        {"file": file.filename})
 
@@ -309,26 +342,45 @@ def _ingest(router: APIRouter) -> None:
     async def rows(request: Request, table: str):
         authenticate(request, "admin")
         _check_table(table)
-        body = _body(await request.body())
-        if isinstance(body, dict):
-            body = body.get("rows")
-        if not isinstance(body, list) or not body:
-            raise InputError("the body should be a non-empty JSON list of rows, or "
-                             '{"rows": [...]}, each row an object of column names')
-        most = _state(request).config["service.max_batch_rows"]
-        if len(body) > most:
-            raise HTTPException(413, f"{len(body):,} rows are more than "
-                                     f"service.max_batch_rows ({most:,}); post them in "
-                                     "smaller batches")
-        frame = _batch_frame(body)
-        text = frame.to_csv(index=False)
-        digest = hashlib.sha1(f"{table}\n{text}".encode()).hexdigest()[:12]
-        source = _uploads(request) / f"batch-{table}-{digest}.csv"
-        source.write_text(text, encoding="utf-8")
-        from starlette.concurrency import run_in_threadpool
-
+        rows = await _batch(request)
+        source = _batch_file(request, table, _batch_frame(rows))
         return await run_in_threadpool(_ingest_now, request, table, source, None,
-                                       {"rows": len(body)})
+                                       {"rows": len(rows)})
+
+    @router.post("/actions/outcomes", tags=["actions"], summary="Record outcomes of "
+                 "planned actions: a JSON list of rows (or {\"rows\": [...]}) of customer_id, "
+                 "playbook, plan_date, event (sent, delivered, opened, replied, refused, "
+                 "unsubscribed), at and channel; bad rows go to quarantine.")
+    async def outcomes(request: Request):
+        authenticate(request, "operator")
+        rows = await _batch(request)
+        return await run_in_threadpool(record_outcomes, request, rows)
+
+
+async def _batch(request: Request) -> list[Any]:
+    """The rows a batch posts: a non-empty JSON list, at most service.max_batch_rows."""
+    body = _body(await request.body())
+    if isinstance(body, dict):
+        body = body.get("rows")
+    if not isinstance(body, list) or not body:
+        raise InputError("the body should be a non-empty JSON list of rows, or "
+                         '{"rows": [...]}, each row an object of column names')
+    most = _state(request).config["service.max_batch_rows"]
+    if len(body) > most:
+        raise HTTPException(413, f"{len(body):,} rows are more than "
+                                 f"service.max_batch_rows ({most:,}); post them in "
+                                 "smaller batches")
+    return body
+
+
+def _batch_file(request: Request, kind: str, frame: pd.DataFrame) -> Path:
+    """``frame`` written as a CSV file among the uploads, named by what it holds, so that
+    the same batch twice is the same file (and changes nothing the second time)."""
+    text = frame.to_csv(index=False)
+    digest = hashlib.sha1(f"{kind}\n{text}".encode()).hexdigest()[:12]
+    source = _uploads(request) / f"batch-{kind}-{digest}.csv"
+    source.write_text(text, encoding="utf-8")
+    return source
 
 
 def _batch_frame(rows: list[Any]) -> pd.DataFrame:

@@ -26,7 +26,7 @@ from tenure.errors import ConfigError, ModelError, NotFoundError, TenureError, W
 from tenure.i18n import choose_language, translate
 from tenure.report._render import STATIC, environment, static
 from tenure.service._api import api_router
-from tenure.service._auth import LANG_COOKIE
+from tenure.service._auth import LANG_COOKIE, authenticate
 from tenure.service._pages import pages_router
 from tenure.service._state import ServiceState, startup_jobs
 from tenure.workspace import Workspace
@@ -96,7 +96,10 @@ def create_app(workspace: Workspace | str, *, jobs_at_start: bool = True) -> Fas
         yield
         state.close()
 
-    app = FastAPI(title="tenure", version=__version__, lifespan=lifespan,
+    # No /docs or /redoc: their pages load scripts from the internet. The OpenAPI document
+    # is a route like the others, behind a token.
+    app = FastAPI(title="tenure", version=__version__, lifespan=lifespan, docs_url=None,
+                  redoc_url=None, openapi_url=None,
                   description="The tenure service: every capability of the registry, the "
                               "customers, jobs, ingest and tokens. Every route needs a token "
                               "(`Authorization: Bearer TOKEN`).")
@@ -112,6 +115,11 @@ def create_app(workspace: Workspace | str, *, jobs_at_start: bool = True) -> Fas
         suffix = name[name.rfind("."):]
         return Response(static(name), media_type=_TYPES.get(suffix, "text/plain"),
                         headers={"Cache-Control": "public, max-age=3600"})
+
+    @app.get("/openapi.json", include_in_schema=False)
+    def openapi(request: Request):
+        authenticate(request, "viewer")
+        return JSONResponse(app.openapi())
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon():
@@ -180,4 +188,4 @@ def _validation_sentence(errors: list[dict[str, Any]]) -> str:
     first = errors[0]
     where = " ".join(str(p) for p in first.get("loc", ()) if p not in ("body", "query"))
     message = str(first.get("msg", "is not valid")).rstrip(".")
-    return f"{where or 'the request'}: {message}; see /docs for what this route takes"
+    return f"{where or 'the request'}: {message}; see /openapi.json for what this route takes"

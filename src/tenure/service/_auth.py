@@ -49,22 +49,23 @@ def authenticate(request: Request, role: str = "viewer") -> Token:
         raise LoginNeeded("this token is unknown or revoked; ask an admin for a new one "
                           "(tenure token create)")
     if not token.at_least(role):
-        raise HTTPException(403, f"this needs the {role} role and the token is a "
-                                 f"{token.role}'s; ask an admin for one that allows it")
+        raise HTTPException(403, f"this needs the {role} role and the token has the "
+                                 f"{token.role} role; ask an admin for one that allows it")
     request.state.token = token
     return token
 
 
 def required_role(capability: Capability) -> str:
     """The lowest role that may use ``capability``: admins manage tokens, read the audit
-    log and quarantine, and run whatever writes; operators work the customer lists and
-    the actions; viewers read the rest."""
+    log and quarantine, and run whatever writes (the day's plan and the lift among them);
+    operators work the customer lists and the actions (recording outcomes has a route of
+    its own); viewers read the rest."""
     if capability.group in ("token", "audit") or capability.name == "quarantine":
+        return "admin"
+    if capability.writes:
         return "admin"
     if capability.group == "actions":
         return "operator"
-    if capability.writes:
-        return "admin"
     if capability.name == "customers at-risk":
         return "operator"
     return "viewer"

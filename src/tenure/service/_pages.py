@@ -9,19 +9,21 @@ own, one template; its words go in ``tenure/i18n/zh/dashboard.toml``.
 
 from __future__ import annotations
 
+import datetime as dt
 import urllib.parse
 from dataclasses import dataclass, field
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Form, HTTPException, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from tenure.capabilities import REGISTRY
 from tenure.customers._overview import METRICS
-from tenure.errors import TenureError
+from tenure.errors import InputError, TenureError
 from tenure.i18n import translate
 from tenure.report._render import chart_spec, table, tiles
-from tenure.service._api import PREFIX, read_result
+from tenure.service._api import PREFIX, read_result, record_outcomes
 from tenure.service._auth import COOKIE, authenticate, client_of
 from tenure.service._export import masked
 from tenure.workspace._access import ROLES
@@ -42,6 +44,8 @@ class Section:
     asks: tuple[str, ...] = ()
     tables: bool = True
     lazy: bool = False
+    # Whether the capability's ``lang`` option follows the reader's language.
+    in_language: bool = False
 
 
 @dataclass(frozen=True)
@@ -53,6 +57,11 @@ class Page:
     template: str = "page.html"
     # Options the page offers as a form: name and its choices (None: free text).
     form: tuple[tuple[str, tuple[str, ...] | None], ...] = ()
+
+
+def _choices(capability: str, option: str) -> tuple[str, ...] | None:
+    return next(spec.choices for spec in REGISTRY[capability].option_specs()
+                if spec.name == option)
 
 
 _PERIOD = (("period", ("week", "month", "quarter")),)
@@ -81,6 +90,11 @@ PAGES: tuple[Page, ...] = (
          role="operator", template="list.html",
          form=(("owner", None), ("segment", None), ("band", ("high", "medium")),
                ("sort", ("value_at_risk", "churn_risk", "clv", "last_order")))),
+    Page("/actions", "Actions", (Section("actions list", asks=("date", "owner", "playbook"),
+                                         in_language=True),),
+         role="operator", template="actions.html",
+         form=(("date", None), ("owner", None),
+               ("playbook", _choices("actions list", "playbook")))),
     Page("/sla", "SLA", (
         Section("sla clocks", "Clocks at risk now", {"at_risk": "true", "limit": "200"}),
         Section("sla clocks", "Breached clocks", {"breached": "true", "limit": "200"}),
@@ -125,6 +139,8 @@ def _render_section(request: Request, page: Page, number: int, section: Section,
     capability = REGISTRY[section.capability]
     given = {k: query[k] for k in section.asks if query.get(k)}
     values = {**section.fixed, **given}
+    if section.in_language:
+        values["lang"] = language
     view: dict[str, Any] = {"id": f"s{number}", "title": translate(section.title, language)
                             if section.title else "", "lines": [], "chart": None,
                             "tables": [], "pagers": [], "exports": [], "error": None}
@@ -202,6 +218,8 @@ def _page_route(page: Page):
         first = sections[0].get("result") if sections else None
         if page.path == "/overview" and first is not None:
             extra["tiles"] = tiles(first.headline, METRICS, language)
+        if page.template == "actions.html" and first is not None:
+            extra["outcomes"] = _outcome_forms(first, sections[0], request, language)
         if page.template == "list.html" and first is not None:
             offset = int(first.offset)
             extra["list_pages"] = {
@@ -215,6 +233,27 @@ def _page_route(page: Page):
 
     render.__name__ = "page_" + page.path.strip("/").replace("-", "_")
     return render
+
+
+# The outcomes a person records from the action list with one click.
+OUTCOME_EVENTS = ("sent", "replied", "refused")
+
+
+def _outcome_forms(result, section: dict[str, Any], request: Request, language: str
+                   ) -> dict[str, Any]:
+    """What each shown row of the action list posts to record an outcome: its action
+    (customer, playbook, plan date), and the page to come back to."""
+    keys = result.keys
+    shown = section["tables"][0] if section["tables"] else None
+    rows = []
+    if shown is not None and keys is not None:
+        first = (shown.page - 1) * ROWS
+        rows = [{"customer_id": c, "playbook": p, "plan_date": result.date.isoformat()}
+                for c, p in keys[["customer_id", "playbook"]].iloc[
+                    first:first + len(shown.rows)].itertuples(index=False)]
+    back = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return {"rows": rows, "next": back,
+            "events": [(event, translate(event, language)) for event in OUTCOME_EVENTS]}
 
 
 def pages_router() -> APIRouter:
@@ -258,6 +297,19 @@ def pages_router() -> APIRouter:
         return HTMLResponse(request.app.state.templates.get_template("profile.html").render(
             _context(request, page, token, sections=[section], card=result.card,
                      heading=result.card.get("name") or customer_id)))
+
+    @router.post("/actions/outcome")
+    def outcome(request: Request, customer_id: str = Form(""), playbook: str = Form(""),
+                plan_date: str = Form(""), event: str = Form(""),
+                next: str = Form("/actions")):
+        done = record_outcomes(request, [{"customer_id": customer_id, "playbook": playbook,
+                                          "plan_date": plan_date, "event": event,
+                                          "at": _now(request)}])
+        held = done["tables"].get("quarantined") or []
+        if held:  # one row: say why it was not recorded, as the quarantine does
+            raise InputError(f"the outcome was not recorded: {held[0]['message']}")
+        target = next if next.startswith("/") and not next.startswith("//") else "/actions"
+        return RedirectResponse(target, status_code=303)
 
     @router.get("/login", response_class=HTMLResponse)
     def login_form(request: Request, next: str = "/overview"):
@@ -309,3 +361,9 @@ def _login(request: Request, next: str, error: str | None, status: int = 200) ->
                           for code in ("zh", "en")}}
     return HTMLResponse(request.app.state.templates.get_template("login.html").render(context),
                         status_code=status)
+
+
+def _now(request: Request) -> str:
+    """The time now in the workspace's time zone, as an outcome records it."""
+    zone = ZoneInfo(request.app.state.tenure.config["workspace.timezone"])
+    return dt.datetime.now(zone).strftime("%Y-%m-%d %H:%M:%S")
