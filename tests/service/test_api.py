@@ -22,6 +22,7 @@ ROLES = ("viewer", "operator", "admin")
 # Options for the capabilities that cannot run on their defaults here.
 OPTIONS = {
     "customers profile": {"customer_id": "C0000001"},
+    "actions explain": {"customer_id": "C0000001"},
     "score": {"as_of": "2026-01-01", "model": "pnbd"},
     "churn train": {"horizon": "120D"},
     "sla clocks": {"limit": "20"},

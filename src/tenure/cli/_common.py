@@ -171,10 +171,12 @@ def show_warning(message, category, filename, lineno, file=None, line=None) -> N
               highlight=False, soft_wrap=True)
 
 
-def _from_tenure(filename: str) -> bool:
-    import tenure
+# The installed package: the folder above this one.
+_PACKAGE = Path(__file__).resolve().parents[1]
 
-    return Path(filename).resolve().is_relative_to(Path(tenure.__file__).parent.resolve())
+
+def _from_tenure(filename: str) -> bool:
+    return Path(filename).resolve().is_relative_to(_PACKAGE)
 
 
 def open_workspace(path: Path | None):
