@@ -89,6 +89,7 @@ def test_reasons_for_the_riskiest_share_only(sim_workspace, model):
         score(sim_workspace, AS_OF, model, reasons_share=2)
 
 
+@pytest.mark.slow
 def test_reasons_by_either_method(sim_workspace, model):
     path = score(sim_workspace, AS_OF, model, write=False)
     shap = score(sim_workspace, AS_OF, model, reasons_share=0.1, reasons_method="shap",
