@@ -58,6 +58,20 @@ def test_numbers_written_as_text_do_not_wrap_either(capsys, monkeypatch):
     assert max(len(line) for line in shown.splitlines()) <= 40
 
 
+def test_an_identifier_is_never_broken_across_lines(capsys, monkeypatch):
+    terminal(monkeypatch, 80)
+    # Six columns of the lift table: care_calendar (13 characters) is wider than the ten a
+    # text column is otherwise given, and the table still fits in 80 columns.
+    frame = pd.DataFrame({"playbook": ["care_calendar", "maintenance_due"],
+                          "metric": ["purchased", "revenue"], "n_treated": [8398, 2038],
+                          "n_control": [951, 236], "treated_rate": [0.16, 87.01],
+                          "control_rate": [0.15, 62.84]})
+    show_table(frame)
+    shown = capsys.readouterr().out
+    assert "care_calendar" in shown and "maintenance_due" in shown
+    assert max(len(line) for line in shown.splitlines()) <= 80
+
+
 def test_numeric_warnings_become_one_sentence_about_the_data(capsys):
     _said.clear()
     for _ in range(2):  # said once, however often numpy warns

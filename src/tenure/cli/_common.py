@@ -252,9 +252,13 @@ def show_table(frame, title: str | None = None) -> None:
                for i, column in enumerate(frame.columns)]
     widths = [max([cell_len(header), *(cell_len(row[i]) for row in rows)])
               for i, header in enumerate(headers)]
-    # What a column needs at least: a number its whole width, text its longest word or ten.
-    needs = [width if number else min(width, max(10, *_words(header)))
-             for width, number, header in zip(widths, numeric, headers, strict=True)]
+    # What a column needs at least: a number its whole width, text its longest word (an
+    # identifier such as care_calendar is one word, never broken) or ten, at most 24.
+    longest = [max((max(_words(row[i])) for row in rows), default=0)
+               for i in range(len(headers))]
+    needs = [width if number else min(width, max(10, *_words(header), min(word_, 24)))
+             for width, number, header, word_ in zip(widths, numeric, headers, longest,
+                                                     strict=True)]
     for part, columns in enumerate(_folds(needs, out.width)):
         shown = tr(title) if title and not part else None
         table = Table(title=shown, title_justify="left", header_style="bold")
