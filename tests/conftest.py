@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import os
+import tempfile
 from pathlib import Path
 
 import pytest
 
 from tenure.simulate import simulate_business, write_business
 from tenure.workspace import Workspace
+
+# Compiled queries are kept in a folder of this run, never in the user's own cache.
+os.environ.setdefault("TENURE_CACHE_DIR", tempfile.mkdtemp(prefix="tenure-cache-"))
 
 
 @pytest.fixture

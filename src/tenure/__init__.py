@@ -10,10 +10,9 @@ Turn a business's own records into measurement (cohorts, lifecycle, growth), pre
 """
 
 import importlib
+from typing import TYPE_CHECKING
 
-from tenure import datasets
 from tenure._version import __version__ as __version__
-from tenure.config import Config
 from tenure.errors import (
     ConfigError,
     InputError,
@@ -22,20 +21,25 @@ from tenure.errors import (
     TenureError,
     WorkspaceError,
 )
-from tenure.io import Mapping
-from tenure.workspace import IngestReport, Workspace, WorkspaceStatus
 
-# The capabilities pull in Ibis, SciPy, LightGBM and more: each loads on first use, not on
-# `import tenure`, so that a script pays only for what it uses.
-_LAZY_PACKAGES = ("actions", "analytics", "capabilities", "churn", "engine", "models",
-                  "report", "simulate", "sla")
+if TYPE_CHECKING:
+    from tenure.config import Config
+    from tenure.engine._rfm import rfm_summary
+    from tenure.io import Mapping
+    from tenure.workspace import IngestReport, Workspace, WorkspaceStatus
+
+# The capabilities pull in DuckDB, Ibis, SciPy, LightGBM and more: each loads on first use,
+# not on `import tenure`, so that a script pays only for what it uses.
+_LAZY_PACKAGES = ("actions", "analytics", "capabilities", "churn", "datasets", "engine",
+                  "models", "report", "simulate", "sla")
+_LAZY_NAMES = {"Config": "tenure.config", "Mapping": "tenure.io",
+               "IngestReport": "tenure.workspace", "Workspace": "tenure.workspace",
+               "WorkspaceStatus": "tenure.workspace", "rfm_summary": "tenure.engine._rfm"}
 
 
 def __getattr__(name: str):
-    if name == "rfm_summary":
-        from tenure.engine._rfm import rfm_summary
-
-        return rfm_summary
+    if name in _LAZY_NAMES:
+        return getattr(importlib.import_module(_LAZY_NAMES[name]), name)
     if name in _LAZY_PACKAGES:
         return importlib.import_module(f"tenure.{name}")
     raise AttributeError(f"module 'tenure' has no attribute {name!r}")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
 import pytest
 
 import tenure
@@ -249,3 +250,80 @@ def test_including_the_first_purchase_is_for_spend_models_only():
     # Both customers now have spend values (two customers pin nothing down: it warns).
     with pytest.warns(ModelWarning):
         assert GammaGamma().fit(s.reset_index()).n_customers_ == 2
+
+
+# -- the compiled summary: SQL compiled once, kept, and run without Ibis -------------------
+def _through_ibis(frame, **options) -> pd.DataFrame:
+    from tenure.engine._rfm import _frame, rfm_expression
+
+    out = _frame(rfm_expression(frame, **options).order_by("customer_id").to_pyarrow())
+    for column in ("frequency", "frequency_holdout"):
+        if column in out:
+            out[column] = out[column].astype(np.int64)
+    return out.reset_index(drop=True)
+
+
+@pytest.mark.parametrize("options", [
+    {"observation_end": "2024-06-30", "unit": "D"},
+    {"observation_end": "2024-06-30", "unit": "W", "calibration_end": "2024-03-31"},
+    {"observation_end": "2024-06-30", "unit": "CW", "calibration_end": "2024-03-31"},
+    {"observation_end": "2024-06-30", "unit": "M", "include_first": True},
+    {"observation_end": "2024-06-30", "unit": "H"},
+])
+@pytest.mark.parametrize("ids", ["text", "integer", "arrow"])
+def test_the_compiled_summary_is_the_expressions(options, ids, tmp_path,
+                                                                 monkeypatch):
+    monkeypatch.setenv("TENURE_CACHE_DIR", str(tmp_path))
+    frame = random_orders(seed=8)
+    if ids != "text":
+        frame = frame.assign(customer_id=frame.customer_id.astype(np.int64))
+    given = pa.Table.from_pandas(frame, preserve_index=False) if ids == "arrow" else frame
+    compiled = rfm_summary(given, **options)  # compiles and keeps the query
+    assert len(list((tmp_path / "sql").glob("*.sql"))) == 1
+    again = rfm_summary(given, **options)  # reads it back
+    expected = _through_ibis(frame, **options)
+    # Ids and counts exactly; sums to their rounding (a parallel sum may add up in another
+    # order from one run of the same query to the next).
+    for got in (compiled, again):
+        pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-12, atol=1e-9)
+        assert got.customer_id.tolist() == expected.customer_id.tolist()
+        assert got.frequency.tolist() == expected.frequency.tolist()
+
+
+def test_a_kept_query_is_run_without_importing_ibis(tmp_path):
+    import subprocess
+    import sys
+
+    TINY.to_parquet(tmp_path / "orders.parquet")
+    script = ("import sys, pandas as pd, tenure\n"
+              f"o = pd.read_parquet({str(tmp_path / 'orders.parquet')!r})\n"
+              "s = tenure.rfm_summary(o, observation_end='2024-01-10', unit='D')\n"
+              "print(int(s.frequency.sum()), 'ibis' in sys.modules)\n")
+    env = {**__import__("os").environ, "TENURE_CACHE_DIR": str(tmp_path / "cache")}
+    runs = [subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                           env=env, check=True).stdout.split() for _ in range(2)]
+    # a 2 + c 2 repeat purchase days; the first run compiles, the second only reads.
+    assert runs == [["4", "True"], ["4", "False"]]
+
+
+@pytest.mark.parametrize("cache", ["off", "unwritable"])
+def test_without_a_cache_the_summary_is_compiled_each_time(cache, tmp_path, monkeypatch):
+    if cache == "unwritable":
+        (tmp_path / "file").write_text("a file where the cache folder would be")
+        monkeypatch.setenv("TENURE_CACHE_DIR", str(tmp_path / "file"))
+    else:
+        monkeypatch.setenv("TENURE_CACHE_DIR", "off")
+    s = rfm_summary(TINY, observation_end="2024-01-10", unit="D")
+    assert s.frequency.tolist() == [2, 0, 2]
+
+
+def test_inputs_the_compiled_summary_does_not_take_keep_their_checks():
+    # Time zones, and dates as text, go through the expression and its one-line errors.
+    zoned = TINY.assign(ordered_at=TINY.ordered_at.dt.tz_localize("Asia/Shanghai"))
+    assert rfm_summary(zoned, observation_end="2024-01-10", unit="D").frequency.tolist() == [
+        2, 0, 2]
+    with pytest.raises(InputError, match="ordered_at is string"):
+        rfm_summary(TINY.assign(ordered_at=TINY.ordered_at.astype(str)),
+                    observation_end="2024-01-10")
+    with pytest.raises(ConfigError, match="observation_end 'soon' is not a date"):
+        rfm_summary(TINY, observation_end="soon")

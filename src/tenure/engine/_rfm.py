@@ -28,14 +28,16 @@ for spend models that want every purchase; the purchase models refuse such a sum
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
-import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
 
 from tenure.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    import ibis
 
 __all__ = ["SUMMARY_UNITS", "UNITS", "discrete_summary", "purchase_times", "rfm_expression",
            "rfm_summary", "to_date"]
@@ -82,6 +84,8 @@ def _period(ordered_at: ibis.Value, unit: str) -> ibis.Value:
 
 def _last_period(end: dt.date, unit: str) -> ibis.Value:
     """The last purchase period of a window that ends on the day ``end``."""
+    import ibis
+
     if unit == "H":
         return ibis.literal(dt.datetime.combine(end, dt.time(23)))
     if unit == "CW":
@@ -101,6 +105,8 @@ def _between(later: ibis.Value, earlier: ibis.Value, unit: str) -> ibis.Value:
 
 def _orders_table(orders: Any) -> ibis.Table:
     """The orders as an Ibis table: from a Workspace, an Ibis table or any DataFrame."""
+    import ibis
+
     from tenure.workspace import Workspace
 
     if isinstance(orders, Workspace):
@@ -135,6 +141,8 @@ def rfm_expression(
     as of a date passes the day before it so that T runs to the as-of date while no order of
     that day is seen.
     """
+    import ibis
+
     _summary_unit(unit)
     end = to_date(observation_end, "observation_end")
     cal = to_date(calibration_end, "calibration_end") if calibration_end is not None else None
@@ -272,9 +280,12 @@ def rfm_summary(
     >>> s.loc[s.customer_id == "2", ["frequency", "recency", "T"]].round(2).values.tolist()
     [[1.0, 1.71, 38.86]]
     """
-    expr = rfm_expression(orders, observation_end=observation_end, unit=unit,
-                          calibration_end=calibration_end, include_first=include_first)
-    frame = _frame(expr.order_by("customer_id").to_pyarrow())
+    options = {"observation_end": observation_end, "unit": unit,
+               "calibration_end": calibration_end, "include_first": include_first}
+    table = _compiled_summary(orders, options)
+    if table is None:
+        table = rfm_expression(orders, **options).order_by("customer_id").to_pyarrow()
+    frame = _frame(table)
     for column in ("frequency", "frequency_holdout"):
         if column in frame:
             frame[column] = frame[column].astype(np.int64)
@@ -282,6 +293,58 @@ def rfm_summary(
     if include_first:
         frame.attrs["include_first"] = True
     return frame
+
+
+# The column types the compiled summary takes as they are; any other input goes through Ibis,
+# whose checks and conversions then apply (a workspace, an Ibis table, text dates, time zones).
+_PLAIN = {"customer_id": lambda t: pa.types.is_integer(t) or pa.types.is_string(t)
+          or pa.types.is_large_string(t),
+          "ordered_at": lambda t: (pa.types.is_timestamp(t) and t.tz is None)
+          or pa.types.is_date(t),
+          "amount": lambda t: pa.types.is_integer(t) or pa.types.is_floating(t)}
+_ORDERS = "tenure_orders"
+
+
+def _compiled_summary(orders: Any, options: dict[str, Any]) -> pa.Table | None:
+    """The summary of a DataFrame or Arrow table of plain column types, by SQL compiled once
+    and cached (:mod:`tenure.engine._compiled`): the same query as the Ibis expression's,
+    without importing Ibis. None for any other input."""
+    if isinstance(orders, pd.DataFrame) and all(c in orders.columns for c in REQUIRED):
+        try:
+            arrow = pa.Table.from_pandas(orders[list(REQUIRED)], preserve_index=False)
+        except (pa.ArrowException, TypeError, ValueError):
+            return None
+    elif isinstance(orders, pa.Table) and all(c in orders.column_names for c in REQUIRED):
+        arrow = orders.select(list(REQUIRED))
+    else:
+        return None
+    if not all(_PLAIN[f.name](f.type) for f in arrow.schema):
+        return None
+    _summary_unit(options["unit"])
+    # The dates as they will be compiled in, so that a bad one fails here, in one line.
+    dates = {k: None if options[k] is None else str(to_date(options[k], k))
+             for k in ("observation_end", "calibration_end")}
+    key = {"query": "rfm_summary", "schema": [str(f.type) for f in arrow.schema],
+           "unit": options["unit"], "include_first": bool(options["include_first"]), **dates}
+
+    def compile_sql() -> str:
+        import ibis
+
+        unbound = ibis.table(ibis.Schema.from_pyarrow(arrow.schema), name=_ORDERS)
+        expr = rfm_expression(unbound, **options).order_by("customer_id")
+        return ibis.to_sql(expr, dialect="duckdb")
+
+    from tenure.engine._compiled import cached_sql
+
+    sql = cached_sql(key, compile_sql)
+    import duckdb
+
+    con = duckdb.connect()
+    try:
+        con.register(_ORDERS, arrow)
+        return con.sql(sql).fetch_arrow_table()
+    finally:
+        con.close()
 
 
 def purchase_times(orders: Any, customer_id: Any, *, observation_end: Any,
@@ -333,6 +396,8 @@ def discrete_summary(
     opportunities with a purchase after it. Refunds are ignored here: only whether a
     customer bought in an opportunity matters.
     """
+    import ibis
+
     days = int(_unit_days(unit))
     end = to_date(observation_end, "observation_end")
     cal = to_date(calibration_end, "calibration_end") if calibration_end is not None else None

@@ -4,13 +4,15 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
 import pandas as pd
 
 from tenure.errors import ModelError
 from tenure.results import Result
+
+if TYPE_CHECKING:
+    import ibis
 
 __all__ = ["FitReport", "compressed", "last_order_day"]
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 
 import warnings
 from collections.abc import Mapping
-from typing import Any, ClassVar
+from typing import TYPE_CHECKING, Any, ClassVar
 
-import ibis
 import numpy as np
 import pandas as pd
 from scipy import special
@@ -20,6 +19,9 @@ from scipy import special
 from tenure.errors import InputError, ModelError
 from tenure.models._base import ModelWarning, ValueModel, prediction
 from tenure.models._special import dot, factorize
+
+if TYPE_CHECKING:
+    import ibis
 
 __all__ = ["GammaGamma", "GammaGammaTotals", "gg_loglik", "gg_transactions_loglik"]
 
@@ -172,6 +174,8 @@ class GammaGamma(ValueModel):
         >>> round(model.params_["p"], 2), int(model.n_customers_)
         (3.41, 2349)
         """
+        import ibis
+
         table = transactions if isinstance(transactions, ibis.Table) else ibis.memtable(
             self._frame(transactions))
         missing = [c for c in (customer, value) if c not in table.columns]
@@ -264,6 +268,8 @@ class GammaGamma(ValueModel):
         """``expected_spend`` as an engine expression of the two columns (Ibis), so that
         it is computed where the customers are."""
         self._check_fitted()
+        import ibis
+
         p, q, gamma = (ibis.literal(self.params_[k], type="float64") for k in ("p", "q", "gamma"))
         # In floating point throughout: an engine may read a long literal as an exact
         # decimal, and decimal arithmetic on every customer is several times slower.

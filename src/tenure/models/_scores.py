@@ -12,9 +12,8 @@ import datetime as dt
 import re
 import warnings
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-import ibis
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -28,6 +27,9 @@ from tenure.models._store import load_model, save_model
 from tenure.progress import Progress, steps_of
 from tenure.results import Result
 from tenure.workspace._migrations import VALUE_SCORE_COLUMNS
+
+if TYPE_CHECKING:
+    import ibis
 from tenure.workspace._scores import write_scores
 
 __all__ = ["FitReport", "ScoreResult", "customer_scores", "fit_workspace", "model_table",
@@ -257,6 +259,8 @@ def score(ws, *, as_of: Any, horizon: str | int = "90d", model: str = "bgnbd",
     con = ws.connection
     # Materialised once: float sums may differ in their last bits between two runs of the
     # same parallel query, and the scores are joined back on those values.
+    import ibis
+
     con.execute("CREATE OR REPLACE TEMP TABLE _tenure_summary AS "
                 + ibis.to_sql(expr, dialect="duckdb"))
     try:
@@ -328,6 +332,8 @@ def _score_summary(ws, summary: ibis.Table, cls, spend_cls, *, day: dt.date, day
                          "boundary: run `tenure fit` to see its diagnostics")
 
     step("writing scores")
+    import ibis
+
     scores = ibis.to_sql(query, dialect="duckdb")
     with ws.transaction() as tx:
         write_scores(
