@@ -88,6 +88,24 @@ def test_ctrl_c_at_a_terminal(tmp_path, step):
     _as_it_was(tmp_path / "w")
 
 
+@pytest.mark.parametrize(("language", "line"), [
+    ("en", "interrupted: stopped while starting; nothing was written"),
+    ("zh", "已中断：在启动时停止，没有写入任何数据"),
+])
+def test_ctrl_c_while_the_command_line_loads(tmp_path, language, line):
+    # The command line takes a second or more to load (Typer, every capability); a Ctrl-C
+    # then is one line and status 130, as during a command, never a traceback.
+    child = subprocess.Popen([sys.executable, "-m", "tenure", "status"], text=True,
+                             stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                             env={**os.environ, "TENURE_LANG": language,
+                                  "TENURE_WORKSPACE": str(tmp_path / "none")})
+    time.sleep(0.3)
+    child.send_signal(signal.SIGINT)
+    _, text = child.communicate(timeout=60)
+    assert child.returncode == 130, text
+    assert _one_line(text) == line
+
+
 CHILD = textwrap.dedent("""
     import sys
     from tenure import Workspace

@@ -123,6 +123,17 @@ def test_an_argument_check_on_a_hand_made_frame():
         False, True, False, True]
 
 
+def test_a_ratio_that_reads_as_one_is_no_decline():
+    from tenure.churn._purchases import FEATURES
+
+    trend = next(f for f in FEATURES if f.name == "frequency_trend_90d")
+    frame = pd.DataFrame({"frequency_trend_90d": [0.97, 0.94, 1.2, 0.5]})
+    # 0.97 reads "buying 1.0x as often as before": no decline, so no reason; 0.94 reads 0.9x.
+    assert trend.argues(frame, {}).tolist() == [False, True, False, True]
+    assert trend.sentence({"frequency_trend_90d": 0.94}) == (
+        "buying 0.9x as often in the last 90 days as before")
+
+
 def test_save_and_load_give_the_same_model(fitted, later, tmp_path):
     model, _ = fitted
     path = model.save(tmp_path / "churn.json")

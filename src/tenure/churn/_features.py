@@ -102,6 +102,12 @@ class Feature:
             if risk is None or reference is None:
                 continue
             values = pd.to_numeric(frame[name]).to_numpy(dtype="float64", na_value=np.nan)
+            # Compared as the sentence shows them: a rate of 0.97 reads "1.0x as often as
+            # before", which is no decline. Rounding both sides keeps every reason on the
+            # risky side of the raw values too.
+            digits = _shown_digits(self.reason, name)
+            if digits is not None:
+                values, reference = np.round(values, digits), round(reference, digits)
             with np.errstate(invalid="ignore"):
                 side = values > reference if risk == "high" else values < reference
             agrees &= side | np.isnan(values)
@@ -142,6 +148,16 @@ _WORDS = _Words()
 @functools.cache
 def _fields(template: str) -> tuple[str, ...]:
     return tuple(name for _, name, _, _ in _WORDS.parse(template) if name)
+
+
+@functools.cache
+def _shown_digits(template: str, name: str) -> int | None:
+    """The decimals ``template`` shows ``name`` with (``{x:.1f}``: 1), None if it does not
+    show it as a fixed-point number."""
+    for _, field, spec, _ in _WORDS.parse(template):
+        if field == name and spec and spec.endswith("f") and "." in spec:
+            return int(spec[spec.rindex(".") + 1:-1])
+    return None
 
 
 @functools.cache

@@ -27,6 +27,7 @@ from tenure.cli._common import (
     show_table,
     state,
     tenure_command,
+    tr,
     write_json,
 )
 from tenure.i18n import word
@@ -92,8 +93,10 @@ def ingest(
                 if state.debug:
                     raise
                 before = (f"; the {len(reports)} files before it landed" if reports else "")
-                err.print(f"[bold red]interrupted:[/] nothing from {escape(path.name)} was "
-                          f"written{before}", highlight=False, soft_wrap=True)
+                line = tr(f"interrupted: nothing from {path.name} was written{before}")
+                cut = min(i for i in (line.find(":"), line.find("："), len(line)) if i >= 0) + 1
+                err.print(f"[bold red]{escape(line[:cut])}[/] {escape(line[cut:].lstrip())}",
+                          highlight=False, soft_wrap=True)
                 raise typer.Exit(130) from None
             reports.append(report)
             if json_file is None or str(json_file) != "-":
