@@ -155,6 +155,39 @@ def test_utf16_without_a_bom_is_read(workspace, write, encoding):
     assert _rows(workspace, "SELECT customer_id FROM orders") == [("张三",)]
 
 
+@pytest.mark.parametrize("encoding", ["utf-32-le", "utf-32-be"])
+def test_utf32_without_a_bom_is_read(workspace, write, encoding):
+    # It was called binary data for its zero bytes.
+    path = write("orders.csv", ORDERS + "A1,张三,2024-01-05,1\n", encoding=encoding)
+    report = workspace.ingest("orders", path)
+    assert (report.encoding, report.landed) == (encoding, 1)
+    assert _rows(workspace, "SELECT customer_id FROM orders") == [("张三",)]
+
+
+def test_big5_is_told_from_gbk(workspace, write):
+    # Traditional Chinese from a Taiwan or Hong Kong shop: every byte pair of Big5 is also
+    # GBK, so it was read as GB18030 and stored as other characters without a word.
+    names = ["陳大文", "林美玲", "王小明", "張家豪"]
+    rows = "".join(f"A{i},{name},2024-01-0{i + 1},1\n" for i, name in enumerate(names))
+    report = workspace.ingest("orders", write("orders.csv", ORDERS + rows, encoding="cp950"))
+    assert (report.encoding, report.landed) == ("cp950", 4)
+    assert _rows(workspace, "SELECT customer_id FROM orders ORDER BY order_id") == [
+        (name,) for name in names]
+    # The same names in Simplified Chinese, in GBK, stay GBK.
+    simplified = rows.replace("陳", "陈").replace("張", "张")
+    report = workspace.ingest("orders", write("more.csv", ORDERS + simplified, encoding="gbk"))
+    assert report.encoding == "gb18030"
+
+
+def test_a_zero_byte_past_the_first_megabyte_is_held_back(workspace, write):
+    # The first megabyte is looked at before reading; a zero byte further down was stored.
+    filler = "".join(f"B{i},C{i},2024-01-05,1\n" for i in range(60_000))
+    path = write("orders.csv", ORDERS + filler + "A1,C\x00D,2024-01-05,1\n")
+    report = workspace.ingest("orders", path)
+    assert (report.landed, report.quarantined) == (60_000, 1)
+    assert _held(workspace) == [(60_002, "customer_id", "invalid_value")]
+
+
 @pytest.mark.parametrize("encoding", ["utf-16", "utf-32"])
 def test_utf16_and_utf32_with_a_bom_are_read(workspace, write, encoding):
     path = write("orders.csv", ORDERS + "A1,张三,2024-01-05,1\n", encoding=encoding)

@@ -154,8 +154,8 @@ def _fields(template: str) -> tuple[str, ...]:
 def _shown_digits(template: str, name: str) -> int | None:
     """The decimals ``template`` shows ``name`` with (``{x:.1f}``: 1), None if it does not
     show it as a fixed-point number."""
-    for _, field, spec, _ in _WORDS.parse(template):
-        if field == name and spec and spec.endswith("f") and "." in spec:
+    for _, shown, spec, _ in _WORDS.parse(template):
+        if shown == name and spec and spec.endswith("f") and "." in spec:
             return int(spec[spec.rindex(".") + 1:-1])
     return None
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import codecs
 import gzip
+import re
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -46,17 +47,21 @@ def is_wide(encoding: str) -> bool:
 
 
 def _without_bom(sample: bytes) -> str | None:
-    """UTF-16 text without a byte-order mark: every ASCII character has a zero byte
-    beside it, on the right for little-endian and on the left for big-endian."""
-    pairs = sample[: len(sample) // 2 * 2][:8192]
-    if b"\x00" not in pairs:
+    """UTF-32 or UTF-16 text without a byte-order mark: every ASCII character has three
+    zero bytes (UTF-32) or one (UTF-16) beside it, on the right for little-endian and on
+    the left for big-endian, and the line ends fall on whole characters."""
+    if b"\x00" not in sample[:8192]:
         return None
-    for name, newline in (("utf-16-le", b"\n\x00"), ("utf-16-be", b"\x00\n")):
+    for width, name, newline in ((4, "utf-32-le", b"\n\x00\x00\x00"),
+                                 (4, "utf-32-be", b"\x00\x00\x00\n"),
+                                 (2, "utf-16-le", b"\n\x00"), (2, "utf-16-be", b"\x00\n")):
+        units = sample[: len(sample) // width * width][:8192]
         try:
-            text = pairs.decode(name)
+            text = units.decode(name)
         except UnicodeDecodeError:
             continue
-        aligned = [i for i in range(0, len(pairs) - 1, 2) if pairs[i:i + 2] == newline]
+        aligned = [i for i in range(0, len(units) - width + 1, width)
+                   if units[i:i + width] == newline]
         if aligned and "\x00" not in text:
             return name
     return None
@@ -83,10 +88,11 @@ def _line_counts(sample: bytes, at_end: bool) -> tuple[int, int]:
 def detect_encoding(sample: bytes, at_end: bool, source: str) -> str:
     """The encoding of a text file from its first bytes (``at_end``: the sample is all of it).
 
-    UTF-8 (with or without BOM), UTF-16 and UTF-32 with a BOM and UTF-16 without one are
+    UTF-8 (with or without BOM), and UTF-16 and UTF-32 with a BOM or without one are
     recognised; a file whose non-ASCII lines are mostly not UTF-8 but are GB18030 (a
     superset of GBK and GB2312, the encodings of Chinese Excel and shop exports) is read as
-    GB18030.
+    GB18030, unless it reads as Big5 (Traditional Chinese, Windows code page 950) and as
+    GBK mostly in rare characters.
     """
     for bom, name in _BOMS:
         if sample.startswith(bom):
@@ -107,15 +113,42 @@ def detect_encoding(sample: bytes, at_end: bool, source: str) -> str:
     valid, invalid = _line_counts(sample, at_end)
     if valid >= invalid:
         return "utf-8"  # mostly UTF-8: the other lines are named when the file is read
-    try:
-        codecs.getincrementaldecoder("gb18030")().decode(sample, final=at_end)
-    except UnicodeDecodeError:
+    candidates = [name for name in ("gb18030", "cp950") if _decodes(sample, name, at_end)]
+    if not candidates:
         raise InputError(
-            "cannot tell the text encoding (neither UTF-8 nor GB18030); set encoding in the "
-            "mapping file's [options], for example encoding = \"big5\"",
+            "cannot tell the text encoding (neither UTF-8, GB18030 nor Big5); set encoding in "
+            "the mapping file's [options], for example encoding = \"shift_jis\"",
             source=source,
-        ) from None
+        )
+    if candidates == ["cp950"] or (len(candidates) == 2 and _common_gbk_share(sample) < 0.6):
+        return "cp950"
     return "gb18030"
+
+
+def _decodes(sample: bytes, encoding: str, at_end: bool) -> bool:
+    try:
+        codecs.getincrementaldecoder(encoding)().decode(sample, final=at_end)
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+# Two-byte characters as GBK reads them; the common ones: GB2312's punctuation and full-width
+# forms (rows A1-A3) and its hanzi (rows B0-F7), both with a second byte from A1.
+_GBK_PAIR = re.compile(rb"[\x81-\xfe][\x40-\x7e\x80-\xfe]")
+_COMMON_GBK = re.compile(rb"[\xa1-\xa3\xb0-\xf7][\xa1-\xfe]")
+
+
+def _common_gbk_share(sample: bytes) -> float:
+    """The share of two-byte characters that are common in Simplified Chinese text when the
+    sample is read as GBK. Chinese text in GBK is nearly all of them; Traditional Chinese
+    in Big5 also reads as GBK, but as rare characters, kana and box drawing (Big5's most
+    used characters start with bytes A4 to A9, GB2312's rows of symbols), well under half.
+    """
+    pairs = _GBK_PAIR.findall(sample)
+    if not pairs:
+        return 1.0
+    return sum(1 for pair in pairs if _COMMON_GBK.fullmatch(pair)) / len(pairs)
 
 
 def _opener(path: Path, compressed: bool):

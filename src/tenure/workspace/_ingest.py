@@ -533,6 +533,13 @@ def _problem_queries(plan: _Plan, allowed, config: Config, today: date,
         elif kind == "nonfinite":
             add(target, "invalid_value", f"{raw} IS NOT NULL", raw,
                 f"{p(target + ' is ')} || {raw} || ', not a finite number'")
+        if column.type in ("id", "text"):
+            # A zero byte is binary data: a file damaged or glued together, never text to
+            # store (the first megabyte is checked before reading; this is the rest).
+            add(target, "invalid_value", f"contains({col}, chr(0))",
+                f"replace({col}, chr(0), '\\0')",
+                p(f"{target} holds a zero byte (NUL), which is binary data, not text; "
+                  "export the file again"))
         if column.required:
             add(target, "missing_required", _empty(plan, target), "NULL",
                 p(f"{target} is required and is empty"))
