@@ -65,3 +65,33 @@ def test_the_bundled_font_covers_every_chinese_character_tenure_prints_and_ships
     assert not sorted(chr(c) for c in used - covered)
     licence = (font_folder() / "OFL.txt").read_text(encoding="utf-8")
     assert "SIL OPEN FONT LICENSE" in licence.upper() and "Noto Sans CJK SC" in licence
+
+
+def test_an_svg_carries_the_glyphs_of_its_chinese_labels(tmp_path):
+    import base64
+    import io
+    import re
+
+    from fontTools.ttLib import TTFont
+
+    from tenure.charts import save
+
+    frame = pd.DataFrame({"period": pd.to_datetime(["2024-01-01", "2024-02-01"] * 2),
+                          "region": ["华东", "华东", "华南", "华南"], "customers": [3, 4, 5, 6]})
+    path = save(trend(frame, "customers", "region", title="按地区的客户数"),
+                tmp_path / "chart.svg")
+    svg = path.read_text(encoding="utf-8")
+    assert "华东" in svg and "华南" in svg
+    found = re.search(r'@font-face \{ font-family: "([^"]+)"; src: url\(data:font/woff;base64,'
+                      r'([A-Za-z0-9+/=]+)\)', svg)
+    assert found and found.group(1) == BUNDLED_FONT
+    font = TTFont(io.BytesIO(base64.b64decode(found.group(2))))
+    covered = set(map(chr, font.getBestCmap()))
+    # Every Chinese character of the picture, and not the other 3,700 of the bundled font.
+    used = {ch for ch in svg[:found.start()] + svg[found.end():] if ord(ch) > 0x7F}
+    assert used and used <= covered
+    assert len(covered) < 200
+    # A picture with no character beyond ASCII carries no font.
+    plain = save(trend(frame.assign(region=["east", "east", "south", "south"]), "customers",
+                       "region", title="t"), tmp_path / "plain.svg")
+    assert "@font-face" not in plain.read_text(encoding="utf-8")

@@ -9,11 +9,12 @@ their own beyond the shape of the chart.
 :func:`save` writes a chart as HTML that opens with no network (the Vega libraries
 inlined), as Vega-Lite JSON, or as PNG or SVG pictures; the pictures draw Chinese labels
 with the system's Chinese fonts or, where there is none, with the subset of Noto Sans CJK
-SC that ships with tenure.
+SC that ships with tenure, which an SVG carries inside it (the glyphs it uses).
 """
 
 from __future__ import annotations
 
+import io
 from functools import cache
 from importlib.resources import files
 from pathlib import Path
@@ -57,7 +58,16 @@ def save(chart: Any, path: str | Path) -> Path:
         path.write_text(chart.to_json(), encoding="utf-8")
     elif suffix == ".html":
         chart.save(str(path), inline=True)
+    elif suffix == ".svg":
+        from tenure.charts._embed import embed_font
+
+        _register_fonts()
+        drawn = io.StringIO()
+        chart.save(drawn, format="svg")
+        svg = embed_font(drawn.getvalue(), font_folder() / "TenureSansCJKsc-Regular.otf")
+        path.write_text(svg, encoding="utf-8")
     else:
         _register_fonts()
-        chart.save(str(path), scale_factor=2 if suffix == ".png" else 1)
+        chart.save(str(path), scale_factor=2)
     return path
+
