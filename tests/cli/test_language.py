@@ -54,6 +54,50 @@ def test_the_analyses_print_nothing_left_in_english_with_lang_zh(tmp_path, write
     assert sorted(set(untranslated()) - before) == []
 
 
+def test_a_split_result_reads_in_chinese_group_by_group(tmp_path, write):
+    from tenure.i18n import untranslated
+
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    customers = write("customers.csv", "customer_id,segment\nA,consumer\nB,smb\nC,smb\n")
+    orders = write("orders.csv", "order_id,customer_id,ordered_at,amount\n"
+                                 "O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
+                                 "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\nO6,C,2024-04-02,20\n")
+    assert run("ingest", "customers", str(customers), "--workspace", ws).exit_code == 0
+    assert run("ingest", "orders", str(orders), "--workspace", ws).exit_code == 0
+    before = set(untranslated())
+    for command in (["analyze", "cohorts", "--by", "segment"],
+                    ["analyze", "growth", "--by", "segment"],
+                    ["analyze", "loyalty", "--by", "segment"]):
+        result = run("--lang", "zh", *command, "--workspace", ws)
+        assert result.exit_code == 0, (command, result.output)
+    assert sorted(set(untranslated()) - before) == []
+    cohorts = run("--lang", "zh", "analyze", "cohorts", "--by", "segment", "--workspace", ws)
+    # Each group's line: the segment's Chinese name, then the sentence.
+    assert "个人：1 位客户分属 1 个同期群" in cohorts.output
+    assert "小企业：2 位客户分属 2 个同期群" in cohorts.output
+
+
+def test_the_compact_cohort_view_fits_80_columns(tmp_path, write):
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    # A: January cohort, back in February and April; B: January, never back; C: February.
+    orders = write("orders.csv", "order_id,customer_id,ordered_at,amount\n"
+                                 "O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
+                                 "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\n")
+    assert run("ingest", "orders", str(orders), "--workspace", ws).exit_code == 0
+    result = runner.invoke(app, ["analyze", "cohorts", "--compact", "--workspace", ws],
+                           env={"TENURE_WORKSPACE": "", "COLUMNS": "80", "TENURE_LANG": ""})
+    assert result.exit_code == 0, result.output
+    assert max(len(line) for line in result.output.splitlines()) <= 80
+    rows = [[cell.strip() for cell in line.strip("│").split("│")]
+            for line in result.output.splitlines() if line.startswith("│")]
+    # Ages 1, 3, 6 and 12 only: January (2 customers) is 50% a month on (A in February)
+    # and 50% three months on (A in April); February's C never came back.
+    assert rows == [["2024-01-01", "2", "50.0%", "50.0%", "", ""],
+                    ["2024-02-01", "1", "0.0%", "", "", ""]]
+
+
 def test_errors_read_whole_in_chinese(tmp_path):
     nowhere = tmp_path / "nowhere"
     result = run("status", "--workspace", str(nowhere), lang="zh")

@@ -55,6 +55,8 @@ class CohortRetention(Result):
     refunds) and revenue_retention (revenue / the cohort's first-period revenue).
 
     ``average``: the curve over cohorts weighted by their size, from complete periods only.
+    ``ages_shown``: the ages the printed table shows (the compact view: 1, 3, 6 and 12);
+    None shows the first 13.
     """
 
     frame: pd.DataFrame
@@ -63,6 +65,7 @@ class CohortRetention(Result):
     by: str | None
     as_of: dt.date
     refund_only_customers: int
+    ages_shown: tuple[int, ...] | None = None
 
     def chart(self, metric: str = "retention"):
         """A heatmap of ``metric`` (retention, retention_unbounded or revenue_retention)."""
@@ -111,10 +114,17 @@ class CohortRetention(Result):
         return lines
 
     def view(self, metric: str = "retention", ages: int = 13) -> pd.DataFrame:
-        """Cohorts down, ages across (the first ``ages``), ``metric`` as percentages."""
-        shown = self.frame[self.frame["age"] < ages]
+        """Cohorts down, ages across (the first ``ages``, or ``ages_shown``), ``metric`` as
+        percentages."""
+        wanted = self.frame["age"].isin(self.ages_shown) if self.ages_shown else (
+            self.frame["age"] < ages)
+        shown = self.frame[wanted]
         index = [*([self.by] if self.by else []), "cohort", "customers"]
         table = shown.pivot_table(index=index, columns="age", values=metric, aggfunc="first")
+        if self.ages_shown:  # every cohort, and every age asked for, even where none reached it
+            table = table.reindex(columns=list(self.ages_shown))
+            first = self.frame[self.frame["age"] == 0].set_index(index).index
+            table = table.reindex(first)
         table = table.map(lambda v: "" if pd.isna(v) else f"{v:.1%}")
         table.columns = [str(c) for c in table.columns]
         table = table.reset_index()

@@ -31,6 +31,12 @@ class AnalysisOptions:
 
 
 @dataclass(frozen=True)
+class CohortOptions(AnalysisOptions):
+    compact: bool = option(False, help="Print retention 1, 3, 6 and 12 periods on only, in "
+                                       "80 columns; the files written keep every age.")
+
+
+@dataclass(frozen=True)
 class QuarterlyOptions(AnalysisOptions):
     period: str = option("quarter", help="day, week, month or quarter.", choices=PERIODS)
 
@@ -55,10 +61,13 @@ class PrepareOptions:
                                choices=PERIODS)
 
 
-def _cohorts(ws, o: AnalysisOptions, progress):
+def _cohorts(ws, o: CohortOptions, progress):
+    import dataclasses
+
     from tenure import analytics
 
-    return analytics.cohort_retention(ws, **o.window())
+    result = analytics.cohort_retention(ws, **o.window())
+    return dataclasses.replace(result, ages_shown=(1, 3, 6, 12)) if o.compact else result
 
 
 def _lifecycle(ws, o: ScoredOptions, progress):
@@ -122,7 +131,7 @@ def _analysis(name, summary, options, run, result, example) -> Capability:
 
 ANALYSES: tuple[Capability, ...] = (
     _analysis("cohorts", "Retention of first-purchase cohorts, exact and unbounded, in "
-              "customers and revenue.", AnalysisOptions, _cohorts, "CohortRetention",
+              "customers and revenue.", CohortOptions, _cohorts, "CohortRetention",
               "tenure analyze cohorts --period quarter --csv cohorts.csv"),
     _analysis("lifecycle", "Customers per lifecycle state per period (new, active, "
               "resurrected, at risk, churned, dormant).", ScoredOptions, _lifecycle,

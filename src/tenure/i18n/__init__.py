@@ -15,8 +15,10 @@ under ``zh/``:
   of a number) matches a number as it reads, ``{n:?day|days}`` either word without
   keeping it, and ``{currency}`` the sign before an amount (which may be none).
 
-A message the catalogs do not know comes back in English, unchanged: nothing is lost, and
-:func:`untranslated` lists what a test found missing.
+A line of a split result, a group's name before a known message (``"华东: 214 customers in 31
+cohorts"``), is the name and the translated message. A message the catalogs do not know comes
+back in English, unchanged: nothing is lost, and :func:`untranslated` lists what a test found
+missing.
 
 >>> translate("Nothing in quarantine.", "zh")
 '隔离区中没有数据。'
@@ -119,11 +121,26 @@ def translate(text: str, language: str) -> str:
     that is itself a known word or message is translated too."""
     if language == "en" or not _LETTERS.search(text):
         return text  # nothing in English to translate: numbers, dates, other scripts
-    found = _translated(text, catalog(language), 6)
+    book = catalog(language)
+    found = _translated(text, book, 6)
+    if found is None:
+        found = _group_line(text, book)
     if found is None:
         _missing.add(text)
         return text
     return found
+
+
+def _group_line(text: str, book: Catalog) -> str | None:
+    """A result's line for one group of a split, ``"华东: 214 customers in 31 cohorts"``:
+    the group's name (a word when the catalog knows it) and the known message after it."""
+    group, colon, rest = text.partition(": ")
+    if not colon or not group or "\n" in group:
+        return None
+    said = _translated(rest, book, 6)
+    if said is None:
+        return None
+    return f"{book.words.get(group, group)}：{said}"
 
 
 def _translated(text: str, book: Catalog, depth: int) -> str | None:
