@@ -181,7 +181,9 @@ class Setting:
         return self.key.split(".", 1)[1]
 
     def coerce(self, value: Any, *, where: str) -> Any:
-        """Return ``value`` as this setting's type, or raise a ConfigError naming ``where``."""
+        """Return ``value`` as this setting's type, or raise a ConfigError naming ``where``
+        (a file; the key itself for a value given alone, which is then named once)."""
+        named = self.key if where == self.key else f"{where}: {self.key}"
         expected = type(self.default)
         ok = isinstance(value, expected) and not (expected is int and isinstance(value, bool))
         if expected is float and isinstance(value, int) and not isinstance(value, bool):
@@ -190,13 +192,13 @@ class Setting:
             ok = isinstance(value, list) and all(isinstance(v, str) for v in value)
         if not ok:
             raise ConfigError(
-                f"{where}: {self.key} = {value!r} should be {_type_words(self.default)}"
+                f"{named} = {value!r} should be {_type_words(self.default)}"
             )
         if self.check is not None:
             try:
                 self.check(value)
             except ConfigError as exc:
-                raise ConfigError(f"{where}: {self.key}: {exc}") from None
+                raise ConfigError(f"{named}: {exc}") from None
         return value
 
 

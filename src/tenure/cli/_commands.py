@@ -4,6 +4,7 @@ library function and prints its result."""
 
 from __future__ import annotations
 
+import contextlib
 from pathlib import Path
 from typing import Annotated
 
@@ -78,7 +79,7 @@ def ingest(
     from tenure.capabilities import REGISTRY
 
     if suggest_map:
-        _suggest_map(table, files, map_file)
+        _suggest_map(table, files, map_file, workspace)
         return
     capability = REGISTRY["ingest"]
     check_outputs(None, json_file, None, None)
@@ -114,8 +115,9 @@ def ingest(
         raise typer.Exit(1)
 
 
-def _suggest_map(table: str, files: list[Path], map_file: Path | None) -> None:
-    from tenure.errors import InputError
+def _suggest_map(table: str, files: list[Path], map_file: Path | None,
+                 workspace: Path | None) -> None:
+    from tenure.errors import InputError, TenureError
     from tenure.io import suggest_mapping
 
     if len(files) != 1:
@@ -125,13 +127,16 @@ def _suggest_map(table: str, files: list[Path], map_file: Path | None) -> None:
     target = map_file or stem.with_suffix(".toml")
     if target.exists():
         raise InputError(f"{target} exists already; remove it or name another file with --map")
-    suggestion = suggest_mapping(table, source)
+    # A suggestion needs no workspace (nor a sound one); when there is one, its language
+    # counts. Opening it reads its settings only.
+    with contextlib.suppress(TenureError):
+        open_workspace(workspace).close()
+    suggestion = suggest_mapping(table, source, language=language())
     target.write_text(suggestion.text, encoding="utf-8")
-    out.print(f"Wrote {target}", highlight=False, soft_wrap=True)
+    say(f"Wrote {target}")
     for line in suggestion.lines():
-        out.print(line, highlight=False, markup=False, soft_wrap=True)
-    out.print(f"Next: tenure ingest {table} {source} --map {target}", highlight=False,
-              markup=False, soft_wrap=True)
+        say(line)
+    say(f"Next: tenure ingest {table} {source} --map {target}")
 
 
 def config(

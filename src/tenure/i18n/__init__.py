@@ -14,6 +14,9 @@ under ``zh/``:
   may also be a churn reason's template as the library writes it: ``{n:.0f}`` (any format
   of a number) matches a number as it reads, ``{n:?day|days}`` either word without
   keeping it, and ``{currency}`` the sign before an amount (which may be none).
+  ``{name:verbatim}`` matches a name, a path or a list of them (any text without ``": "``)
+  and keeps it as it is, never translated: a table's name in a command to type again
+  (``tenure quarantine --table orders``) stays ``orders``.
 
 A line of a split result, a group's name before a known message (``"华东: 214 customers in 31
 cohorts"``), is the name and the translated message. A message the catalogs do not know comes
@@ -40,6 +43,7 @@ __all__ = ["LANGUAGES", "catalog", "choose_language", "placeholders", "translate
 
 LANGUAGES = ("en", "zh")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
+_VERBATIM = "verbatim"  # the spec of a part kept as it is
 _NUMBER = r"-?[\d,]+(?:\.\d+)?%?"
 _LETTERS = re.compile(r"[A-Za-z]")
 _missing: set[str] = set()
@@ -49,6 +53,7 @@ _missing: set[str] = set()
 class _Template:
     pattern: re.Pattern[str]
     target: str
+    verbatim: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -72,12 +77,19 @@ def _compile(source: str) -> re.Pattern[str]:
         seen.add(name)
         if name == "currency":
             parts.append(f"(?P<{name}>\\D*?)")
+        elif spec == _VERBATIM:  # a name, never a group's line ("BG/NBD: b ran to...")
+            parts.append(f"(?P<{name}>(?:(?!: ).)+?)")
         elif spec is not None:
             parts.append(f"(?P<{name}>{_NUMBER})")
         else:
             parts.append(f"(?P<{name}>.+?)")
     parts.append(re.escape(source[last:]))
     return re.compile("".join(parts) + r"\Z", re.S)
+
+
+def _verbatim(source: str) -> frozenset[str]:
+    return frozenset(m.group(1) for m in _PLACEHOLDER.finditer(source)
+                     if m.group(2) == _VERBATIM)
 
 
 def placeholders(template: str) -> set[str]:
@@ -99,7 +111,7 @@ def catalog(language: str) -> Catalog:
         data = tomllib.loads(entry.read_text(encoding="utf-8"))
         words.update(data.get("words", {}))
         for source, target in data.get("messages", {}).items():
-            templates.append(_Template(_compile(source), target))
+            templates.append(_Template(_compile(source), target, _verbatim(source)))
     # Longer templates first: the most specific wins.
     templates.sort(key=lambda t: -len(t.pattern.pattern))
     return Catalog(words, tuple(templates))
@@ -138,6 +150,8 @@ def _group_line(text: str, book: Catalog) -> str | None:
     if not colon or not group or "\n" in group:
         return None
     said = _translated(rest, book, 6)
+    if said is None and ": " in rest:  # a group within a group: a file, then its setting
+        said = _group_line(rest, book)
     if said is None:
         return None
     return f"{book.words.get(group, group)}：{said}"
@@ -151,10 +165,16 @@ def _translated(text: str, book: Catalog, depth: int) -> str | None:
     for template in book.templates:
         match = template.pattern.match(text)
         if match:
-            values = {k: _translated(v, book, depth - 1) or v
+            values = {k: v if k in template.verbatim else _part(v, book, depth - 1)
                       for k, v in match.groupdict().items()}
             return template.target.format(**values)
     return None
+
+
+def _part(text: str, book: Catalog, depth: int) -> str:
+    """A varying part of a message: translated when it is a known word, message or group's
+    line (``"BG/NBD: the optimiser stopped..."``), else as it is (a name, a path, a value)."""
+    return _translated(text, book, depth) or _group_line(text, book) or text
 
 
 def untranslated() -> set[str]:

@@ -48,8 +48,8 @@ class FitReport(Result):
 
     def view(self) -> pd.DataFrame:
         # Four significant digits: parameters such as r = 0.2426 need more than the two
-        # decimals of money.
-        return self.frame.apply(lambda col: col.map(lambda v: f"{v:.4g}")
+        # decimals of money; a standard error that could not be computed is left empty.
+        return self.frame.apply(lambda col: col.map(lambda v: None if v != v else f"{v:.4g}")
                                 if col.dtype.kind == "f" else col)
 
     def extra_tables(self) -> dict[str, pd.DataFrame]:
