@@ -55,6 +55,9 @@ def test_a_name_to_type_again_is_never_translated():
                         "to edit)", "zh")
     assert "缺少 customer_id 列（customers 表必填）" in missing
     assert "tenure ingest customers FILE" in missing
+    # Nor is a value the user typed: "customer" is not 客户 in the error that refuses it.
+    refused = translate("ingest: table 'customer' is not supported; use customers, orders", "zh")
+    assert refused == "ingest：table 不支持 'customer'；可用的有 customers, orders"
 
 
 def test_the_help_of_an_option_a_command_needs_reads_in_chinese():
@@ -84,6 +87,8 @@ def test_config_shows_help_and_answers_errors_in_chinese(tmp_path):
         (["workspace.language", "fr"], "workspace.language：tenure 不支持语言 'fr'；请用 en 或 zh"),
         (["analytics.confidence", "2"],
          "analytics.confidence：必须是 0 到 1 之间的比例（例如 0.2），而不是 2.0"),
+        (["engine.thread", "2"], f"{tmp_path / 'shop' / 'tenure.toml'}：没有名为 "
+                                 "'engine.thread' 的设置；你是不是想用 'engine.threads'？"),
     ):
         wrong = run("config", *args, "--workspace", ws)
         assert wrong.exit_code == 2
@@ -171,6 +176,13 @@ def test_the_first_commands_print_nothing_left_in_english(tmp_path, write):
     missing_option = run("score", "-w", ws)
     assert missing_option.exit_code == 2
     assert "必须给出 as_of（按此日期评分（使用此日期之前的订单））" in missing_option.output
+    # The errors a first attempt meets.
+    for command in (["init", ws], ["init", str(tmp_path / "b"), "--timezone", "Mars"],
+                    ["ingest", "customer", str(orders), "-w", ws],
+                    ["status", "--json", str(tmp_path / "x" / "s.json"), "-w", ws],
+                    ["config", "nothing", "-w", ws]):
+        result = run(*command)
+        assert result.exit_code == 2 and result.output.startswith("错误："), result.output
     assert sorted(set(untranslated()) - before) == []
     printed = "\n".join(outputs)
     # The commands to type next keep the table's own name.
