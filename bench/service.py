@@ -4,6 +4,7 @@ customers, and the report of that workspace.
     python bench/service.py                      # 1M customers (built once, reused)
     python bench/service.py --customers 1e5      # a quicker run
     python bench/service.py --seconds 30         # longer runs per scenario
+    python bench/service.py --connections 1      # one request at a time: its own cost
 
 The workspace is a simulated business with every table, ingested the way a user would,
 scored by the value models and the churn model, with its SLA clocks evaluated; it is built
@@ -142,14 +143,15 @@ def wait_ready(admin: str) -> float:
         time.sleep(1)
 
 
-async def hammer(name: str, make_url, token: str, seconds: float) -> dict:
-    """``CONNECTIONS`` clients asking back to back for ``seconds``."""
+async def hammer(name: str, make_url, token: str, seconds: float,
+                 connections: int = CONNECTIONS) -> dict:
+    """``connections`` clients asking back to back for ``seconds``."""
     import httpx
 
     latencies: list[float] = []
     errors: dict[str, int] = {}
     rng = random.Random(name)
-    limits = httpx.Limits(max_connections=CONNECTIONS, max_keepalive_connections=CONNECTIONS)
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{PORT}", limits=limits,
                                  headers={"Authorization": f"Bearer {token}"},
                                  cookies={"tenure_session": token}, timeout=60) as client:
@@ -169,7 +171,7 @@ async def hammer(name: str, make_url, token: str, seconds: float) -> dict:
                 latencies.append(time.perf_counter() - began)
 
         began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(CONNECTIONS)))
+        await asyncio.gather(*(worker() for _ in range(connections)))
         elapsed = time.perf_counter() - began
     latencies.sort()
 
@@ -213,6 +215,8 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--customers", type=float, default=1e6)
     parser.add_argument("--seconds", type=float, default=20.0)
+    parser.add_argument("--connections", type=int, default=CONNECTIONS)
+    parser.add_argument("--no-report", action="store_true", help="leave out the report")
     args = parser.parse_args()
     customers = int(args.customers)
     path = build(DATA, customers)
@@ -222,15 +226,17 @@ def main() -> None:
     try:
         waited = wait_ready(made["admin"])
         print(f"{customers:,} customers; server ready after {waited:.0f} s; "
-              f"{CONNECTIONS} connections, {args.seconds:g} s per scenario\n")
+              f"{args.connections} connections, {args.seconds:g} s per scenario; load "
+              f"{os.getloadavg()[0]:.1f}\n")
         print(f"{'scenario':<22}{'requests':>10}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
               f"{'req/s':>9}{'errors':>8}")
         results = []
         for name, make_url in scenarios(sample):
             # A first request outside the timing: the first of a page computes what the
             # next ones reuse until the data change.
-            asyncio.run(hammer(name, make_url, made["operator"], 0.01))
-            result = asyncio.run(hammer(name, make_url, made["operator"], args.seconds))
+            asyncio.run(hammer(name, make_url, made["operator"], 0.01, args.connections))
+            result = asyncio.run(hammer(name, make_url, made["operator"], args.seconds,
+                                        args.connections))
             results.append(result)
             print(f"{name:<22}{result['requests']:>10,}{result['p50']:>9.1f}"
                   f"{result['p95']:>9.1f}{result['p99']:>9.1f}{result['per_second']:>9.1f}"
@@ -239,10 +245,11 @@ def main() -> None:
     finally:
         server.terminate()
         server.wait(30)
-    seconds = report_seconds(path, DATA / "report.html")
-    size = (DATA / "report.html").stat().st_size / 2**20
-    print(f"\nreport of {customers:,} customers: {seconds:.1f} s, {size:.1f} MiB "
-          f"(target < 60 s)")
+    if not args.no_report:
+        seconds = report_seconds(path, DATA / "report.html")
+        size = (DATA / "report.html").stat().st_size / 2**20
+        print(f"\nreport of {customers:,} customers: {seconds:.1f} s, {size:.1f} MiB "
+              f"(target < 60 s; load {os.getloadavg()[0]:.1f})")
     targets = {"profile (API)": 200, "profile (page)": 200, "search (API)": 300,
                "search (page)": 300, "overview (page)": 1000}
     for result in results:

@@ -15,7 +15,7 @@ import duckdb
 from tenure.capabilities import REGISTRY, Capability
 from tenure.errors import WorkspaceError
 from tenure.report._render import chart_spec
-from tenure.results import Result
+from tenure.results import Result, jsonable
 from tenure.service._jobs import Job, JobRunner
 from tenure.workspace import Workspace
 from tenure.workspace._access import Token, check_token, record
@@ -98,6 +98,23 @@ class ServiceState:
             self._cache[key] = result
         return result
 
+    def body(self, result: Result) -> Any:
+        """``result.to_dict()`` as JSON data, worked out once per result kept."""
+        key = (id(result), "body")
+        with self._cache_lock:
+            found = self._specs.get(key)
+            if found is not None and found[0] is result:
+                return found[1]
+        body = jsonable(result.to_dict())
+        with self._cache_lock:
+            # Only a result kept for this version of the data: the others are one
+            # request's, and one that is kept goes with its version.
+            if any(kept is result for kept in self._cache.values()):
+                self._specs[key] = (result, body)
+                while len(self._specs) > 2 * CACHED:
+                    self._specs.popitem(last=False)
+        return body
+
     def chart(self, result: Result, language: str) -> Any:
         """``result``'s chart as a Vega-Lite specification in ``language``, drawn once
         per result kept."""
@@ -112,6 +129,24 @@ class ServiceState:
             while len(self._specs) > 2 * CACHED:
                 self._specs.popitem(last=False)
         return spec
+
+    def public(self, value: Any) -> Any:
+        """``value`` (an answer's text or JSON data) without the server's folders: a file
+        uploaded or posted is named by its own name, the workspace by its folder's name."""
+        if isinstance(value, str):
+            for folder, shown in self._folders:
+                value = value.replace(folder, shown)
+            return value
+        if isinstance(value, dict):
+            return {k: self.public(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.public(v) for v in value]
+        return value
+
+    @property
+    def _folders(self) -> tuple[tuple[str, str], ...]:
+        root = self.workspace.path
+        return ((f"{root / 'uploads'}/", ""), (str(root), root.name))
 
     def changed(self) -> None:
         """The data changed: forget every result computed from the old data."""
