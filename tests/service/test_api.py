@@ -356,3 +356,26 @@ def test_kept_figures_are_forgotten_when_an_ingest_or_an_outcome_changes_the_dat
 def _wait_for_jobs(client, shop) -> None:
     for job in client.get("/api/v1/jobs", headers=bearer(shop.tokens["admin"])).json():
         wait_for(client, job["job_id"], shop.tokens["admin"])
+
+
+def test_a_result_asked_for_by_many_at_once_is_computed_once(client):
+    import threading
+    import time
+
+    state = client.app.state.tenure
+    computed = []
+
+    def compute():
+        computed.append(1)
+        time.sleep(0.3)  # long enough for every other request to arrive meanwhile
+        return object()
+
+    key = ("asked at once", state.generation)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(state._once(key, compute)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1 and len(got) == 8 and all(g is got[0] for g in got)
