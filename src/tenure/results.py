@@ -11,7 +11,8 @@ capability:
 - ``view()``: what a terminal shows of ``frame`` (fewer, formatted columns);
 - ``extra_tables()``: other named tables the result carries;
 - ``panels()``: the titled tables a screen shows (a terminal, a dashboard page, the report);
-- ``chart()``: a Vega-Lite chart (Altair) where one fits, else None;
+- ``chart()``: a Vega-Lite chart (Altair) where one fits, else None, and ``vega_lite()``
+  its specification;
 - ``to_dict()``: all of it as JSON-safe Python values (``--json`` and the API).
 
 >>> import pandas as pd
@@ -38,7 +39,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-__all__ = ["Result", "jsonable", "records"]
+__all__ = ["Result", "counted", "jsonable", "records"]
 
 
 class Result:
@@ -65,6 +66,12 @@ class Result:
     def chart(self) -> Any:
         return None
 
+    def vega_lite(self) -> dict[str, Any] | None:
+        """The chart as a Vega-Lite specification (``chart().to_dict()``), or None; a
+        result drawn at every request of a page may give it without building the chart."""
+        chart = self.chart()
+        return None if chart is None else chart.to_dict(validate=False)
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "kind": type(self).__name__,
@@ -73,6 +80,16 @@ class Result:
             "frame": records(self.frame),
             "tables": {name: records(table) for name, table in self.extra_tables().items()},
         }
+
+
+def counted(number: float, noun: str, nouns: str | None = None) -> str:
+    """``number`` and the noun that goes with it, for a sentence in English: one order,
+    two orders (``nouns`` where adding an s is not the plural).
+
+    >>> counted(1, "owner"), counted(1200, "saved model"), counted(2, "proposal")
+    ('1 owner', '1,200 saved models', '2 proposals')
+    """
+    return f"{number:,} {noun if number == 1 else nouns or noun + 's'}"
 
 
 def records(frame: pd.DataFrame | None) -> list[dict[str, Any]]:

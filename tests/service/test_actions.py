@@ -71,6 +71,13 @@ def test_an_outcome_posted_is_stored_once_and_audited(client, shop, planned):
     nested = client.post(route, json=[{**row, "event": ["sent"]}],
                          headers=bearer(shop.tokens["operator"]))
     assert nested.status_code == 422 and "row 1, column 'event'" in nested.json()["error"]
+    missing = client.post(route, json=[row, {k: v for k, v in row.items() if k != "event"}],
+                          headers=bearer(shop.tokens["operator"]))
+    assert missing.status_code == 422 and "row 2, column 'event'" in missing.json()["error"]
+    # The answer names the batch, not the file the server kept it in.
+    assert str(shop.path) not in done.text and "uploads" not in done.text
+    assert done.json()["lines"][0].startswith("batch-outcomes-") and \
+        "1 row read, 1 outcome landed" in done.json()["lines"][0]
 
 
 def test_an_owner_cannot_touch_another_owners_actions(client, shop, planned):

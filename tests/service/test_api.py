@@ -287,6 +287,95 @@ def test_the_openapi_document_needs_a_token_and_nothing_loads_from_the_internet(
     document = client.get("/openapi.json", headers=bearer(shop.tokens["viewer"]))
     assert document.status_code == 200
     assert "/api/v1/actions/outcomes" in document.json()["paths"]
+    # The outcomes' body is described: a list of rows (or {"rows": [...]}) naming the action.
+    body = document.json()["paths"]["/api/v1/actions/outcomes"]["post"]["requestBody"]
+    forms = body["content"]["application/json"]["schema"]["anyOf"]
+    row = forms[0]["items"]
+    assert forms[0]["type"] == "array" and forms[1]["properties"]["rows"]["items"] == row
+    assert set(row["required"]) == {"customer_id", "playbook", "plan_date", "event"}
+    assert {"at", "channel"} <= set(row["properties"]) and "$ref" not in str(body)
     # FastAPI's own /docs and /redoc pages fetch their scripts from a CDN: not served.
     for page in ("/docs", "/redoc"):
         assert client.get(page, headers=bearer(shop.tokens["viewer"])).status_code == 404
+
+
+def test_answers_name_uploaded_files_without_the_servers_folders(client, shop):
+    admin = bearer(shop.tokens["admin"])
+    folder = str(shop.path)
+    text = "order_id,customer_id,ordered_at,amount\nP-1,C0000004,2025-12-21 09:00,12\n"
+    landed = client.post("/api/v1/ingest/orders", files={"file": ("p.csv", text.encode(),
+                                                                  "text/csv")}, headers=admin)
+    assert landed.status_code == 200 and landed.json()["headline"]["source"] == "p.csv"
+    assert folder not in landed.text and "uploads" not in landed.text
+    broken = client.post("/api/v1/ingest/orders", files={"file": ("q.csv", b"a,b\n1,2\n",
+                                                                  "text/csv")}, headers=admin)
+    assert broken.status_code == 422 and "q.csv" in broken.json()["error"]
+    assert folder not in broken.text
+    batch = client.post("/api/v1/ingest/churn_reasons/rows", headers=admin, json=[
+        {"customer_id": "C0000004", "at": "2025-12-02 10:00", "code": "price"}])
+    assert batch.status_code == 200 and folder not in batch.text
+    for route in ("/api/v1/quarantine", "/api/v1/status", "/api/v1/audit/log",
+                  "/api/v1/jobs"):
+        answer = client.get(route, headers=admin)
+        assert answer.status_code == 200 and folder not in answer.text, route
+
+
+def test_kept_figures_are_forgotten_when_an_ingest_or_an_outcome_changes_the_data(client,
+                                                                               shop):
+    admin = bearer(shop.tokens["admin"])
+    route = "/api/v1/customers/overview"
+    _wait_for_jobs(client, shop)  # those of the tests before: each ends by forgetting
+    before = client.get(route, headers=admin).json()
+    state = client.app.state.tenure
+    kept = state.run_read(REGISTRY["customers overview"],
+                          REGISTRY["customers overview"].parse({}))
+    assert state.run_read(REGISTRY["customers overview"],
+                          REGISTRY["customers overview"].parse({})) is kept  # kept
+    # A new customer's first order on the last day of the data: one more new customer in
+    # the last period, once the stored tables are rebuilt after the ingest.
+    last = before["frame"][-1]
+    day = client.get("/api/v1/analyze/growth", headers=admin).json()["headline"]["as_of"]
+    landed = client.post("/api/v1/ingest/orders/rows", headers=admin, json=[
+        {"order_id": "KEPT-1", "customer_id": "C-KEPT-1", "ordered_at": f"{day} 09:00",
+         "amount": 50}])
+    assert landed.status_code == 200 and landed.json()["headline"]["landed"] == 1
+    _wait_for_jobs(client, shop)
+    after = client.get(route, headers=admin).json()
+    assert after["frame"][-1]["period"] == last["period"]
+    assert after["frame"][-1]["new"] == last["new"] + 1
+    # An outcome recorded is a write too: nothing computed before it is served after it.
+    kept = state.run_read(REGISTRY["customers overview"],
+                          REGISTRY["customers overview"].parse({}))
+    client.post("/api/v1/actions/outcomes", headers=bearer(shop.tokens["operator"]),
+                json=[{"customer_id": "C-KEPT-1", "playbook": "win_back",
+                       "plan_date": "2026-01-01", "event": "sent"}])
+    assert state.run_read(REGISTRY["customers overview"],
+                          REGISTRY["customers overview"].parse({})) is not kept
+
+
+def _wait_for_jobs(client, shop) -> None:
+    for job in client.get("/api/v1/jobs", headers=bearer(shop.tokens["admin"])).json():
+        wait_for(client, job["job_id"], shop.tokens["admin"])
+
+
+def test_a_result_asked_for_by_many_at_once_is_computed_once(client):
+    import threading
+    import time
+
+    state = client.app.state.tenure
+    computed = []
+
+    def compute():
+        computed.append(1)
+        time.sleep(0.3)  # long enough for every other request to arrive meanwhile
+        return object()
+
+    key = ("asked at once", state.generation)
+    got = []
+    threads = [threading.Thread(target=lambda: got.append(state._once(key, compute)))
+               for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(computed) == 1 and len(got) == 8 and all(g is got[0] for g in got)

@@ -25,13 +25,14 @@ from tenure.actions._lift import ActionLift, lift
 from tenure.actions._list import ActionList, action_list
 from tenure.actions._plan import ActionPlan, plan
 from tenure.actions._qini import qini_auc, qini_curve, uplift_at_k
-from tenure.actions._record import OutcomeRecord, record
+from tenure.actions._record import EVENTS, OutcomeRecord, record
 from tenure.actions._simulate import UPLIFT_KINDS, simulate_experiment, simulate_uplift
 from tenure.actions._simulation import SimulatedDays, simulate_days
 from tenure.actions._srm import SampleRatio
 from tenure.actions._uplift import UpliftModel
 
 __all__ = [
+    "EVENTS",
     "UPLIFT_KINDS",
     "ActionExplanation",
     "ActionLift",

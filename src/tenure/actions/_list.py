@@ -19,7 +19,7 @@ from tenure.actions._plan import plan_date
 from tenure.actions.playbooks import PLAYBOOKS
 from tenure.errors import ConfigError
 from tenure.i18n import LANGUAGES, translate, word
-from tenure.results import Result
+from tenure.results import Result, counted
 
 __all__ = ["LIST_COLUMNS", "ActionList", "action_list"]
 
@@ -52,8 +52,8 @@ class ActionList(Result):
         return {} if self.keys is None else {"keys": self.keys}
 
     def lines(self) -> list[str]:
-        text = (f"{len(self.frame):,} actions for {self.owners:,} owners on "
-                f"{self.date.isoformat()}.")
+        text = (f"{counted(len(self.frame), 'action')} for {counted(self.owners, 'owner')} "
+                f"on {self.date.isoformat()}.")
         return [translate(text, self.lang)]
 
 

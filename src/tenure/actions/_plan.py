@@ -22,7 +22,7 @@ from tenure.actions._planner import allocate, cleanup, effects, prepare
 from tenure.actions._targeting import rank_by_uplift
 from tenure.errors import ConfigError
 from tenure.progress import Progress, steps_of
-from tenure.results import Result
+from tenure.results import Result, counted
 
 __all__ = ["PLAN_COLUMNS", "SUPPRESSED_COLUMNS", "ActionPlan", "plan", "plan_date"]
 
@@ -93,8 +93,8 @@ class ActionPlan(Result):
 
     def lines(self) -> list[str]:
         h = self.headline
-        said = [f"Plan for {self.date.isoformat()}: {h['actions']:,} actions from "
-                f"{h['proposals']:,} proposals, expected incremental value "
+        said = [f"Plan for {self.date.isoformat()}: {counted(h['actions'], 'action')} from "
+                f"{counted(h['proposals'], 'proposal')}, expected incremental value "
                 f"{h['expected_value']:,.0f} for a cost of {h['cost']:,.0f}; "
                 f"{h['control'] + h['global_control']:,} held out as controls, "
                 f"{h['suppressed']:,} not chosen."]

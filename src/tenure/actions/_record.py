@@ -32,7 +32,7 @@ from tenure.errors import InputError
 from tenure.io import Mapping
 from tenure.io._rows import ROW
 from tenure.progress import Progress, Steps
-from tenure.results import Result
+from tenure.results import Result, counted
 from tenure.workspace._ingest import _STAGE as _INGEST_STAGE
 from tenure.workspace._ingest import Staged, problem_queries, stage
 from tenure.workspace._transaction import Runner
@@ -96,7 +96,8 @@ class OutcomeRecord(Result):
                 "seconds": self.seconds}
 
     def lines(self) -> list[str]:
-        said = [f"{self.source}: {self.rows_read:,} rows read, {self.landed:,} outcomes landed, "
+        said = [f"{self.source}: {counted(self.rows_read, 'row')} read, "
+                f"{counted(self.landed, 'outcome')} landed, "
                 f"{self.updated:,} updated, {self.unchanged:,} unchanged, "
                 f"{self.quarantined_rows:,} quarantined."]
         if self.quarantined_rows:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pandas as pd
 
-from tenure.customers._tables import current
+from tenure.customers._tables import current, reading
 from tenure.errors import ConfigError
 from tenure.results import Result
 from tenure.workspace._migrations import block_table
@@ -87,35 +87,51 @@ class CustomerList(Result):
 
 
 def _page(ws, where: list[str], params: dict[str, Any], sort: str, limit: int, offset: int,
-          refresh: bool, *, source: str | None = None, order: str | None = None
-          ) -> tuple[pd.DataFrame, bool, dt.date | None]:
+          refresh: bool, *, source: str | None = None, order: str | None = None,
+          cards: bool = False) -> tuple[pd.DataFrame, bool, dt.date | None]:
     """One page of cards: the ids of the page first (a narrow query over the columns it
-    filters and sorts by), then their cards, found through the cards' index."""
+    filters and sorts by), then their cards, found through the cards' index; or, when
+    ``source`` holds the cards itself (``cards``), the page's rows at once."""
     if sort not in SORTS:
         allowed = ", ".join(SORTS)
         raise ConfigError(f"sort '{sort}' is not supported; use one of {allowed}")
     if limit < 1 or offset < 0:
         raise ConfigError(f"limit {limit} and offset {offset} should be at least 1 and 0")
     table = current(ws, refresh=refresh)
-    con = ws.connection
     sql = (f"SELECT customer_id FROM {source or table}"
            + (f" WHERE {' AND '.join(where)}" if where else "")
            + f" ORDER BY {order or SORTS[sort]} LIMIT $limit OFFSET $offset")
-    ids = [row[0] for row in con.execute(sql, {**params, "limit": limit + 1,
-                                               "offset": offset}).fetchall()]
-    more = len(ids) > limit
-    ids = ids[:limit]
     columns = ", ".join(LIST_COLUMNS)
-    if ids:
-        # Bound one by one, so that the engine looks each up in the index.
-        names = {f"id{k}": value for k, value in enumerate(ids)}
-        frame = con.execute(f"SELECT {columns}, state_as_of FROM {table} WHERE customer_id "
-                            f"IN ({', '.join('$' + n for n in names)})", names).df()
-        frame = frame.set_index("customer_id").loc[ids].reset_index()
-    else:
-        frame = con.execute(f"SELECT {columns}, state_as_of FROM {table} LIMIT 0").df()
+    if cards:
+        with reading(ws) as con:
+            frame = con.execute(sql.replace("SELECT customer_id", f"SELECT {columns}, "
+                                            "state_as_of", 1),
+                                {**params, "limit": limit + 1, "offset": offset}).df()
+        more = len(frame) > limit
+        frame = frame.iloc[:limit]
+        return _dated(frame, more)
+    with reading(ws) as con:
+        ids = [row[0] for row in con.execute(sql, {**params, "limit": limit + 1,
+                                                   "offset": offset}).fetchall()]
+        more = len(ids) > limit
+        ids = ids[:limit]
+        if ids:
+            # Bound one by one, so that the engine looks each up in the index.
+            names = {f"id{k}": value for k, value in enumerate(ids)}
+            frame = con.execute(f"SELECT {columns}, state_as_of FROM {table} WHERE "
+                                f"customer_id IN ({', '.join('$' + n for n in names)})",
+                                names).df()
+            frame = frame.set_index("customer_id").loc[ids].reset_index()
+        else:
+            frame = con.execute(f"SELECT {columns}, state_as_of FROM {table} LIMIT 0").df()
+    return _dated(frame, more)
+
+
+def _dated(frame: pd.DataFrame, more: bool) -> tuple[pd.DataFrame, bool, dt.date | None]:
+    """The page without its date column, whether more follow, and the date its states
+    were judged at."""
     as_of = frame["state_as_of"].iloc[0] if len(frame) else None
-    frame = frame.drop(columns="state_as_of")
+    frame = frame.drop(columns="state_as_of").reset_index(drop=True)
     return frame, more, pd.Timestamp(as_of).date() if as_of is not None and \
         not pd.isna(as_of) else None
 
@@ -180,9 +196,16 @@ def at_risk(ws, *, owner: str | None = None, segment: str | None = None,
         if value is not None:
             where.append(f"{column} = ${column}")
             params[column] = value
-    ranked = sort == "value_at_risk"  # the stored ranking: each page is one block
-    frame, more, as_of = _page(ws, where, params, sort, limit, offset, refresh,
+    ranked = sort == "value_at_risk"  # the stored ranking, which holds the cards too
+    if ranked and band is None and owner is None and segment is None:
+        # Every customer at risk, in rank order: the page is the ranks after the offset,
+        # a block of rows the engine finds by its zone maps.
+        where, offset_read = ["risk_rank > $after AND risk_rank <= $after + $limit"], 0
+        params = {"after": offset}
+    else:
+        offset_read = offset
+    frame, more, as_of = _page(ws, where, params, sort, limit, offset_read, refresh,
                                source=AT_RISK if ranked else None,
-                               order="risk_rank" if ranked else None)
+                               order="risk_rank" if ranked else None, cards=ranked)
     filters = {"owner": owner, "segment": segment, "band": band}
     return CustomerList(frame, "Customers at risk", filters, sort, offset, limit, more, as_of)

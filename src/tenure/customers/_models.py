@@ -18,7 +18,7 @@ import numpy as np
 import pandas as pd
 
 from tenure.errors import ModelError
-from tenure.results import Result
+from tenure.results import Result, counted
 
 __all__ = ["ModelOverview", "ValueOverview", "model_overview", "value_overview"]
 
@@ -128,7 +128,7 @@ class ModelOverview(Result):
     def lines(self) -> list[str]:
         if not len(self.frame):
             return ["No model is saved yet: tenure fit, then tenure churn train"]
-        said = [f"{len(self.frame)} saved models"]
+        said = [counted(len(self.frame), "saved model")]
         if not len(self.tracking):
             said.append("No value model was fitted with a holdout period, so there is no "
                         "holdout tracking: fit one with tenure fit --calibration-end DATE")

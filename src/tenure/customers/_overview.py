@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import datetime as dt
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -60,12 +61,18 @@ class Overview(Result):
 
     @property
     def headline(self) -> dict[str, Any]:
+        return dict(self._figures)
+
+    @cached_property
+    def _figures(self) -> dict[str, Any]:
+        # Worked out once: a page shows the same overview to everyone until the data change.
         figures: dict[str, Any] = {"as_of": self.as_of, "period": self.period}
         for metric in METRICS:
-            known = self.frame[["period", metric]].dropna()
-            figures[metric] = float(known[metric].iloc[-1]) if len(known) else None
-            figures[f"{metric}_change"] = (float(known[metric].iloc[-1] - known[metric].iloc[-2])
-                                           if len(known) > 1 else None)
+            values = self.frame[metric].to_numpy(dtype="float64")
+            known = values[~np.isnan(values)]
+            figures[metric] = float(known[-1]) if len(known) else None
+            figures[f"{metric}_change"] = (float(known[-1] - known[-2]) if len(known) > 1
+                                           else None)
         return figures
 
     def lines(self) -> list[str]:

@@ -13,13 +13,15 @@ owners, referrals and the reasons they gave for leaving.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import pandas as pd
 
-from tenure.customers._tables import PARTS, current
+from tenure._sql import ident
+from tenure.customers._tables import PARTS, current, reading
 from tenure.errors import NotFoundError
-from tenure.results import Result, jsonable
+from tenure.results import Result, counted, jsonable
 from tenure.workspace._migrations import block_table
 
 __all__ = ["CustomerProfile", "check_owner", "profile"]
@@ -42,13 +44,38 @@ PART_ROWS = 200
 
 
 @dataclass(frozen=True)
+class Rows:
+    """One part of a profile as the engine gave it: its columns and its rows."""
+
+    columns: tuple[str, ...]
+    rows: list[tuple[Any, ...]]
+
+    def records(self) -> list[dict[str, Any]]:
+        return [dict(zip(self.columns, row, strict=True)) for row in self.rows]
+
+    @classmethod
+    def of(cls, frame: pd.DataFrame) -> Rows:
+        return cls(tuple(map(str, frame.columns)), list(frame.itertuples(index=False,
+                                                                          name=None)))
+
+
+@dataclass(frozen=True)
 class CustomerProfile(Result):
     """A customer's card (``card``: every figure of the customer tables) and each part of
-    their record (``tables``: orders, products, tickets, sla_clocks, contacts, consents,
-    memberships, owners, referrals, churn_reasons; the latest :data:`PART_ROWS` rows)."""
+    their record (``parts``, and ``tables`` as frames: orders, products, tickets,
+    sla_clocks, contacts, consents, memberships, owners, referrals, churn_reasons,
+    actions; the latest :data:`PART_ROWS` rows).
+
+    A profile is read at every request of its page and its API route, most often as JSON:
+    the parts are kept as the engine's rows, and become frames only when asked for."""
 
     card: dict[str, Any]
-    tables: dict[str, pd.DataFrame]
+    parts: dict[str, Rows]
+
+    @cached_property
+    def tables(self) -> dict[str, pd.DataFrame]:
+        return {name: pd.DataFrame(part.rows, columns=list(part.columns))
+                for name, part in self.parts.items()}
 
     @property
     def frame(self) -> pd.DataFrame:
@@ -62,7 +89,7 @@ class CustomerProfile(Result):
         c = self.card
         said = [f"{c.get('name') or c['customer_id']} ({c['customer_id']}): "
                 f"{(c.get('state') or 'no orders').replace('_', ' ')}, "
-                f"{int(c.get('orders') or 0):,} orders"]
+                f"{counted(int(c.get('orders') or 0), 'order')}"]
         if c.get("churn_risk") is not None:
             reasons = "; ".join(r for r in (c.get("churn_reason_1"), c.get("churn_reason_2"),
                                             c.get("churn_reason_3")) if r)
@@ -76,8 +103,8 @@ class CustomerProfile(Result):
         facts = pd.DataFrame({"field": list(self.headline),
                               "value": [_shown(v) for v in self.headline.values()]})
         facts = facts[facts["value"] != ""]
-        return [("Customer", facts), *((TITLES[name], table)
-                                       for name, table in self.tables.items() if len(table))]
+        return [("Customer", facts), *((TITLES[name], self.tables[name])
+                                       for name, part in self.parts.items() if part.rows)]
 
     def chart(self):
         from tenure.charts._customers import order_history
@@ -87,16 +114,38 @@ class CustomerProfile(Result):
             return None
         return order_history(orders, title=f"Orders of {self.card['customer_id']}")
 
+    def vega_lite(self) -> dict[str, Any] | None:
+        from tenure.charts._customers import order_history_spec
+
+        orders = self.parts.get("orders")
+        if orders is None or not orders.rows:
+            return None
+        return order_history_spec(orders.records(),
+                                  title=f"Orders of {self.card['customer_id']}")
+
     def to_dict(self) -> dict[str, Any]:
-        return {**Result.to_dict(self), "card": jsonable(self.card)}
+        card = jsonable(self.card)
+        return {"kind": type(self).__name__, "headline": jsonable(self.headline),
+                "lines": self.lines(), "frame": [card],
+                "tables": {name: [dict(zip(part.columns, map(jsonable, row), strict=True))
+                                  for row in part.rows]
+                           for name, part in self.parts.items()},
+                "card": card}
 
     def masked(self) -> CustomerProfile:
-        """The profile as a viewer sees it: phone, e-mail and WeChat id masked."""
+        """The profile as a viewer sees it: phone, e-mail and WeChat id masked, on the card
+        and in every part."""
         from tenure.customers._masking import CONTACT_COLUMNS
 
-        card = {k: CONTACT_COLUMNS[k](v) if k in CONTACT_COLUMNS and isinstance(v, str) else v
-                for k, v in self.card.items()}
-        return CustomerProfile(card, self.tables)
+        def hidden(name: str, value: Any) -> Any:
+            masking = CONTACT_COLUMNS.get(name)
+            return masking(value) if masking is not None and isinstance(value, str) else value
+
+        card = {k: hidden(k, v) for k, v in self.card.items()}
+        parts = {name: Rows(part.columns, [tuple(hidden(c, v) for c, v in zip(
+                     part.columns, row, strict=True)) for row in part.rows])
+                 for name, part in self.parts.items()}
+        return CustomerProfile(card, parts)
 
 
 def _shown(value: Any) -> str:
@@ -111,33 +160,39 @@ def profile(ws, customer_id: str, *, owner: str | None = None, refresh: bool = T
             ) -> CustomerProfile:
     """The profile of ``customer_id``; with ``owner``, only if that owner looks after the
     customer now (otherwise it is as unknown as a customer that does not exist)."""
-    card = _card(ws, customer_id, owner, refresh)
-    con = ws.connection
-    row = {k: _plain(v) for k, v in card.iloc[0].items()}
-    tables = {}
-    for part in PARTS:
-        tables[part] = con.execute(
-            f"SELECT * EXCLUDE (customer_id) FROM {block_table(f'customer_{part}')} "
-            "WHERE customer_id = $id LIMIT $rows", {"id": str(customer_id), "rows": PART_ROWS}
-        ).df()
-    tables["actions"] = con.execute(ACTIONS, {"id": str(customer_id), "rows": PART_ROWS}).df()
-    return CustomerProfile(row, tables)
+    table = current(ws, refresh=refresh)
+    params = {"id": str(customer_id), "rows": PART_ROWS}
+    with reading(ws) as con:
+        found = con.execute(f"SELECT * FROM {table} WHERE customer_id = $id",
+                            {"id": params["id"]})
+        names = [d[0] for d in found.description]
+        rows = found.fetchall()
+        if not rows or (owner is not None and rows[0][names.index("owner_id")] != owner):
+            raise NotFoundError(f"there is no customer '{customer_id}' here; search for one "
+                                "with `tenure customers search`")
+        # Every part in one query: each is a few rows found through its index, and one
+        # round trip costs less than eleven.
+        found = con.execute(_PARTS_SQL, params)
+        index = {d[0]: k for k, d in enumerate(found.description)}
+        gathered: dict[str, list[tuple[Any, ...]]] = {name: [] for name in _COLUMNS}
+        for row in found.fetchall():
+            gathered[row[0]].append(row)
+    parts = {name: Rows(columns, [tuple(row[index[c]] for c in columns)
+                                  for row in gathered[name]])
+             for name, columns in _COLUMNS.items()}
+    return CustomerProfile(dict(zip(names, rows[0], strict=True)), parts)
 
 
 def check_owner(ws, customer_id: str, owner: str, *, refresh: bool = True) -> None:
     """Raise :class:`~tenure.errors.NotFoundError` unless ``owner`` looks after
     ``customer_id`` now, in the same words as for a customer that does not exist."""
-    _card(ws, customer_id, owner, refresh)
-
-
-def _card(ws, customer_id: str, owner: str | None, refresh: bool) -> pd.DataFrame:
     table = current(ws, refresh=refresh)
-    card = ws.connection.execute(f"SELECT * FROM {table} WHERE customer_id = $id",
-                                 {"id": str(customer_id)}).df()
-    if not len(card) or (owner is not None and card["owner_id"].iloc[0] != owner):
+    with reading(ws) as con:
+        found = con.execute(f"SELECT owner_id FROM {table} WHERE customer_id = $id",
+                            {"id": str(customer_id)}).fetchall()
+    if not found or found[0][0] != owner:
         raise NotFoundError(f"there is no customer '{customer_id}' here; search for one with "
                             "`tenure customers search`")
-    return card
 
 
 # The actions planned for a customer, with what came back: read from the action log as it
@@ -151,15 +206,16 @@ ACTIONS = """
     FROM action_log l LEFT JOIN action_outcomes o USING (customer_id, playbook, plan_date)
     WHERE l.customer_id = $id AND l.status NOT IN ('held_out', 'withdrawn')
     GROUP BY ALL ORDER BY l.plan_date DESC, l.playbook LIMIT $rows"""
-
-
-def _plain(value: Any) -> Any:
-    if value is None or value is pd.NaT:
-        return None
-    if isinstance(value, float) and value != value:
-        return None
-    if hasattr(value, "item"):
-        return value.item()
-    if isinstance(value, pd.Timestamp):
-        return value.to_pydatetime()
-    return value
+ACTION_COLUMNS = ("plan_date", "playbook", "channel", "owner_id", "offer", "reason",
+                  "expected_value", "status", "outcomes", "last_outcome_at")
+# The columns of each part of a profile, in the order it shows them.
+_COLUMNS = {**{name: part.columns for name, part in PARTS.items()}, "actions": ACTION_COLUMNS}
+# Each part's rows of one customer, latest first, the parts' columns side by side by name.
+# A part's table is sorted by customer and then as the part is shown, and the index finds
+# a customer's rows in the table's order: the first rows are the latest. (Sorting them
+# again in the query would cost more to plan than the rest of the profile.)
+_PARTS_SQL = " UNION ALL BY NAME ".join([
+    *(f"(SELECT '{name}' AS _part, {', '.join(ident(c) for c in part.columns)} "
+      f"FROM {block_table(f'customer_{name}')} WHERE customer_id = $id LIMIT $rows)"
+      for name, part in PARTS.items()),
+    f"(SELECT 'actions' AS _part, * FROM ({ACTIONS}))"])

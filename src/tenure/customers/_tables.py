@@ -31,22 +31,26 @@ each of its writes).
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
+import duckdb
 import pandas as pd
 
 from tenure._sql import ident
 from tenure.contract import TABLES
 from tenure.errors import InputError, WorkspaceError
 from tenure.progress import Progress, steps_of
-from tenure.results import Result
+from tenure.results import Result, counted
 from tenure.workspace import Workspace
 from tenure.workspace._migrations import block_table
 
-__all__ = ["CARDS", "PARTS", "CustomerTables", "current", "prepare", "stored_version"]
+__all__ = ["CARDS", "PARTS", "CustomerTables", "Part", "current", "prepare", "reading",
+           "stored_version"]
 
 CATALOGUE = "analytics_blocks"
 # Bumped when the columns or their meaning change, so stored tables are rebuilt.
@@ -57,16 +61,27 @@ _STATES = "_tenure_customer_states"
 _SETTINGS = ("lifecycle.", "customers.")
 
 
-def _copy(table: str, order: str, columns: str | None = None) -> str:
-    spec = TABLES[table]
-    chosen = columns or ", ".join(ident(c) for c in spec.column_names)
-    return f"SELECT {chosen} FROM {ident(table)} ORDER BY customer_id, {order}"
+@dataclass(frozen=True)
+class Part:
+    """One part of a profile: the query of its rows (sorted by customer first, then by
+    ``order``), and the columns a profile shows of it."""
+
+    sql: str
+    columns: tuple[str, ...]
+    order: str
 
 
-# Each part of a profile: the query of its rows, sorted by customer first.
-PARTS: dict[str, str] = {
+def _copy(table: str, order: str) -> Part:
+    names = TABLES[table].column_names
+    return Part(f"SELECT {', '.join(ident(c) for c in names)} FROM {ident(table)} "
+                f"ORDER BY customer_id, {order}",
+                tuple(c for c in names if c != "customer_id"), order)
+
+
+# Each part of a profile.
+PARTS: dict[str, Part] = {
     "orders": _copy("orders", "ordered_at DESC, order_id"),
-    "products": """
+    "products": Part("""
         WITH bought AS (
             SELECT o.customer_id, l.sku, min(o.ordered_at) AS first_bought,
                    max(o.ordered_at) AS last_bought, sum(coalesce(l.quantity, 1)) AS units
@@ -81,19 +96,25 @@ PARTS: dict[str, str] = {
                p.successor_sku
         FROM bought b LEFT JOIN products p USING (sku)
         ORDER BY b.customer_id, b.last_bought DESC, b.sku""",
+        ("sku", "product", "category", "first_bought", "last_bought", "units", "service_due",
+         "refill_due", "replacement_due", "successor_sku"), "last_bought DESC, sku"),
     "tickets": _copy("tickets", "opened_at DESC, ticket_id"),
-    "sla_clocks": """
+    "sla_clocks": Part("""
         SELECT customer_id, ticket_id, policy, priority, metric, opened_at, target_minutes,
                elapsed_minutes, remaining_minutes, due_at, breached, running, at_risk
         FROM sla_results WHERE customer_id IS NOT NULL
         ORDER BY customer_id, opened_at DESC, ticket_id, metric""",
+        ("ticket_id", "policy", "priority", "metric", "opened_at", "target_minutes",
+         "elapsed_minutes", "remaining_minutes", "due_at", "breached", "running", "at_risk"),
+        "opened_at DESC, ticket_id, metric"),
     "contacts": _copy("contacts", "sent_at DESC"),
     "consents": _copy("consents", "\"at\" DESC"),
     "memberships": _copy("memberships", "started_at DESC"),
     "owners": _copy("owners", "from_at DESC"),
-    "referrals": """
+    "referrals": Part("""
         SELECT referrer_id AS customer_id, customer_id AS referred_id, name, first_seen
         FROM customers WHERE referrer_id IS NOT NULL ORDER BY referrer_id, first_seen""",
+        ("referred_id", "name", "first_seen"), "first_seen"),
     "churn_reasons": _copy("churn_reasons", "\"at\" DESC"),
 }
 
@@ -196,7 +217,7 @@ class CustomerTables(Result):
     def lines(self) -> list[str]:
         if not self.frame["rebuilt"].any():
             return ["The customer tables are current."]
-        return [f"Built the customer tables ({self.headline['customers']:,} customers) in "
+        return [f"Built the customer tables ({counted(self.headline['customers'], 'customer')}) in "
                 f"{self.headline['seconds']:.1f} s"]
 
 
@@ -231,14 +252,27 @@ def _built_version(ws: Workspace) -> str | None:
 
 def current(ws: Workspace, *, refresh: bool = True) -> str:
     """The cards' table name; with ``refresh`` the tables are rebuilt first when the data
-    changed since they were built, without it they are read as they are."""
+    changed since they were built, without it they are read as they are (by a caller that
+    keeps them current itself, and reads them through :func:`reading`)."""
+    if not refresh:
+        return CARDS
     built = _built_version(ws)
-    if built is None and not refresh:
-        raise WorkspaceError(f"the customer tables of {ws.path} are not built yet; build "
-                             "them with `tenure customers prepare`")
-    if built is None or (refresh and built != stored_version(ws)):
+    if built is None or built != stored_version(ws):
         prepare(ws)
     return CARDS
+
+
+@contextlib.contextmanager
+def reading(ws: Workspace) -> Iterator[Any]:
+    """The connection to read the customer tables with: a read of tables never built says
+    how to build them, in one sentence."""
+    try:
+        yield ws.connection
+    except duckdb.CatalogException:
+        if _built_version(ws) is not None:
+            raise
+        raise WorkspaceError(f"the customer tables of {ws.path} are not built yet; "
+                             "build them with `tenure customers prepare`") from None
 
 
 def prepare(ws: Workspace, *, force: bool = False, progress: Progress = None
@@ -274,7 +308,7 @@ def prepare(ws: Workspace, *, force: bool = False, progress: Progress = None
         rows.append(_row(con, "customer_cards", started))
     finally:
         con.unregister(_STATES)
-    for part, sql in {**DERIVED, **PARTS}.items():
+    for part, sql in {**DERIVED, **{k: v.sql for k, v in PARTS.items()}}.items():
         name = f"customer_{part}"
         step(name)
         started = time.perf_counter()

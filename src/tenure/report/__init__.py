@@ -34,7 +34,7 @@ from tenure.errors import InputError, TenureError
 from tenure.i18n import LANGUAGES, translate
 from tenure.progress import Progress, steps_of
 from tenure.report._render import chart_spec, environment, table, tiles
-from tenure.results import Result
+from tenure.results import Result, counted
 
 __all__ = ["SECTIONS", "ReportSection", "ReportWritten", "write_report"]
 
@@ -97,8 +97,8 @@ class ReportWritten(Result):
                 "problems": int(self.frame["problem"].notna().sum())}
 
     def lines(self) -> list[str]:
-        said = [f"Wrote the report to {self.path} ({len(self.frame)} sections, "
-                f"{self.charts} charts, {self.seconds:.1f} s)"]
+        said = [f"Wrote the report to {self.path} ({counted(len(self.frame), 'section')}, "
+                f"{counted(self.charts, 'chart')}, {self.seconds:.1f} s)"]
         for row in self.frame[self.frame["problem"].notna()].itertuples():
             said.append(f"{row.section}: {row.problem}")
         return said

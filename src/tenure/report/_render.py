@@ -81,10 +81,10 @@ def translate_spec(spec: Any, language: str) -> Any:
 
 def chart_spec(result: Result, language: str) -> dict[str, Any] | None:
     """The chart of ``result`` as a Vega-Lite specification in ``language``, or None."""
-    chart = result.chart()
-    if chart is None:
+    drawn = result.vega_lite()
+    if drawn is None:
         return None
-    spec = translate_spec(chart.to_dict(validate=False), language)
+    spec = translate_spec(drawn, language)
     if language != "en":
         _label_words(spec, language)
     return spec

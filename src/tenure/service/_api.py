@@ -21,8 +21,10 @@ from typing import Annotated, Any
 import pandas as pd
 from fastapi import APIRouter, File, HTTPException, Query, Request, UploadFile
 from fastapi.responses import JSONResponse, Response
+from pydantic import BaseModel, ConfigDict, Field, TypeAdapter, ValidationError
 from starlette.concurrency import run_in_threadpool
 
+from tenure.actions import EVENTS
 from tenure.capabilities import REGISTRY, Capability
 from tenure.contract import TABLES
 from tenure.customers import mask_records
@@ -37,9 +39,62 @@ __all__ = ["DEDICATED", "api_router", "read_result", "record_outcomes"]
 PREFIX = "/api/v1"
 # Capabilities with routes of their own below.
 DEDICATED = {"ingest", "token create", "token revoke", "actions record"}
+# The reads that may name files on the server (the workspace's status, the quarantine and
+# the audit log name the files ingested): their answers name them without their folders.
+_ABOUT_FILES = (None, "audit")
 _ERRORS = {401: {"description": "no token, or an unknown or revoked one"},
            403: {"description": "the token's role or owner does not allow it"},
            422: {"description": "an option or the input is not valid (one sentence)"}}
+
+
+# A value of a row posted as JSON: what a cell of a CSV file could hold.
+Scalar = str | int | float | bool
+
+
+class OutcomeRow(BaseModel):
+    """One outcome of a planned action, naming the action as the action list's keys name
+    it. Values may be text or numbers, read as a file's cells are; a row whose event is not
+    one of the six, or whose action is not in the log, is quarantined with its reason
+    rather than refused."""
+
+    model_config = ConfigDict(extra="allow")
+
+    customer_id: Scalar = Field(description="The customer, as in the action log.")
+    playbook: Scalar = Field(description="The playbook of the action.")
+    plan_date: Scalar = Field(description="The plan date of the action (YYYY-MM-DD).")
+    event: Scalar = Field(description="What happened: " + ", ".join(EVENTS) + ".",
+                          examples=list(EVENTS))
+    at: Scalar | None = Field(None, description="When it happened (the workspace's time "
+                                                "zone); empty: unknown.")
+    channel: Scalar | None = Field(None, description="The channel it happened on.")
+
+
+class OutcomeBatch(BaseModel):
+    """Outcomes posted as an object."""
+
+    rows: list[OutcomeRow] = Field(min_length=1)
+
+
+OUTCOMES_BODY = TypeAdapter(list[OutcomeRow] | OutcomeBatch)
+
+
+def _inlined(schema: Any, definitions: dict[str, Any]) -> Any:
+    """``schema`` with each reference to one of its ``$defs`` replaced by the definition,
+    so that it stands on its own inside the OpenAPI document."""
+    if isinstance(schema, dict):
+        reference = schema.get("$ref", "")
+        if reference.startswith("#/$defs/"):
+            return _inlined(definitions[reference.rsplit("/", 1)[1]], definitions)
+        return {k: _inlined(v, definitions) for k, v in schema.items() if k != "$defs"}
+    if isinstance(schema, list):
+        return [_inlined(v, definitions) for v in schema]
+    return schema
+
+
+def _body_schema(adapter: TypeAdapter) -> dict[str, Any]:
+    schema = adapter.json_schema()
+    return {"requestBody": {"required": True, "content": {"application/json": {
+        "schema": _inlined(schema, schema.get("$defs", {}))}}}}
 
 
 def _state(request: Request):
@@ -103,7 +158,9 @@ def _reader(capability: Capability, answer: str):
                             media_type="application/vnd.openxmlformats-officedocument."
                                        "spreadsheetml.sheet",
                             headers=content_disposition(f"{name}.xlsx"))
-        body = jsonable(result.to_dict())
+        body = _state(request).body(result)
+        if capability.group in _ABOUT_FILES:
+            body = _state(request).public(body)
         return JSONResponse(mask_records(body) if viewer else body)
 
     parameters = _query_parameters(capability)
@@ -197,7 +254,7 @@ def _jobs(router: APIRouter) -> None:
     @router.get("/jobs", tags=["jobs"], summary="The latest jobs, newest first.")
     def jobs(request: Request):
         authenticate(request, "admin")
-        return [job.to_dict() for job in _state(request).jobs.jobs()]
+        return _state(request).public([job.to_dict() for job in _state(request).jobs.jobs()])
 
     @router.get("/jobs/{job_id}", tags=["jobs"], summary="One job: status, progress, result.")
     def job(request: Request, job_id: str):
@@ -205,7 +262,7 @@ def _jobs(router: APIRouter) -> None:
         found = _state(request).jobs.get(job_id)
         if found is None:
             raise NotFoundError(f"there is no job '{job_id}'; GET /api/v1/jobs lists them")
-        return found.to_dict()
+        return _state(request).public(found.to_dict())
 
     @router.delete("/jobs/{job_id}", tags=["jobs"], summary="Cancel a job.")
     def cancel(request: Request, job_id: str):
@@ -218,7 +275,7 @@ def _jobs(router: APIRouter) -> None:
             state.jobs.cancel(found)
             state.audit(actor=token.token_id, role=token.role, action="job cancel",
                         target=job_id, client=client_of(request))
-        return found.to_dict()
+        return state.public(found.to_dict())
 
 
 _SAFE = re.compile(r"[^\w.\-]+")
@@ -258,7 +315,7 @@ def _ingest_now(request: Request, table: str, source: Path, mapping: Path | None
         ws, {"table": table, "source": source, "map": mapping}), detail)
     for name in ("analyze prepare", "customers prepare"):
         _state(request).jobs.submit(REGISTRY[name], {}, token.token_id)
-    return jsonable(report.to_dict())
+    return _state(request).public(jsonable(report.to_dict()))
 
 
 def record_outcomes(request: Request, rows: list[Any]) -> dict[str, Any]:
@@ -272,7 +329,7 @@ def record_outcomes(request: Request, rows: list[Any]) -> dict[str, Any]:
     source = _batch_file(request, "outcomes", frame)
     done = _write_now(request, token, "outcome", "action_outcomes", lambda ws: REGISTRY[
         "actions record"](ws, {"source": source}), {"rows": len(frame)})
-    return jsonable(done.to_dict())
+    return _state(request).public(jsonable(done.to_dict()))
 
 
 def _check_own_actions(request: Request, owner: str, customers: pd.Series) -> None:
@@ -350,10 +407,12 @@ def _ingest(router: APIRouter) -> None:
     @router.post("/actions/outcomes", tags=["actions"], summary="Record outcomes of "
                  "planned actions: a JSON list of rows (or {\"rows\": [...]}) of customer_id, "
                  "playbook, plan_date, event (sent, delivered, opened, replied, refused, "
-                 "unsubscribed), at and channel; bad rows go to quarantine.")
+                 "unsubscribed), at and channel; bad rows go to quarantine.",
+                 openapi_extra=_body_schema(OUTCOMES_BODY))
     async def outcomes(request: Request):
         authenticate(request, "operator")
         rows = await _batch(request)
+        _check_rows(OUTCOMES_BODY, rows)
         return await run_in_threadpool(record_outcomes, request, rows)
 
 
@@ -371,6 +430,22 @@ async def _batch(request: Request) -> list[Any]:
                                  f"service.max_batch_rows ({most:,}); post them in "
                                  "smaller batches")
     return body
+
+
+def _check_rows(adapter: TypeAdapter, rows: list[Any]) -> None:
+    """Refuse ``rows`` that do not fit ``adapter``'s model, naming the first row and
+    column that does not (as a file's reader names them)."""
+    try:
+        adapter.validate_python(rows)
+    except ValidationError as exc:
+        first = next((e for e in exc.errors() if e["loc"] and isinstance(e["loc"][1], int)),
+                     exc.errors()[0])
+        where = [p for p in first["loc"] if isinstance(p, int)]
+        names = [p for p in first["loc"] if isinstance(p, str) and p in OutcomeRow.model_fields]
+        message = ("a value should be text or a number" if first["type"].endswith("_type")
+                   else str(first["msg"]).rstrip(".").lower())
+        raise InputError(message, source="the batch", row=where[0] + 1 if where else None,
+                         column=names[0] if names else None) from None
 
 
 def _batch_file(request: Request, kind: str, frame: pd.DataFrame) -> Path:

@@ -61,6 +61,7 @@ def _is_api(request: Request) -> bool:
 def _answer(request: Request, status: int, message: str,
             headers: dict[str, str] | None = None) -> Response:
     language = getattr(request.state, "language", "en")
+    message = request.app.state.tenure.public(message)
     if _is_api(request):
         return JSONResponse({"error": message, "status": status}, status_code=status,
                             headers=headers)

@@ -15,7 +15,7 @@ import duckdb
 from tenure.capabilities import REGISTRY, Capability
 from tenure.errors import WorkspaceError
 from tenure.report._render import chart_spec
-from tenure.results import Result
+from tenure.results import Result, jsonable
 from tenure.service._jobs import Job, JobRunner
 from tenure.workspace import Workspace
 from tenure.workspace._access import Token, check_token, record
@@ -36,6 +36,7 @@ class ServiceState:
         self._meta = threading.Lock()       # the token and audit tables' writes
         self._cache_lock = threading.Lock()
         self._cache: OrderedDict[tuple, Result] = OrderedDict()
+        self._computing: dict[tuple, threading.Lock] = {}
         self._tokens: dict[str, tuple[Token | None, float]] = {}
         self.generation = 0
         self._watchdog = _Watchdog()
@@ -53,50 +54,83 @@ class ServiceState:
     def run_read(self, capability: Capability, options: Any) -> Result:
         """Run a capability that only reads, stopped after ``service.query_seconds``; the
         result is kept for this version of the data when it is worth keeping."""
-        key = (capability.name, repr(options), self.generation) if _kept(capability) else None
-        if key is not None:
-            with self._cache_lock:
-                if key in self._cache:
-                    self._cache.move_to_end(key)
-                    return self._cache[key]
+        if not _kept(capability):
+            return self._read(capability, options)
+        return self._once((capability.name, repr(options), self.generation),
+                          lambda: self._read(capability, options))
+
+    def _read(self, capability: Capability, options: Any) -> Result:
         ws = self.reader()
         try:
             with self._watchdog.watch(ws.connection, self.config["service.query_seconds"]):
                 try:
-                    result = capability(ws, options)
+                    return capability(ws, options)
                 except duckdb.TransactionException:
                     # Two readers built the same stored table at once; the second reads it.
-                    result = capability(ws, options)
+                    return capability(ws, options)
         except duckdb.InterruptException:
             raise WorkspaceError(
                 f"{capability.name} took longer than service.query_seconds "
                 f"({self.config['service.query_seconds']:g} s) and was stopped; narrow it "
                 "down or raise the setting") from None
-        if key is not None:
+
+    def _once(self, key: tuple, compute: Callable[[], Result]) -> Result:
+        """The result kept under ``key``, computed by ``compute`` when there is none: by
+        one request only, while the others asking for it at the same time wait for it
+        (fifty people opening the overview together compute it once, not fifty times)."""
+        with self._cache_lock:
+            if key in self._cache:
+                self._cache.move_to_end(key)
+                return self._cache[key]
+            gate = self._computing.setdefault(key, threading.Lock())
+        try:
+            with gate:
+                with self._cache_lock:
+                    if key in self._cache:
+                        return self._cache[key]
+                result = compute()
+                with self._cache_lock:
+                    self._cache[key] = result
+                    while len(self._cache) > CACHED:
+                        self._cache.popitem(last=False)
+                return result
+        finally:
             with self._cache_lock:
-                self._cache[key] = result
-                while len(self._cache) > CACHED:
-                    self._cache.popitem(last=False)
-        return result
+                if self._computing.get(key) is gate and not gate.locked():
+                    del self._computing[key]
 
     def run_evaluation(self, capability: Capability, values: dict[str, Any]) -> Result:
         """Run a capability that evaluates again what is stored (the SLA clocks as of the
         latest time recorded) while no job writes; kept for this version of the data."""
         options = capability.parse(values)
-        key = (capability.name, repr(options), self.generation)
-        with self._cache_lock:
-            if key in self._cache:
-                return self._cache[key]
+        return self._once((capability.name, repr(options), self.generation),
+                          lambda: self._evaluate(capability, options))
+
+    def _evaluate(self, capability: Capability, options: Any) -> Result:
         if not self.jobs.writing.acquire(timeout=2.0):
             raise WorkspaceError("a job is writing to the workspace; these figures show "
                                  "again when it ends")
         try:
-            result = capability(self.reader(), options)
+            return capability(self.reader(), options)
         finally:
             self.jobs.writing.release()
+
+    def body(self, result: Result) -> Any:
+        """``result.to_dict()`` as JSON data, worked out once per result kept."""
+        key = (id(result), "body")
         with self._cache_lock:
-            self._cache[key] = result
-        return result
+            found = self._specs.get(key)
+            if found is not None and found[0] is result:
+                return found[1]
+        body = jsonable(result.to_dict())
+        with self._cache_lock:
+            # Only a result kept for this version of the data: the others are one
+            # request's, and one that is kept goes with its version.
+            if any(kept is result for kept in self._cache.values()):
+                self._specs[key] = (result, body)
+                while len(self._specs) > 2 * CACHED:
+                    self._specs.popitem(last=False)
+        return body
 
     def chart(self, result: Result, language: str) -> Any:
         """``result``'s chart as a Vega-Lite specification in ``language``, drawn once
@@ -112,6 +146,24 @@ class ServiceState:
             while len(self._specs) > 2 * CACHED:
                 self._specs.popitem(last=False)
         return spec
+
+    def public(self, value: Any) -> Any:
+        """``value`` (an answer's text or JSON data) without the server's folders: a file
+        uploaded or posted is named by its own name, the workspace by its folder's name."""
+        if isinstance(value, str):
+            for folder, shown in self._folders:
+                value = value.replace(folder, shown)
+            return value
+        if isinstance(value, dict):
+            return {k: self.public(v) for k, v in value.items()}
+        if isinstance(value, list):
+            return [self.public(v) for v in value]
+        return value
+
+    @property
+    def _folders(self) -> tuple[tuple[str, str], ...]:
+        root = self.workspace.path
+        return ((f"{root / 'uploads'}/", ""), (str(root), root.name))
 
     def changed(self) -> None:
         """The data changed: forget every result computed from the old data."""

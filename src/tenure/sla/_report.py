@@ -16,7 +16,7 @@ import pandas as pd
 
 from tenure.errors import ConfigError
 from tenure.progress import Progress
-from tenure.results import Result
+from tenure.results import Result, counted
 from tenure.sla._evaluate import evaluate
 
 if TYPE_CHECKING:
@@ -73,7 +73,7 @@ class SlaReport(Result):
         return [f"SLA compliance as of {self.as_of:%Y-%m-%d %H:%M}: "
                 + (f"{compliance:.1%}" if compliance is not None else "nothing decided yet")
                 + " of decided clocks met",
-                f"{len(self.at_risk):,} clocks at risk; `tenure sla evaluate` lists them"]
+                f"{counted(len(self.at_risk), 'clock')} at risk; `tenure sla evaluate` lists them"]
 
     def extra_tables(self) -> dict[str, pd.DataFrame]:
         return {"by_priority": self.by_priority, "by_team": self.by_team,

@@ -23,7 +23,7 @@ from tenure.config import Config, render_toml, set_value
 from tenure.contract import TABLES
 from tenure.errors import WorkspaceError
 from tenure.progress import Progress, Steps, steps_of
-from tenure.results import Result
+from tenure.results import Result, counted
 from tenure.workspace._ingest import ingest
 from tenure.workspace._migrations import SCHEMA_VERSION, migrate
 from tenure.workspace._serving import check_free
@@ -62,7 +62,7 @@ class WorkspaceStatus(Result):
         said = [f"Workspace {self.path} (schema {self.schema_version}, times in "
                 f"{self.timezone})"]
         if self.quarantined:
-            said.append(f"{self.quarantined:,} rows in quarantine: tenure quarantine")
+            said.append(f"{counted(self.quarantined, 'row')} in quarantine: tenure quarantine")
         return said
 
     def view(self) -> pd.DataFrame:
