@@ -16,6 +16,7 @@ import datetime as dt
 import difflib
 import re
 import tomllib
+import unicodedata
 import warnings
 import zoneinfo
 from collections.abc import Callable, Iterable, Mapping
@@ -661,7 +662,30 @@ def _toml_value(value: Any) -> str:
     return tomlkit.item(value).as_string()
 
 
+# What a line of Chinese breaks between: a character, a run of ASCII (a key, `code`, a
+# number), each with the punctuation that may not begin or end a line kept on its side.
+_UNIT = re.compile(r"\s+|[（「『“]*(?:[!-~]+|[^\s!-~])[，。；：、）」』”！？]*")
+
+
+def _columns(text: str) -> int:
+    return sum(2 if unicodedata.east_asian_width(c) in "WF" else 1 for c in text)
+
+
 def _wrap(text: str, width: int = 92) -> Iterable[str]:
+    if not text.isascii():  # two columns a Chinese character; no spaces between words
+        line, space = "", False
+        for unit in _UNIT.findall(text):
+            if unit.isspace():
+                space = True
+                continue
+            joined = f"{line} {unit}" if space and line else line + unit
+            if line and _columns(joined) > width:
+                yield line
+                joined = unit
+            line, space = joined, False
+        if line:
+            yield line
+        return
     line = ""
     for word in text.split():
         if line and len(line) + 1 + len(word) > width:
@@ -673,19 +697,21 @@ def _wrap(text: str, width: int = 92) -> Iterable[str]:
         yield line
 
 
-def render_toml(overrides: Mapping[str, Any] | None = None) -> str:
-    """The text of a new ``tenure.toml``: every setting with its help, defaults or overrides."""
+def render_toml(overrides: Mapping[str, Any] | None = None, *,
+                translate: Callable[[str], str] | None = None) -> str:
+    """The text of a new ``tenure.toml``: every setting with its help, defaults or overrides;
+    the comments in the words ``translate`` gives them (as they are without it)."""
     overrides = dict(overrides or {})
-    lines = [
-        "# tenure workspace settings. Every setting is listed with its help and default;",
-        "# change a value here or with `tenure config KEY VALUE`.",
-    ]
+    say = translate or (lambda text: text)
+    heading = say("tenure workspace settings. Every setting is listed with its help and "
+                  "default;\nchange a value here or with `tenure config KEY VALUE`.")
+    lines = [f"# {part}" for part in heading.split("\n")]
     section = None
     for setting in SETTINGS:
         if setting.section != section:
             section = setting.section
             lines += ["", f"[{section}]"]
-        lines += [f"# {part}" for part in _wrap(setting.help)]
+        lines += [f"# {part}" for part in _wrap(say(setting.help))]
         value = overrides.get(setting.key, setting.default)
         lines.append(f"{setting.name} = {_toml_value(value)}")
     return "\n".join(lines) + "\n"

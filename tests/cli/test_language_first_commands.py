@@ -108,6 +108,28 @@ def test_a_value_set_alone_is_named_once_in_english_too(tmp_path):
         "error: workspace.language: 'fr' is not a language tenure speaks; use en or zh")
 
 
+def test_init_in_chinese_writes_the_settings_file_with_chinese_comments(tmp_path):
+    from rich.cells import cell_len
+
+    from tenure.config import Config
+
+    ws = tmp_path / "shop"
+    assert run("init", str(ws)).exit_code == 0
+    text = (ws / "tenure.toml").read_text(encoding="utf-8")
+    comments = [line for line in text.splitlines() if line.startswith("#")]
+    assert comments[:2] == ["# tenure 工作区设置。每项设置都列出了说明和默认值；",
+                            "# 可以直接在这里修改，或用 `tenure config KEY VALUE` 修改。"]
+    assert "# DuckDB 引擎可以使用的线程数；0 表示使用全部 CPU 核心。\nthreads = 0" in text
+    # Lines break between characters, at most 92 columns of text (a Chinese character is
+    # two), never before a comma or a full stop, never inside a key.
+    assert max(cell_len(line) for line in comments) <= 94
+    assert not [line for line in comments if line[2] in "，。；：、）"]
+    assert "ingest.latest_date" in text and "ingest.excluded_statuses" in text
+    # The same settings as an English file: every default, read back.
+    settings = Config.load(ws / "tenure.toml")
+    assert all(settings[s.key] == s.default for s in SETTINGS)
+
+
 def test_suggest_map_writes_its_comments_in_chinese_and_the_file_still_ingests(tmp_path):
     data = tmp_path / "订单.csv"
     data.write_bytes(("店铺订单导出\n"                                        # a title line

@@ -50,7 +50,7 @@ def init(
     """
     from tenure.workspace import Workspace
 
-    ws = Workspace.init(directory, timezone=timezone, currency=currency)
+    ws = Workspace.init(directory, timezone=timezone, currency=currency, language=language())
     ws.close()
     say(f"Created workspace {ws.path}")
     say(f"Next: {tenure_command()} ingest orders FILE --workspace {directory}")

@@ -22,6 +22,7 @@ from tenure._sql import ident, select_where
 from tenure.config import Config, render_toml, set_value
 from tenure.contract import TABLES
 from tenure.errors import WorkspaceError
+from tenure.i18n import LANGUAGES, translate
 from tenure.progress import Progress, Steps, steps_of
 from tenure.results import Result, counted
 from tenure.workspace._ingest import ingest
@@ -174,8 +175,10 @@ class Workspace:
     # -- creating and finding -------------------------------------------------------------
     @classmethod
     def init(cls, path: str | Path, *, timezone: str | None = None,
-             currency: str | None = None, exist_ok: bool = False) -> Workspace:
-        """Create a workspace at ``path`` (a new or empty folder) and return it open."""
+             currency: str | None = None, exist_ok: bool = False,
+             language: str = "en") -> Workspace:
+        """Create a workspace at ``path`` (a new or empty folder) and return it open; the
+        comments of its ``tenure.toml`` are in ``language``."""
         folder = Path(path).expanduser()
         if (folder / CONFIG_FILE).exists():
             if exist_ok:
@@ -183,6 +186,8 @@ class Workspace:
             raise WorkspaceError(f"{folder} is already a tenure workspace; open it instead")
         if folder.exists() and not folder.is_dir():
             raise WorkspaceError(f"{folder} is a file; give a folder for the workspace")
+        if language not in LANGUAGES:
+            raise WorkspaceError(f"language '{language}' is not supported; use zh or en")
         overrides: dict[str, Any] = {}
         if timezone:
             overrides["workspace.timezone"] = timezone
@@ -190,7 +195,8 @@ class Workspace:
             overrides["workspace.currency"] = currency
         Config(overrides)  # validates before anything is written
         folder.mkdir(parents=True, exist_ok=True)
-        (folder / CONFIG_FILE).write_text(render_toml(overrides), encoding="utf-8")
+        text = render_toml(overrides, translate=lambda said: translate(said, language))
+        (folder / CONFIG_FILE).write_text(text, encoding="utf-8")
         workspace = cls(folder)
         workspace.connection  # noqa: B018 - creates the database and its tables
         return workspace
