@@ -238,8 +238,10 @@ def _unit_sql(con) -> str:
         GROUP BY customer_id, playbook
     ),
     programme AS (
+        -- The global holdout is drawn per customer and period, so a customer's actions of
+        -- one day are all in it or all out of it: the first day decides.
         SELECT customer_id, '{PROGRAMME}' AS playbook, min(plan_date) AS plan_date,
-               CASE WHEN arg_min("group", (plan_date, playbook)) = 'global_control'
+               CASE WHEN arg_min("group" = 'global_control', plan_date)
                     THEN 'control' ELSE 'treatment' END AS "group", 0.0 AS cost
         FROM action_log
         WHERE plan_date BETWEEN $start AND $end AND status <> 'withdrawn'
@@ -255,14 +257,12 @@ def _unit_sql(con) -> str:
           AND ordered_at < CAST($end + $days AS TIMESTAMP)
     ),
     per AS (
-        SELECT u.unit, any_value(u.customer_id) AS customer_id,
-               any_value(u.playbook) AS playbook, any_value(u.plan_date) AS plan_date,
-               any_value(u."group") AS "group", any_value(u.cost) AS cost,
+        SELECT u.unit,
                coalesce(max(CASE WHEN d.day >= u.plan_date THEN d.amount > 0 END), false)
                    AS purchased,
                coalesce(sum(CASE WHEN d.day >= u.plan_date THEN d.amount END), 0) AS revenue,
                coalesce(sum(CASE WHEN d.day < u.plan_date THEN d.amount END), 0) AS pre_spend
-        FROM u LEFT JOIN days d ON d.customer_id = u.customer_id
+        FROM u JOIN days d ON d.customer_id = u.customer_id
              AND d.day >= u.plan_date - 365 AND d.day < u.plan_date + $days
         GROUP BY u.unit
     ),
@@ -277,12 +277,13 @@ def _unit_sql(con) -> str:
     {members}
     units AS (
         SELECT u.playbook, u.customer_id, u.plan_date, u."group", u.cost,
-               u.purchased, u.revenue, u.pre_spend,
+               coalesce(per.purchased, false) AS purchased, coalesce(per.revenue, 0) AS revenue,
+               coalesce(per.pre_spend, 0) AS pre_spend,
                coalesce(r.referred, false) AS referred,
                coalesce(m.member_before, false) AS member_before,
                coalesce(m.member_after, false) AS member_after,
-               u.purchased OR coalesce(m.member_after, false) AS retained
-        FROM per u
+               coalesce(per.purchased, false) OR coalesce(m.member_after, false) AS retained
+        FROM u LEFT JOIN per USING (unit)
         LEFT JOIN referred r ON r.customer_id = u.customer_id AND u.playbook = 'referral_ask'
         LEFT JOIN members m USING (unit)
     )
