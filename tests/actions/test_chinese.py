@@ -10,7 +10,7 @@ from tenure.actions import explain, lift, plan, record
 from tenure.errors import InputError
 from tenure.i18n import translate
 
-from .shop import orders
+from .shop import only, orders
 from .test_ledger import DAY, buyers, make_shop, nurture
 
 
@@ -63,3 +63,18 @@ def test_a_missing_plan_in_chinese(tmp_path):
                                    f"--date {DAY.isoformat()}` 生成")
     else:
         raise AssertionError("explain answered for a day never planned")
+
+
+def test_every_line_of_an_explanation(tmp_path):
+    # Nurture on WeChat, then e-mail, both needing an opt-in that c1 never gave; c2 gave
+    # one for WeChat.
+    actions = only("nurture", channels=("wechat", "email"), min_customers=10_000)
+    ws = make_shop(tmp_path / "s", {"orders": buyers("c1", "c2"), "consents": [
+        {"customer_id": "c2", "channel": "wechat", "opted_in": True, "at": "2025-01-01"}]},
+        actions=actions)
+    plan(ws, DAY)
+    assert [_zh(line) for line in explain(ws, "c1", DAY).lines()] == [
+        f"客户c1在{DAY.isoformat()}：1个策略中有1个提议了动作；均未选中。",
+        "新客培育：未选中：未授权通过微信联系（已尝试：微信：未授权，邮箱：未授权）"]
+    assert [_zh(line) for line in explain(ws, "c2", DAY).lines()][1:] == [
+        "新客培育：已选中：今天该客户预期价值最高的动作，通过微信执行"]

@@ -12,6 +12,7 @@ import pandas as pd
 
 from tenure.actions import action_list, explain, plan
 from tenure.actions._groups import fraction, period_label
+from tenure.workspace import Workspace
 
 from .shop import make_shop, only, orders
 
@@ -115,6 +116,40 @@ def test_no_hour_left_outside_quiet_hours(tmp_path):
         "in Asia/Shanghai")}
 
 
+def test_calls_keep_office_hours_without_a_calendar(tmp_path):
+    # No actions.calendar: calls keep actions.working_hours, Monday to Friday 09:00-18:00 in
+    # the workspace's zone (Shanghai). Both customers spent 1,000 30 days before Monday 12
+    # January, so the nurture proposes a call to each on that day (worth 5% of it, less 5
+    # for the call).
+    people = [{"customer_id": "ny", "timezone": "America/New_York"},
+              {"customer_id": "sh", "timezone": None}]
+    made, _ = orders(("ny", "2025-12-13", None, 1, 1000), ("sh", "2025-12-13", None, 1, 1000))
+    ws = make_shop(tmp_path / "s", {"customers": people, "orders": made},
+                   actions=nurture(channels=("call",)))
+    monday = plan(ws, "2026-01-12")
+    # Shanghai: the call's own hours (09:00-18:00) are the office's.
+    assert monday.frame[["customer_id", "send_from", "send_until"]].values.tolist() == [
+        ["sh", pd.Timestamp("2026-01-12 09:00"), pd.Timestamp("2026-01-12 18:00")]]
+    # New York, 13 hours behind: 09:00-18:00 there is 22:00-07:00 here, always outside
+    # the office's hours, so nobody is asked to call at three in the morning.
+    assert held(monday)["ny"][0] == "quiet_hours"
+    # Saturday 17 January, 35 days on (the nurture still asks): the office is closed.
+    saturday = plan(ws, "2026-01-17")
+    assert len(saturday.frame) == 0
+    assert held(saturday)["sh"] == (
+        "non_working_day", "2026-01-17 is not a working day, and call needs a person")
+    # An empty actions.working_hours leaves calls their own hours every day: New York's
+    # Friday 11:00-18:00 is 00:00-07:00 on Saturday here (Shanghai, called on the 12th, is
+    # within the nurture's repeat interval).
+    ws.close()
+    config = tmp_path / "s" / "tenure.toml"
+    config.write_text(config.read_text(encoding="utf-8").replace(
+        "[actions]\n", "[actions]\nworking_hours = \"\"\n", 1), encoding="utf-8")
+    ws = Workspace(tmp_path / "s")
+    assert by_customer(plan(ws, "2026-01-17"), "send_from") == {
+        "ny": pd.Timestamp("2026-01-17 00:00")}
+
+
 def test_caps_rolling_and_per_calendar_day_cooldown_and_quota(tmp_path):
     people = [{"customer_id": c, "timezone": "America/New_York" if c == "ny" else None}
               for c in ("c1", "ny", "sh", "c3", "c4", "c5")]
@@ -189,6 +224,9 @@ def test_capacity_one_action_a_day_and_the_next_best(tmp_path):
     actions = nurture(channels=("call",)).replace(
         "[actions.playbooks.care_calendar]\nenabled = false",
         "[actions.playbooks.care_calendar]\nholdout = 0.0\nchannels = [\"sms\"]")
+    # The plan date is a Saturday: this office calls on Saturdays too.
+    actions = actions.replace("[actions]\n", "[actions]\nworking_hours = \"mon-sat 09:00-18:00\"\n",
+                              1)
     actions += ("\n[actions.channels.sms]\nrequires_opt_in = false\n"
                 "[actions.capacity]\nrep_01 = { call = 2 }\n")
     ws = make_shop(tmp_path / "s", {"customers": people, "orders": made, "owners": owner},

@@ -48,7 +48,7 @@ from tenure.actions._verdict import extra_units, verdicts
 from tenure.errors import InputError
 from tenure.results import Result
 
-__all__ = ["Comparison", "compare"]
+__all__ = ["Comparison", "Outcome", "compare", "compare_moments"]
 
 ADJUSTED = ["theta", "variance_reduction", "adjusted_difference", "adjusted_ci_low",
             "adjusted_ci_high", "adjusted_p_value"]
@@ -196,25 +196,57 @@ def compare(
         raise InputError(f"group {labels[small]!r} has {counts[small]:,} units, fewer than the "
                          f"{min_units:,} an interval needs; wait for more units or lower "
                          "min_units")
-    srm = sample_ratio(list(labels), counts, expected, srm_alpha)
-
-    c = int(labels.get_loc(control))
-    arms = np.array([i for i in range(len(labels)) if i != c])
+    sample_ratio(list(labels), counts, expected, srm_alpha)  # a bad ``expected`` fails first
     x = None
     if covariate is not None:
         x, x_deviation = group_moments(
             codes, check_numbers(frame[covariate], f"covariate column '{covariate}'"),
             len(labels))
-        if not (x.var[arms] + x.var[c] > 0).all():
-            raise InputError(f"covariate '{covariate}' does not vary within the groups, so it "
-                             "cannot narrow the interval; pass covariate=None")
-    parts = []
+        _check_varies(x, labels, control, covariate)
+    summaries = {}
     for name in names:
         values = check_numbers(frame[name], f"outcome column '{name}'")
         y, deviation = group_moments(codes, values, len(labels))
-        part = _differences(y, arms, c, is_rate(values), confidence)
+        cov = None if x is None else group_covariance(codes, deviation, x_deviation, y.n)
+        summaries[name] = Outcome(y, is_rate(values), cov)
+    return compare_moments(labels, control, summaries, x, group=group,
+                           covariate=covariate, confidence=confidence, expected=expected,
+                           weekly=weekly, srm_alpha=srm_alpha)
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What :func:`compare_moments` needs of one outcome: its moments per group, whether it
+    is a rate (every value 0 or 1) and, with a covariate, its covariance with it per
+    group."""
+
+    moments: Moments
+    rate: bool
+    covariance: np.ndarray | None = None
+
+
+def compare_moments(labels: Sequence, control: Any, outcomes: Mapping[str, Outcome],
+                    covariate_moments: Moments | None, *, group: str,
+                    covariate: str | None = None, confidence: float = 0.95,
+                    expected: Mapping[Any, float] | None = None, weekly: float | None = None,
+                    srm_alpha: float = 0.001) -> Comparison:
+    """:func:`compare` from the per-group moments alone (every group of ``labels`` has
+    units): the same statistics, for moments the engine has already summed (the action
+    log's lift rolls millions of units up in one query and hands over a few numbers)."""
+    names = list(outcomes)
+    labels = pd.Index(labels)
+    counts = next(iter(outcomes.values())).moments.n.astype("int64")
+    srm = sample_ratio(list(labels), counts, expected, srm_alpha)
+    c = int(labels.get_loc(control))
+    arms = np.array([i for i in range(len(labels)) if i != c])
+    x = covariate_moments
+    if x is not None:
+        _check_varies(x, labels, control, covariate)
+    parts = []
+    for name in names:
+        y, rate, cov = outcomes[name].moments, outcomes[name].rate, outcomes[name].covariance
+        part = _differences(y, arms, c, rate, confidence)
         if x is not None:
-            cov = group_covariance(codes, deviation, x_deviation, y.n)
             adjusted = cuped(y, x, cov, arms, c, confidence)
             # An outcome that does not vary within either group (every member renewed) leaves
             # the covariate nothing to explain, and Welch's interval on it has no width: the
@@ -231,9 +263,17 @@ def compare(
     columns = {key: np.concatenate([part[key] for part in parts])[order] for key in parts[0]}
     columns["arm"] = np.tile(np.asarray(labels[arms], dtype=object), len(names))[order]
     columns["outcome"] = np.repeat(np.asarray(names, dtype=object), len(arms))[order]
-    result = _conclude(columns, covariate is not None, counts.sum(), weekly)
+    result = _conclude(columns, x is not None, counts.sum(), weekly)
     return Comparison(result, group, control, tuple(names), covariate, confidence, srm,
                       int(counts.sum()))
+
+
+def _check_varies(x: Moments, labels: pd.Index, control: Any, covariate: str | None) -> None:
+    c = int(labels.get_loc(control))
+    arms = np.array([i for i in range(len(labels)) if i != c])
+    if not (x.var[arms] + x.var[c] > 0).all():
+        raise InputError(f"covariate '{covariate}' does not vary within the groups, so it "
+                         "cannot narrow the interval; pass covariate=None")
 
 
 def _differences(y: Moments, arms: np.ndarray, c: int, rate: bool,

@@ -29,7 +29,7 @@ from tenure.config import (
     _check_positive_number,
 )
 from tenure.errors import ConfigError
-from tenure.sla._config import Calendar, _calendar
+from tenure.sla._config import WEEKDAYS, Calendar, _calendar
 
 __all__ = ["ActionsConfig", "Cap", "Channel", "PlaybookConfig", "Policy", "load_actions_config"]
 
@@ -50,6 +50,25 @@ def _check_share(value: float) -> None:
 
 def _check_hours(value: str) -> None:
     _minutes(value)
+
+
+def _working_week(text: str) -> tuple[tuple[tuple[int, int], ...], ...]:
+    """Weekdays and hours such as "mon-fri 09:00-18:00" as the hours of each weekday
+    (Monday first; a day not worked has none)."""
+    days, _, span = str(text).strip().partition(" ")
+    parts = [p.strip().lower()[:3] for p in days.split("-")]
+    if not span.strip() or len(parts) not in (1, 2) or any(p not in WEEKDAYS for p in parts):
+        raise ConfigError(f"'{text}' is not working days and hours; write them as "
+                          "\"mon-fri 09:00-18:00\" (days: mon, tue, wed, thu, fri, sat, sun)")
+    first, last = WEEKDAYS.index(parts[0]), WEEKDAYS.index(parts[-1])
+    worked = range(first, last + 1) if first <= last else [*range(first, 7), *range(last + 1)]
+    hours = (_minutes(span.strip()),)
+    return tuple(hours if day in worked else () for day in range(7))
+
+
+def _check_working_hours(value: str) -> None:
+    if value:
+        _working_week(value)
 
 
 def _check_quiet(value: str) -> None:
@@ -114,8 +133,14 @@ SECTION: tuple[Setting, ...] = (
             "How often each playbook's control group is drawn again: month, quarter or year.",
             _check_period),
     Setting("actions.calendar", "",
-            "A calendar of the [sla] section whose working days and hours bound the "
-            "channels a person works (staffed); empty: their own hours every day."),
+            "A calendar of the [sla] section whose working days and hours (holidays and "
+            "make-up working days included) bound the channels a person works (staffed); "
+            "empty: actions.working_hours."),
+    Setting("actions.working_hours", "mon-fri 09:00-18:00",
+            "Without actions.calendar: the working days and hours, in the workspace's time "
+            "zone, that bound the channels a person works (a call is made from the office, "
+            "whatever the customer's own hours); empty: no bound but the channel's hours.",
+            _check_working_hours),
     Setting("actions.margin", 1.0,
             "Share of revenue that is profit, applied to the value at stake.", _check_margin),
     Setting("actions.ranking", "prior",
@@ -277,6 +302,7 @@ class ActionsConfig:
     reshuffle: str = "quarter"
     holdout_period: str = "quarter"
     calendar: Calendar | None = None
+    working_hours: str = ""
     margin: float = 1.0
     ranking: str = "prior"
     min_measured: int = 200
@@ -313,7 +339,16 @@ class ActionsConfig:
             calendar = _calendar(top["calendar"], calendars[top["calendar"]], where)
         return cls(playbooks, channels, policy, capacity, top["per_customer_per_day"],
                    top["global_holdout"], top["reshuffle"], top["holdout_period"], calendar,
-                   top["margin"], top["ranking"], top["min_measured"])
+                   top["working_hours"], top["margin"], top["ranking"], top["min_measured"])
+
+    def staffed_calendar(self, timezone: str) -> Calendar | None:
+        """What bounds the channels a person works: ``actions.calendar``, else the working
+        week of ``actions.working_hours`` in ``timezone`` (the workspace's), else None."""
+        if self.calendar is not None or not self.working_hours:
+            return self.calendar
+        week = _working_week(self.working_hours)
+        return Calendar("working_hours", timezone, week, frozenset(), frozenset(),
+                        next(h for h in week if h))
 
     def capacity_of(self, owner: str, channel: str) -> int | None:
         """Actions ``owner`` can do on ``channel`` in a day (None: no limit). An owner's

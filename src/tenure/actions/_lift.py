@@ -16,12 +16,15 @@ playbook: a new customer who names them as referrer) and ``revenue`` (net amount
 customer). The covariate for CUPED is each customer's spend in the year before the plan
 date.
 
-Each comparison is :func:`tenure.actions.compare` (Newcombe for the rates, Welch for revenue,
-CUPED, the sample-ratio check against the planned holdout share, and the verdict with the
-weeks still needed at the rate units arrived). ``incremental_revenue`` is the revenue
-difference times the treated customers; ``cost_per_retained`` the cost of the treated
-actions over the extra customers retained. The measured lift of each playbook is written to
-``action_effects`` for the planner's ranking (see :mod:`tenure.actions._planner`).
+Each comparison is :func:`tenure.actions.compare`'s (Newcombe for the rates, Welch for
+revenue, CUPED, the sample-ratio check against the planned holdout share, and the verdict with
+the weeks still needed at the rate units arrived), worked from the moments of each playbook's
+groups: the units are rolled up in the engine by one GROUP BY, so a year of action log for
+millions of customers hands Python a few numbers per playbook, not a row per unit.
+``incremental_revenue`` is the revenue difference times the treated customers;
+``cost_per_retained`` the cost of the treated actions over the extra customers retained. The
+measured lift of each playbook is written to ``action_effects`` for the planner's ranking (see
+:mod:`tenure.actions._planner`).
 """
 
 from __future__ import annotations
@@ -35,9 +38,10 @@ import numpy as np
 import pandas as pd
 
 from tenure._sql import bound
-from tenure.actions._compare import compare
+from tenure.actions._compare import Outcome, compare_moments
 from tenure.actions._config import load_actions_config
 from tenure.actions._features import FEATURES, unit_features_sql
+from tenure.actions._moments import Moments
 from tenure.actions._plan import plan_date
 from tenure.actions._targeting import model_file, save_uplift
 from tenure.errors import ConfigError, InputError
@@ -184,66 +188,83 @@ def lift(workspace, since: Any = None, until: Any = None, window: Any = "30d", *
                              f"{days}-day window end by the latest order "
                              f"({last_order}); wait for more data or shorten --window")
         step("outcomes")
-        units = _units(con, start, end, days)
+        rollup = _rollup(con, start, end, days)
         step("comparisons")
         weeks = max((end - start).days + 1, 7) / 7
-        frame = _compare_all(units, config, weeks)
+        frame = _compare_all(rollup, config, weeks)
         uplift_frame = pd.DataFrame()
         if uplift:
             step("uplift models")
-            uplift_frame = _fit_uplift(workspace, units, config, end)
+            uplift_frame = _fit_uplift(workspace, _units(con, start, end, days), config, end)
         if write:
             step("recording the measured effects")
             _record_effects(workspace, frame, uplift_frame, end, days)
     return ActionLift(start, end, days, frame, int(rows), uplift_frame)
 
 
-def _units(con, start: dt.date, end: dt.date, days: int) -> pd.DataFrame:
-    """One row per unit (playbook or programme) with its group, outcomes and pre-period
-    spend, computed in the engine."""
+def _unit_sql(con) -> str:
+    """The query of one row per unit (playbook or programme) with its group, cost,
+    outcomes and pre-period spend; parameters ``$start``, ``$end`` and ``$days``."""
     has_members = con.execute("SELECT count(*) FROM memberships").fetchall()[0][0] > 0
+    # Membership in force at the plan date and at the end of the window, by one join of the
+    # units with their customers' memberships (a handful each) and one aggregation.
     members = """
-        , (SELECT count(*) > 0 FROM memberships m WHERE m.customer_id = u.customer_id
-           AND CAST(m.started_at AS DATE) <= u.plan_date
-           AND (m.ended_at IS NULL OR CAST(m.ended_at AS DATE) > u.plan_date)) AS member_before
-        , (SELECT count(*) > 0 FROM memberships m WHERE m.customer_id = u.customer_id
-           AND CAST(m.started_at AS DATE) <= u.plan_date + $days
-           AND (m.ended_at IS NULL OR CAST(m.ended_at AS DATE) > u.plan_date + $days))
-           AS member_after""" if has_members else """
-        , false AS member_before, false AS member_after"""
-    sql = f"""
+    members AS (
+        SELECT u.unit,
+               bool_or(CAST(m.started_at AS DATE) <= u.plan_date
+                       AND (m.ended_at IS NULL OR CAST(m.ended_at AS DATE) > u.plan_date))
+                   AS member_before,
+               bool_or(CAST(m.started_at AS DATE) <= u.plan_date + $days
+                       AND (m.ended_at IS NULL
+                            OR CAST(m.ended_at AS DATE) > u.plan_date + $days))
+                   AS member_after
+        FROM u JOIN memberships m ON m.customer_id = u.customer_id
+        GROUP BY u.unit
+    ),""" if has_members else """
+    members AS (
+        SELECT NULL::BIGINT AS unit, false AS member_before, false AS member_after WHERE false
+    ),"""
+    # Each unit's first action by one aggregation (a window over millions of wide rows
+    # sorts them all); the outcomes by one join of the units with their customers' days of
+    # orders in the reach of the window and the year before, aggregated per unit by a
+    # number of its own (hashing a number is far quicker than two texts).
+    return f"""
     WITH first AS (
-        SELECT customer_id, playbook, plan_date, "group", cost, kind
+        SELECT customer_id, playbook, min(plan_date) AS plan_date,
+               arg_min("group", plan_date) AS "group", arg_min(cost, plan_date) AS cost
         FROM action_log
         WHERE plan_date BETWEEN $start AND $end AND status <> 'withdrawn'
           AND "group" IN ('treatment', 'control')
-        QUALIFY row_number() OVER (PARTITION BY customer_id, playbook
-                                   ORDER BY plan_date) = 1
+        GROUP BY customer_id, playbook
     ),
     programme AS (
-        SELECT customer_id, '{PROGRAMME}' AS playbook, plan_date,
-               CASE WHEN "group" = 'global_control' THEN 'control' ELSE 'treatment' END
-                   AS "group", 0.0 AS cost, kind
+        -- The global holdout is drawn per customer and period, so a customer's actions of
+        -- one day are all in it or all out of it: the first day decides.
+        SELECT customer_id, '{PROGRAMME}' AS playbook, min(plan_date) AS plan_date,
+               CASE WHEN arg_min("group" = 'global_control', plan_date)
+                    THEN 'control' ELSE 'treatment' END AS "group", 0.0 AS cost
         FROM action_log
         WHERE plan_date BETWEEN $start AND $end AND status <> 'withdrawn'
           AND kind = 'marketing'
-        QUALIFY row_number() OVER (PARTITION BY customer_id ORDER BY plan_date, playbook) = 1
+        GROUP BY customer_id
     ),
-    u AS (SELECT * FROM first UNION ALL SELECT * FROM programme),
+    u AS (SELECT row_number() OVER () AS unit, *
+          FROM (SELECT * FROM first UNION ALL SELECT * FROM programme)),
     days AS (
-        SELECT customer_id, CAST(ordered_at AS DATE) AS day,
-               sum(amount) AS net, max(amount) > 0 AS bought
-        FROM orders WHERE customer_id IN (SELECT DISTINCT customer_id FROM u) GROUP BY ALL
+        SELECT customer_id, CAST(ordered_at AS DATE) AS day, amount
+        FROM orders
+        WHERE ordered_at >= CAST($start - 365 AS TIMESTAMP)
+          AND ordered_at < CAST($end + $days AS TIMESTAMP)
     ),
     per AS (
-        SELECT u.customer_id, u.playbook,
-               coalesce(bool_or(d.bought) FILTER (WHERE d.day >= u.plan_date), false)
+        SELECT u.unit,
+               coalesce(max(CASE WHEN d.day >= u.plan_date THEN d.amount > 0 END), false)
                    AS purchased,
-               coalesce(sum(d.net) FILTER (WHERE d.day >= u.plan_date), 0) AS revenue,
-               coalesce(sum(d.net) FILTER (WHERE d.day < u.plan_date), 0) AS pre_spend
-        FROM u LEFT JOIN days d ON d.customer_id = u.customer_id
+               coalesce(sum(CASE WHEN d.day >= u.plan_date THEN d.amount END), 0) AS revenue,
+               coalesce(sum(CASE WHEN d.day < u.plan_date THEN d.amount END), 0) AS pre_spend
+        FROM u JOIN days d ON d.customer_id = u.customer_id
              AND d.day >= u.plan_date - 365 AND d.day < u.plan_date + $days
-        GROUP BY ALL
+        GROUP BY u.unit
     ),
     referred AS (
         SELECT u.customer_id, count(c.customer_id) > 0 AS referred
@@ -252,21 +273,68 @@ def _units(con, start: dt.date, end: dt.date, days: int) -> pd.DataFrame:
              AND CAST(c.first_seen AS DATE) >= u.plan_date
              AND CAST(c.first_seen AS DATE) < u.plan_date + $days
         GROUP BY ALL
+    ),
+    {members}
+    units AS (
+        SELECT u.playbook, u.customer_id, u.plan_date, u."group", u.cost,
+               coalesce(per.purchased, false) AS purchased, coalesce(per.revenue, 0) AS revenue,
+               coalesce(per.pre_spend, 0) AS pre_spend,
+               coalesce(r.referred, false) AS referred,
+               coalesce(m.member_before, false) AS member_before,
+               coalesce(m.member_after, false) AS member_after,
+               coalesce(per.purchased, false) OR coalesce(m.member_after, false) AS retained
+        FROM u LEFT JOIN per USING (unit)
+        LEFT JOIN referred r ON r.customer_id = u.customer_id AND u.playbook = 'referral_ask'
+        LEFT JOIN members m USING (unit)
     )
-    SELECT u.playbook, u.customer_id, u.plan_date, u."group", u.cost,
-           per.purchased, per.revenue, per.pre_spend,
-           coalesce(r.referred, false) AS referred {members}
-    FROM u JOIN per USING (customer_id, playbook)
-    LEFT JOIN referred r ON r.customer_id = u.customer_id AND u.playbook = 'referral_ask'
+    """
+
+
+def _units(con, start: dt.date, end: dt.date, days: int) -> pd.DataFrame:
+    """One row per unit (see :func:`_unit_sql`), computed in the engine: what the uplift
+    models learn from."""
+    sql = _unit_sql(con) + "SELECT * FROM units"
+    return con.execute(sql, bound(sql, {"start": start, "end": end, "days": days})).df()
+
+
+# Per playbook and group, what the comparisons read: the moments of each outcome (as a
+# number), of the pre-period spend and between them, over all units and, for ``renewed``,
+# over the units who held a membership at the plan date.
+_OUTCOMES = ("purchased", "retained", "referred", "revenue")
+
+
+def _rollup(con, start: dt.date, end: dt.date, days: int) -> pd.DataFrame:
+    """The units rolled up in the engine: one row per playbook and group with n, cost and
+    the moments (``*_mean``, ``*_var``, ``*_cov`` with the pre-period spend) of each
+    outcome, of the spend itself (``x_*``) and, among members (``m_n``), of renewal
+    (``renewed_*``, ``m_x_*``)."""
+    moments = []
+    for name in _OUTCOMES:
+        y = f"CAST({name} AS DOUBLE)"
+        moments += [f"avg({y}) AS {name}_mean", f"var_samp({y}) AS {name}_var",
+                    f"covar_samp({y}, pre_spend) AS {name}_cov"]
+    member = "FILTER (WHERE member_before)"
+    sql = _unit_sql(con) + f"""
+    SELECT playbook, "group", count(*) AS n, sum(cost) AS cost,
+           avg(pre_spend) AS x_mean, var_samp(pre_spend) AS x_var,
+           {", ".join(moments)},
+           bool_and(revenue IN (0, 1)) AS revenue_rate,
+           count(*) {member} AS m_n,
+           avg(CAST(member_after AS DOUBLE)) {member} AS renewed_mean,
+           var_samp(CAST(member_after AS DOUBLE)) {member} AS renewed_var,
+           covar_samp(CAST(member_after AS DOUBLE), pre_spend) {member} AS renewed_cov,
+           avg(pre_spend) {member} AS m_x_mean, var_samp(pre_spend) {member} AS m_x_var
+    FROM units GROUP BY playbook, "group" ORDER BY playbook, "group"
     """
     frame = con.execute(sql, bound(sql, {"start": start, "end": end, "days": days})).df()
-    frame["retained"] = frame["purchased"] | frame["member_after"]
+    numbers = frame.columns.difference(["playbook", "group", "revenue_rate"])
+    frame[numbers] = frame[numbers].astype(float)
     return frame
 
 
-def _compare_all(units: pd.DataFrame, config, weeks: float) -> pd.DataFrame:
+def _compare_all(rollup: pd.DataFrame, config, weeks: float) -> pd.DataFrame:
     rows = []
-    for name, group in units.groupby("playbook", sort=True):
+    for name, groups in rollup.groupby("playbook", sort=True):
         if name == PROGRAMME:
             share = config.global_holdout
         else:
@@ -274,7 +342,7 @@ def _compare_all(units: pd.DataFrame, config, weeks: float) -> pd.DataFrame:
         metrics = ["purchased", "retained"]
         if name == "referral_ask":
             metrics.append("referred")
-        rows += _compare_one(name, group, metrics, share, weeks)
+        rows += _compare_one(name, groups.set_index("group"), metrics, share, weeks)
     frame = pd.DataFrame(rows, columns=LIFT_COLUMNS)
     order = {PROGRAMME: 0}
     return frame.sort_values(["playbook", "metric"], key=lambda s: s.map(
@@ -282,27 +350,25 @@ def _compare_all(units: pd.DataFrame, config, weeks: float) -> pd.DataFrame:
     ).reset_index(drop=True)
 
 
-def _compare_one(name: str, group: pd.DataFrame, metrics: list[str], share: float,
+def _compare_one(name: str, groups: pd.DataFrame, metrics: list[str], share: float,
                  weeks: float) -> list[dict[str, Any]]:
-    counts = group["group"].value_counts()
-    n_t, n_c = int(counts.get("treatment", 0)), int(counts.get("control", 0))
-    cost = float(group.loc[group["group"] == "treatment", "cost"].sum())
-    members = group[group["member_before"]]
-    member_counts = members["group"].value_counts()
-    if min(member_counts.get("treatment", 0), member_counts.get("control", 0)) >= 50:
+    """The comparisons of one playbook from its roll-up (``groups``: one row per group)."""
+    def of(group: str, column: str) -> float:
+        return float(groups.loc[group, column]) if group in groups.index else 0.0
+
+    n_t, n_c = int(of("treatment", "n")), int(of("control", "n"))
+    cost = of("treatment", "cost")
+    if min(of("treatment", "m_n"), of("control", "m_n")) >= 50:
         metrics = [*metrics, "renewed"]
     if min(n_t, n_c) < 50 or share <= 0:
         return [_empty(name, m, n_t, n_c) for m in [*metrics, "revenue"]]
-    frame = group.assign(**{m: group[m].astype(float) for m in ("purchased", "retained",
-                                                               "referred")})
     expected = {"control": share, "treatment": 1 - share}
-    arrivals = len(frame) / weeks
-    table = _table(frame, [m for m in metrics if m != "renewed"] + ["revenue"], expected,
+    arrivals = (n_t + n_c) / weeks
+    table = _table(groups, [m for m in metrics if m != "renewed"] + ["revenue"], expected,
                    arrivals)
     if "renewed" in metrics:
-        table = pd.concat([table, _table(
-            members.assign(renewed=members["member_after"].astype(float)), ["renewed"],
-            expected, arrivals)])
+        table = pd.concat([table, _table(groups, ["renewed"], expected, arrivals,
+                                         members=True)])
     incremental = float(table.loc["revenue", "difference"]) * n_t
     retained_extra = float(table.loc["retained", "difference"]) * n_t
     rows = []
@@ -323,14 +389,30 @@ def _compare_one(name: str, group: pd.DataFrame, metrics: list[str], share: floa
     return rows
 
 
-def _table(frame: pd.DataFrame, outcomes: list[str], expected: dict[str, float],
-           arrivals: float) -> pd.DataFrame:
-    """compare() of treatment against control on ``outcomes``, by outcome, with the CUPED
-    figures in place of the plain ones when the pre-period spend varies in both groups."""
-    varies = frame.groupby("group")["pre_spend"].var().min() > 0
-    result = compare(frame, group="group", control="control", outcomes=outcomes,
-                     covariate="pre_spend" if varies else None, expected=expected,
-                     arrivals=arrivals)
+def _table(groups: pd.DataFrame, outcomes: list[str], expected: dict[str, float],
+           arrivals: float, *, members: bool = False) -> pd.DataFrame:
+    """compare() of treatment against control on ``outcomes``, from the roll-up's moments
+    (over the members alone with ``members``), by outcome, with the CUPED figures in place
+    of the plain ones when the pre-period spend varies in both groups."""
+    order = ["control", "treatment"]
+    rows = groups.loc[order]
+    n = rows["m_n" if members else "n"].to_numpy(dtype=float)
+
+    def moments(prefix: str) -> Moments:
+        var = rows[f"{prefix}_var"].to_numpy(dtype=float)
+        return Moments(n, rows[f"{prefix}_mean"].to_numpy(dtype=float),
+                       np.where(np.isnan(var), 0.0, var))
+
+    x = moments("m_x" if members else "x")
+    varies = bool(x.var.min() > 0)
+    summaries = {}
+    for outcome in outcomes:
+        rate = outcome != "revenue" or bool(rows["revenue_rate"].all())
+        cov = rows[f"{outcome}_cov"].to_numpy(dtype=float) if varies else None
+        summaries[outcome] = Outcome(moments(outcome), rate, cov)
+    result = compare_moments(order, "control", summaries, x if varies else None,
+                             group="group", covariate="pre_spend" if varies else None,
+                             expected=expected, weekly=arrivals)
     table = result.frame.set_index("outcome")
     if varies:
         for column in ("difference", "ci_low", "ci_high", "p_value"):

@@ -115,7 +115,9 @@ def prepare(ctx: PlanContext, step: Steps) -> int:
     con.register("_act_settings_view", settings)
     con.execute("CREATE OR REPLACE TEMP TABLE _act_settings AS SELECT * FROM _act_settings_view")
     con.unregister("_act_settings_view")
-    # One proposal per customer and playbook; actions already sent today are done.
+    # One proposal per customer and playbook; actions already sent today are done. The
+    # window ranks the raw rows by their narrow columns alone, and the rows kept are read
+    # back by their row ids (a window sorts every column it carries).
     con.execute("""
         CREATE OR REPLACE TEMP TABLE _act_proposals AS
         SELECT row_number() OVER () AS pid,
@@ -126,12 +128,15 @@ def prepare(ctx: PlanContext, step: Steps) -> int:
                s.owner_rule, s.fallback_owner, s.holdout, s.playbook_cost, s.cooldown_days,
                s.ignores_open_tickets, s.effect, s.effect_source
         FROM _act_raw r JOIN _act_settings s USING (playbook)
-        WHERE r.customer_id IS NOT NULL
-          AND NOT EXISTS (SELECT 1 FROM action_log l WHERE l.customer_id = r.customer_id
-                          AND l.playbook = r.playbook AND l.plan_date = $d
-                          AND l.status IN (SELECT unnest($touched)))
-        QUALIFY row_number() OVER (PARTITION BY r.customer_id, r.playbook
-                                   ORDER BY r.value_at_stake DESC NULLS LAST, r.detail) = 1
+        WHERE r.rowid IN (
+            SELECT r.rowid FROM _act_raw r
+            WHERE r.customer_id IS NOT NULL
+              AND NOT EXISTS (SELECT 1 FROM action_log l WHERE l.customer_id = r.customer_id
+                              AND l.playbook = r.playbook AND l.plan_date = $d
+                              AND l.status IN (SELECT unnest($touched)))
+            QUALIFY row_number() OVER (PARTITION BY r.customer_id, r.playbook
+                                       ORDER BY r.value_at_stake DESC NULLS LAST,
+                                                r.detail) = 1)
     """, {"d": date, "touched": list(TOUCHED)})
     proposals = con.execute("SELECT count(*) FROM _act_proposals").fetchall()[0][0]
     _channels(con, config)
@@ -221,11 +226,12 @@ def _customers(ctx: PlanContext) -> None:
 def _windows(ctx: PlanContext) -> None:
     home = ctx.workspace.config["workspace.timezone"]
     config = ctx.config
+    staffed = config.staffed_calendar(home)
     rows = []
     for zone in [None, *ctx.zones]:
         for channel in config.channels.values():
             w = send_window(ctx.date, home, zone or home, channel, config.policy.quiet_hours,
-                            config.calendar)
+                            staffed)
             rows.append((zone, channel.name, w.send_from, w.send_until, w.local_day, w.why))
     _register(ctx.workspace.connection, "_act_windows", pa.table({
         "zone": pa.array([r[0] for r in rows], pa.string()),
@@ -332,22 +338,35 @@ def allocate(ctx: PlanContext, step: Steps) -> None:
 def _options(con, config, tried: str, into: str) -> None:
     """Each proposal on its first channel that passes every rule (its preferred channel
     when none does), with the proposal's own columns, its owner, cost and expected value;
-    where more than one channel was tried, what each broke."""
+    where more than one channel was tried and none passed, what each broke.
+
+    The channel is chosen by an aggregation over the narrow columns of the tries and
+    joined back (a window over the wide rows would sort them all); the list of what each
+    channel broke is spelt out only for the proposals held back."""
     con.execute(f"""
         CREATE OR REPLACE TEMP TABLE {into} AS
+        WITH used AS (
+            SELECT pid, count(*) AS channels_tried,
+                   min(CASE WHEN fail IS NULL THEN rank END) AS passed, min(rank) AS first
+            FROM {tried} GROUP BY pid
+        ),
+        tried_text AS (
+            SELECT t.pid, string_agg(t.channel || ': ' || t.fail, ', ' ORDER BY t.rank)
+                       AS tried
+            FROM {tried} t JOIN used u ON u.pid = t.pid
+            WHERE u.passed IS NULL AND u.channels_tried > 1
+            GROUP BY t.pid
+        )
         SELECT t.* EXCLUDE (customer_id, playbook, kind, cooldown_days, ignores_open_tickets),
+               u.channels_tried, x.tried,
                p.*, {_owner_sql()} AS owner_id,
                coalesce(p.playbook_cost, t.channel_cost) AS cost,
                p.effect * p.value_at_stake * $margin - coalesce(p.playbook_cost, t.channel_cost)
                    AS expected_value
-        FROM (
-            SELECT *, count(*) OVER (PARTITION BY pid) AS channels_tried,
-                   string_agg(channel || ': ' || coalesce(fail, 'allowed'), ', ')
-                       OVER (PARTITION BY pid ORDER BY rank ROWS BETWEEN UNBOUNDED PRECEDING
-                             AND UNBOUNDED FOLLOWING) AS tried
-            FROM {tried}
-            QUALIFY row_number() OVER (PARTITION BY pid ORDER BY fail IS NOT NULL, rank) = 1
-        ) t JOIN _act_proposals p USING (pid)
+        FROM used u
+        JOIN {tried} t ON t.pid = u.pid AND t.rank = coalesce(u.passed, u.first)
+        JOIN _act_proposals p ON p.pid = u.pid
+        LEFT JOIN tried_text x ON x.pid = u.pid
     """, {"margin": config.margin})
 
 
@@ -423,20 +442,27 @@ def _rounds(ctx: PlanContext) -> None:
     con.execute("CREATE OR REPLACE TEMP TABLE _act_picked AS SELECT *, 0 AS round "
                 "FROM _act_pool WHERE false")
     for number in range(1, MAX_ROUNDS + 1):
+        # The windows rank the narrow columns and the wide rows are joined back by pid:
+        # a window sorts every column it carries.
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _act_pick AS
-            SELECT p.* FROM _act_pool p JOIN _act_slots s USING (customer_id)
-            WHERE s.slots > 0
-            QUALIFY row_number() OVER (PARTITION BY p.customer_id
-                                       ORDER BY p.expected_value DESC, p.playbook) = 1""")
+            SELECT p.* FROM _act_pool p SEMI JOIN (
+                SELECT p.pid FROM _act_pool p JOIN _act_slots s USING (customer_id)
+                WHERE s.slots > 0
+                QUALIFY row_number() OVER (PARTITION BY p.customer_id
+                                           ORDER BY p.expected_value DESC, p.playbook) = 1
+            ) best USING (pid)""")
         if not con.execute("SELECT count(*) FROM _act_pick").fetchall()[0][0]:
             break
         con.execute("""
             CREATE OR REPLACE TEMP TABLE _act_ranked AS
-            SELECT p.*, c.room,
-                   row_number() OVER (PARTITION BY p.owner_id, p.channel
-                                      ORDER BY p.expected_value DESC, p.customer_id) AS place
-            FROM _act_pick p LEFT JOIN _act_room c USING (owner_id, channel)""")
+            SELECT p.*, r.room, r.place FROM _act_pick p JOIN (
+                SELECT p.pid, c.room,
+                       row_number() OVER (PARTITION BY p.owner_id, p.channel
+                                          ORDER BY p.expected_value DESC, p.customer_id)
+                           AS place
+                FROM _act_pick p LEFT JOIN _act_room c USING (owner_id, channel)
+            ) r USING (pid)""")
         con.execute("INSERT INTO _act_picked SELECT * EXCLUDE (room, place), $round "
                     "FROM _act_ranked WHERE room IS NULL OR place <= room", {"round": number})
         deferred = sql_sentence("capacity", owner="owner_id", channel="channel",

@@ -1,7 +1,7 @@
 """When on the plan date a channel may reach a customer: its sending hours in the customer's
 own time zone, less the quiet hours, within the plan date in the workspace's zone, and, for
-a channel a person works, within the working hours of the workspace calendar that day
-(holidays and make-up working days included).
+a channel a person works, within the working hours that day of the workspace calendar
+(holidays and make-up working days included) or, without one, of ``actions.working_hours``.
 
 The window depends only on the customer's zone and the channel, so it is worked out once per
 zone and channel (a handful) with :mod:`zoneinfo`, and joined to the customers in the

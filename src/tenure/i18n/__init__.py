@@ -10,7 +10,9 @@ under ``zh/``:
 - ``[messages]``: message templates, English on the left with ``{name}`` placeholders for
   the parts that vary (numbers, names, paths), Chinese on the right using the same names.
   A placeholder matches any text; ``{name:d}`` only a number, so that templates that
-  differ by a word after a number do not steal each other's messages. The English side
+  differ by a word after a number do not steal each other's messages; ``{name:code}``
+  only a code (lower-case letters, digits and underscores: a playbook, a channel, a reason
+  code), so that a template made mostly of placeholders stays narrow. The English side
   may also be a churn reason's template as the library writes it: ``{n:.0f}`` (any format
   of a number) matches a number as it reads, ``{n:?day|days}`` either word without
   keeping it, and ``{currency}`` the sign before an amount (which may be none).
@@ -45,6 +47,7 @@ LANGUAGES = ("en", "zh")
 _PLACEHOLDER = re.compile(r"\{(\w+)(?::([^{}]*))?\}")
 _VERBATIM = "verbatim"  # the spec of a part kept as it is
 _NUMBER = r"-?[\d,]+(?:\.\d+)?%?"
+_CODE = r"[a-z][a-z0-9_]*"
 _LETTERS = re.compile(r"[A-Za-z]")
 _missing: set[str] = set()
 
@@ -79,6 +82,8 @@ def _compile(source: str) -> re.Pattern[str]:
             parts.append(f"(?P<{name}>\\D*?)")
         elif spec == _VERBATIM:  # a name, never a group's line ("BG/NBD: b ran to...")
             parts.append(f"(?P<{name}>(?:(?!: ).)+?)")
+        elif spec == "code":
+            parts.append(f"(?P<{name}>{_CODE})")
         elif spec is not None:
             parts.append(f"(?P<{name}>{_NUMBER})")
         else:
