@@ -29,8 +29,20 @@ __all__ = ["SHOWN_ROWS", "WorkspaceOption", "bar", "err", "friendly", "language"
            "out", "python_command", "say", "show_result", "show_table", "state",
            "tenure_command", "tr", "write_json", "write_outputs"]
 
-out = Console()
-err = Console(stderr=True)
+
+
+class _Console(Console):
+    """A console whose width is read at each use (the terminal's, or COLUMNS), not fixed
+    at the moment the command line was first imported: a process that runs several
+    commands, as the tests and the service do, prints each at its own width."""
+
+    def __init__(self, **options) -> None:
+        super().__init__(**options)
+        self._width = None
+
+
+out = _Console()
+err = _Console(stderr=True)
 SHOWN_ROWS = 40
 
 
