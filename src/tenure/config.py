@@ -354,6 +354,13 @@ SETTINGS: tuple[Setting, ...] = (
         "reason.",
     ),
     Setting(
+        "spark.output",
+        "scores",
+        "The folder (local, `hdfs://` or `s3a://`) where the Spark engine writes the scores: "
+        "Parquet, one partition per as-of date (`as_of=2025-12-31`), which scoring that date "
+        "again replaces.",
+    ),
+    Setting(
         "funnel.stages",
         ["ML", "MQL", "SL", "SQL", "won"],
         "Lead stages in funnel order, the last one being the win. Stage values in `leads` "

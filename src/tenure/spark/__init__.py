@@ -12,9 +12,11 @@ a mapping of contract tables that every analysis accepts in place of a workspace
 >>> tenure.analytics.cohort_retention(engine, period="month")  # doctest: +SKIP
 """
 
+from tenure.spark._churn import SparkChurnScores, churn_features, score_churn_on_spark
 from tenure.spark._engine import SparkEngine, connect, session
 from tenure.spark._scores import SparkScores, score_on_spark
-from tenure.spark._sources import SourceCount, SourceReport, read_tables
+from tenure.spark._sources import SourceCount, SourceReport, open_engine, read_tables
 
-__all__ = ["SourceCount", "SourceReport", "SparkEngine", "SparkScores", "connect", "read_tables",
+__all__ = ["SourceCount", "SourceReport", "SparkChurnScores", "SparkEngine", "SparkScores",
+           "churn_features", "connect", "open_engine", "read_tables", "score_churn_on_spark",
            "score_on_spark", "session"]

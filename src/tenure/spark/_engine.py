@@ -3,6 +3,7 @@ tables it reads."""
 
 from __future__ import annotations
 
+import os
 import sys
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass, field
@@ -35,17 +36,18 @@ def _pyspark():
 def session(master: str = "local[*]", *, app: str = "tenure",
             conf: Mapping[str, str] | None = None):
     """A SparkSession on ``master`` set up as tenure needs, or the active one with the same
-    settings applied. ``conf`` adds Spark settings (``spark.executor.memory``, ...)."""
+    settings applied. ``conf`` adds Spark settings (``spark.executor.memory``, ...). On a
+    local master the Python workers are this Python (``PYSPARK_PYTHON``, unless set)."""
     _pyspark()
     from pyspark.sql import SparkSession
 
     builder = SparkSession.builder.master(master).appName(app)
-    settings = dict(SESSION_CONF)
     if master.startswith("local"):
         # Local workers run this Python (and so see tenure, pandas and Arrow), not the
-        # first `python3` on the PATH; a cluster names its own in spark.pyspark.python.
-        settings["spark.pyspark.python"] = sys.executable
-    for key, value in {**settings, **dict(conf or {})}.items():
+        # first `python3` on the PATH. PySpark reads the variable when the context starts;
+        # one already set (and a cluster's own spark.pyspark.python) is left alone.
+        os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
+    for key, value in {**SESSION_CONF, **dict(conf or {})}.items():
         builder = builder.config(key, value)
     return builder.getOrCreate()
 
@@ -81,12 +83,20 @@ class SparkEngine(Mapping):
     spark: Any
     backend: Any
     config: Config = field(default_factory=Config)
+    out: str | None = None  # where scores go; spark.output when None
+    path: Any = None  # the workspace folder whose settings and models it uses, if any
     _tables: dict[str, Any] = field(default_factory=dict)
     _empty: dict[str, Any] = field(default_factory=dict)
 
     @property
     def timezone(self) -> str:
         return str(self.config["workspace.timezone"])
+
+    @property
+    def output(self) -> str:
+        """The folder the scores are written to: ``out``, else the ``spark.output``
+        setting."""
+        return self.out or str(self.config["spark.output"])
 
     @property
     def ibis(self):

@@ -30,7 +30,7 @@ from tenure.io import Mapping as ColumnMapping
 from tenure.results import Result
 from tenure.spark._engine import IBIS_TYPES, SparkEngine
 
-__all__ = ["SourceCount", "SourceReport", "read_tables"]
+__all__ = ["SourceCount", "SourceReport", "open_engine", "read_tables"]
 
 ROW = "_tenure_row"
 # Spark's name for each contract column type.
@@ -344,3 +344,27 @@ def _all(conditions: list[Any]) -> Any:
     for condition in conditions[1:]:
         out = out & condition
     return out
+
+
+def open_engine(config: Config, *, master: str | None = None,
+                tables: Mapping[str, str] | None = None, quarantine: str | None = None,
+                out: str | None = None, home: Any = None, spark: Any = None,
+                conf: Mapping[str, str] | None = None,
+                today: dt.date | None = None) -> tuple[SparkEngine, SourceReport]:
+    """The Spark engine over the tables of ``config`` (``[spark.tables]``, with
+    ``tables`` given here over them), read and checked: the engine and the report of
+    what was read. ``spark`` is a session to use; otherwise one is started on ``master``
+    (default ``spark.master``). ``out`` is where scores go (default ``spark.output``),
+    ``home`` the workspace folder whose saved models it uses."""
+    from tenure.spark._engine import connect, session
+
+    where = {**config["spark.tables"], **dict(tables or {})}
+    if "orders" not in where:
+        raise ConfigError("the Spark engine needs the orders table; give its path with "
+                          "--orders PATH or under [spark.tables] in tenure.toml")
+    spark = spark or session(master or config["spark.master"], conf=conf)
+    engine = connect(spark, config)
+    engine.out, engine.path = out, home
+    report = read_tables(engine, where, mappings=config["spark.mappings"],
+                         quarantine=quarantine or config["spark.quarantine"], today=today)
+    return engine, report
