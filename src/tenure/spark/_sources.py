@@ -186,10 +186,13 @@ def _check(frame: Any, name: str, where: str, mapping: ColumnMapping | None, con
     valid = _first_copies(valid, spec)
     defaults = [F.lit(config[c.default_setting]).alias(c.name) for c in spec.read_columns
                 if c.default_setting and c.name not in typed]
-    valid = valid.select(*[F.col(c.name) for c in chosen], *defaults)
-    count = SourceCount(name, where, read,
-                        read - sum(excluded.values()) - blank_rows - quarantined - merged,
-                        quarantined, excluded, merged, blank_rows,
+    # Kept (in memory, spilling to disk): every step after reads the checked rows, which
+    # would otherwise be read and checked again for each query.
+    valid = valid.select(*[F.col(c.name) for c in chosen], *defaults).persist()
+    landed = valid.count()
+    problems.unpersist()
+    staged.unpersist()
+    count = SourceCount(name, where, read, landed, quarantined, excluded, merged, blank_rows,
                         {str(k): int(v) for k, v in found.items()})
     return count, valid
 
