@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEV_STAMP := $(VENV)/.installed-dev
 
-.PHONY: demo test lint bench clean browser
+.PHONY: demo test lint bench clean browser java
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,9 +29,16 @@ browser:
 		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
 		  chromium fonts-noto-cjk >/dev/null; }
 
-test: $(DEV_STAMP) browser
+# The Spark engine's tests start a local Spark, which runs on Java (17 or 21); a headless
+# JRE from the system's packages where `java` is missing.
+java:
+	@command -v java >/dev/null 2>&1 || \
+		{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq \
+		  default-jre-headless >/dev/null; }
+
+test: $(DEV_STAMP) browser java
 	$(BIN)/ruff check src tests bench
-	$(BIN)/pytest -n 2 --durations=15
+	$(BIN)/pytest -n 2 --dist loadgroup --durations=15
 
 lint: $(DEV_STAMP)
 	$(BIN)/ruff check src tests bench

@@ -19,7 +19,7 @@ LAYERS: dict[str, int] = {
     "engine": 4,
     "models": 5, "sla": 5,
     "analytics": 6, "churn": 6,
-    "actions": 7, "customers": 7,
+    "actions": 7, "customers": 7, "spark": 7,
     "capabilities": 8,
     "report": 9,
     "service": 10, "docs": 10, "demo": 10,

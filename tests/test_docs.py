@@ -24,7 +24,7 @@ from tenure import Workspace
 ROOT = Path(__file__).parents[1]
 PAGES = sorted([ROOT / "README.md", *(ROOT / "docs").glob("*.md")])
 # Pages whose examples read or write so much that they count as slow.
-SLOW = {"churn.md", "actions.md", "value-models.md", "sla.md", "analytics.md"}
+SLOW = {"churn.md", "actions.md", "value-models.md", "sla.md", "analytics.md", "scale.md"}
 
 EXAMPLE = re.compile(r"```python\n(.*?)```[ \t]*\n(?:\s*```text\n(.*?)```)?", flags=re.S)
 

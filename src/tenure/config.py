@@ -114,10 +114,26 @@ def _check_horizon(value: str) -> None:
                           "or '26W', or leave it empty to learn it")
 
 
+def _check_engine(value: str) -> None:
+    if value not in ENGINES:
+        raise ConfigError(f"'{value}' is not an engine tenure runs on; use duckdb or spark")
+
+
+def _check_spark_tables(value: dict) -> None:
+    # The names are checked against the contract where the tables are read (tenure.spark).
+    for name, where in value.items():
+        if not isinstance(where, str) or not where.strip():
+            raise ConfigError(f"{name} = {where!r} should be a path or a table name in quotes")
+
+
 def _check_language(value: str) -> None:
     if value not in ("en", "zh"):
         raise ConfigError(f"'{value}' is not a language tenure speaks; use en or zh")
 
+
+# The engines the relational steps run on: DuckDB (the default, always installed) and
+# Spark (the `tenure[spark]` extra).
+ENGINES = ("duckdb", "spark")
 
 # The plausible dates a setting may allow: the analyses add periods and horizons to the
 # dates they find, which a year 1 or 9999 overflows.
@@ -301,6 +317,51 @@ SETTINGS: tuple[Setting, ...] = (
         0,
         "Threads the DuckDB engine may use; 0 uses every core.",
         _check_non_negative,
+    ),
+    Setting(
+        "engine.name",
+        "duckdb",
+        "The engine the summaries, analyses and scores run on: `duckdb` (the workspace's own) "
+        "or `spark` (the tables named under [spark.tables], through the `tenure[spark]` "
+        "extra).",
+        _check_engine,
+    ),
+    Setting(
+        "spark.master",
+        "local[*]",
+        "The Spark master tenure starts its session with when it starts one itself: "
+        "`local[*]` (every core of this machine), or a cluster's URL such as "
+        "`spark://host:7077` or `yarn`.",
+    ),
+    Setting(
+        "spark.tables",
+        {},
+        "Where each contract table lives for the Spark engine: a Parquet or Delta folder "
+        "(local, `hdfs://` or `s3a://`) or a catalog table, such as "
+        "`{ orders = \"s3a://lake/orders/\", customers = \"crm.customers\" }`.",
+        _check_spark_tables,
+    ),
+    Setting(
+        "spark.mappings",
+        {},
+        "A mapping file per table for the Spark engine, as `tenure ingest --mapping` reads "
+        "them: the table's column names onto the contract, such as "
+        "`{ orders = \"orders.toml\" }`.",
+        _check_spark_tables,
+    ),
+    Setting(
+        "spark.quarantine",
+        "quarantine",
+        "The folder (local, `hdfs://` or `s3a://`) where the Spark engine writes the rows that "
+        "break a rule of the contract, one Parquet folder per table, each row with its "
+        "reason.",
+    ),
+    Setting(
+        "spark.output",
+        "scores",
+        "The folder (local, `hdfs://` or `s3a://`) where the Spark engine writes the scores: "
+        "Parquet, one partition per as-of date (`as_of=2025-12-31`), which scoring that date "
+        "again replaces.",
     ),
     Setting(
         "funnel.stages",
@@ -659,6 +720,10 @@ def set_value(path: Path, key: str, text: str) -> Any:
 
 
 def _toml_value(value: Any) -> str:
+    if isinstance(value, dict):  # inline, on the setting's own line: `tables = {}`
+        table = tomlkit.inline_table()
+        table.update(value)
+        return table.as_string()
     return tomlkit.item(value).as_string()
 
 

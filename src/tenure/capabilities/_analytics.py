@@ -124,9 +124,13 @@ def _prepare(ws, o: PrepareOptions, progress):
     return analytics.prepare(ws, periods=o.period, progress=progress)
 
 
+# The analyses whose every step is an Ibis expression tested equal on DuckDB and Spark.
+ON_SPARK = {"cohorts", "lifecycle", "growth", "rfm", "loyalty", "funnel"}
+
+
 def _analysis(name, summary, options, run, result, example) -> Capability:
     return Capability(f"analyze {name}", summary, options, run, f"tenure.analytics:{result}",
-                      example, chart=True)
+                      example, chart=True, spark=name in ON_SPARK)
 
 
 ANALYSES: tuple[Capability, ...] = (

@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from tenure.capabilities._spec import Capability, option
+from tenure.errors import ConfigError
 
 __all__ = ["CHURN"]
 
@@ -76,7 +77,14 @@ def _backtest(ws, o: BacktestOptions, progress):
 
 def _score(ws, o: ScoreOptions, progress):
     from tenure import churn
+    from tenure.spark import SparkEngine, score_churn_on_spark
 
+    if isinstance(ws, SparkEngine):
+        if o.model is None and ws.path is None:
+            raise ConfigError("the Spark engine has no workspace to take the churn model "
+                              "from; give the model file with --model")
+        model = o.model or churn.model_path(ws)
+        return score_churn_on_spark(ws, model, as_of=o.as_of, progress=progress)
     return churn.score(ws, o.as_of, o.model, horizon=o.horizon, reasons_share=o.reasons_share,
                        reasons_method=o.reasons_method, progress=progress)
 
@@ -99,7 +107,7 @@ CHURN: tuple[Capability, ...] = (
                chart=True),
     Capability("churn score", "Score every customer counted at a date and write churn_risk "
                "and reasons to `scores`.", ScoreOptions, _score, "tenure.churn:ChurnScores",
-               "tenure churn score --as-of 1998-07-01", writes=True),
+               "tenure churn score --as-of 1998-07-01", writes=True, spark=True),
     Capability("churn survival", "Kaplan-Meier retention by segment, tier and channel, and "
                "Cox hazard ratios.", SurvivalOptions, _survival, "tenure.churn:SurvivalResult",
                "tenure churn survival --chart retention.html", chart=True),

@@ -45,7 +45,12 @@ def _fit(ws, o: FitOptions, progress):
 
 def _score(ws, o: ScoreOptions, progress):
     from tenure.models import score
+    from tenure.spark import SparkEngine, score_on_spark
 
+    if isinstance(ws, SparkEngine):  # nothing is saved on Spark: fitted for the date
+        return score_on_spark(ws, as_of=o.as_of, out=ws.output, horizon=o.horizon,
+                              model=o.model, margin=o.margin, discount_rate=o.discount_rate,
+                              progress=progress)
     return score(ws, as_of=o.as_of, horizon=o.horizon, model=o.model, margin=o.margin,
                  discount_rate=o.discount_rate, refit=o.refit, progress=progress)
 
@@ -57,5 +62,5 @@ VALUE_MODELS: tuple[Capability, ...] = (
     Capability("score", "Score every customer (P(alive), expected purchases and spend, CLV) "
                "into `scores`.", ScoreOptions, _score, "tenure.models:ScoreResult",
                "tenure score --as-of 2025-12-31 --horizon 90d --parquet scores.parquet",
-               writes=True),
+               writes=True, spark=True),
 )

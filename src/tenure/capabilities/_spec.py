@@ -218,7 +218,9 @@ class Capability:
     of the type ``result`` names (``"tenure.analytics:CohortRetention"``: named, so that
     declaring a capability loads none of the library behind it). ``writes`` says whether
     it changes the workspace (the service runs such work one at a time, as a job);
-    ``chart`` whether its result draws one.
+    ``chart`` whether its result draws one. ``spark`` says it also runs on the Spark
+    engine: its function then receives a :class:`tenure.spark.SparkEngine` in place of the
+    workspace.
     """
 
     name: str
@@ -230,6 +232,7 @@ class Capability:
     writes: bool = False
     chart: bool = False
     needs_workspace: bool = True
+    spark: bool = False
 
     @property
     def result_type(self) -> type:

@@ -101,12 +101,13 @@ def data_span(workspace) -> DataSpan:
     Membership end dates are left out: a business may record when a paid period will end
     before it does.
     """
-    row = workspace.connection.execute("""
-        SELECT min(first), max(last) FROM (
-            SELECT min(ordered_at) AS first, max(ordered_at) AS last FROM orders
-            UNION ALL
-            SELECT min(started_at), max(started_at) FROM memberships
-        )""").fetchall()[0]
+    # One Ibis query (not the workspace's SQL), so that the span of tables on Spark is read
+    # the same way.
+    orders, memberships = workspace.table("orders"), workspace.table("memberships")
+    times = orders.select(at=orders.ordered_at).union(
+        memberships.select(at=memberships.started_at))
+    span = workspace.ibis.to_pyarrow(times.aggregate(first=times.at.min(), last=times.at.max()))
+    row = [span["first"][0].as_py(), span["last"][0].as_py()]
     if row[0] is None:
         raise ConfigError("the workspace holds no orders; ingest orders first with "
                           "`tenure ingest orders FILE`")

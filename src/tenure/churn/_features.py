@@ -23,8 +23,8 @@ import ibis
 import numpy as np
 import pandas as pd
 
-from tenure._sql import ident
 from tenure.churn._definition import ChurnDefinition
+from tenure.engine._backends import drop_kept, keep_table
 from tenure.engine._history import as_of_rows, cutoff, hide_later
 
 __all__ = ["Feature", "FeatureContext", "FeatureGroup"]
@@ -238,17 +238,16 @@ class FeatureContext:
         """``data`` (an Ibis expression, or an Arrow or pandas table) stored as a temporary
         table of the workspace's connection until :meth:`close`."""
         if key in self._temporary:
-            self.workspace.connection.execute(
-                f"DROP TABLE IF EXISTS {ident(self._temporary[key][0])}")
+            drop_kept(self.workspace.ibis, self._temporary[key][0])
         name = f"_tenure_churn_{key}_{uuid.uuid4().hex[:12]}"
-        table = self.workspace.ibis.create_table(name, data, temp=True)
+        table = keep_table(self.workspace.ibis, name, data)
         self._temporary[key] = (name, table)
         return table
 
     def close(self) -> None:
         """Drop the temporary tables made for this date."""
         for name, _ in self._temporary.values():
-            self.workspace.connection.execute(f"DROP TABLE IF EXISTS {ident(name)}")
+            drop_kept(self.workspace.ibis, name)
         self._temporary.clear()
 
     @property

@@ -34,21 +34,100 @@ __all__ = ["command_for", "run_capability"]
 def run_capability(capability: Capability, values: dict[str, Any], workspace: Path | None,
                    *, csv: Path | None = None, json_file: Path | None = None,
                    xlsx: Path | None = None, chart: Path | None = None,
-                   parquet: Path | None = None):
-    """Check the options, run the capability on the workspace with a progress bar, show
-    the result and write the files asked for; return the result."""
+                   parquet: Path | None = None, spark: dict[str, Any] | None = None):
+    """Check the options, run the capability on the workspace (or, with ``--engine spark``,
+    on the Spark engine: ``spark`` holds those options) with a progress bar, show the
+    result and write the files asked for; return the result."""
     options = capability.parse(values)
     check_outputs(csv, json_file, xlsx, chart, parquet)
-    with open_workspace(workspace) as ws, bar(capability.name) as progress:
-        if "lang" in type(options).__dataclass_fields__ and "lang" not in values:
-            # A capability that writes words itself speaks the command line's language.
-            options = capability.parse({**values, "lang": language()})
-        result = capability(ws, options, progress)
+    if "lang" in type(options).__dataclass_fields__ and "lang" not in values:
+        # A capability that writes words itself speaks the command line's language.
+        options = capability.parse({**values, "lang": language()})
+    if spark is not None and _engine(spark, workspace) == "spark":
+        result = _run_on_spark(capability, options, workspace, spark)
+    else:
+        with open_workspace(workspace) as ws, bar(capability.name) as progress:
+            result = capability(ws, options, progress)
     if json_file is None or str(json_file) != "-":
         show_result(result)
     write_outputs(result, csv=csv, json_file=json_file, xlsx=xlsx, chart=chart,
                   parquet=parquet)
     return result
+
+
+def _engine(spark: dict[str, Any], workspace: Path | None) -> str:
+    """--engine, else the workspace's engine.name (DuckDB where there is no workspace)."""
+    from tenure.config import ENGINES
+    from tenure.errors import ConfigError, WorkspaceError
+    from tenure.workspace import Workspace
+
+    chosen = spark.get("engine")
+    if chosen is None:
+        try:
+            with Workspace.find(workspace) as ws:
+                chosen = ws.config["engine.name"]
+        except WorkspaceError:
+            chosen = "duckdb"
+    if chosen not in ENGINES:
+        raise ConfigError(f"--engine {chosen} is not an engine tenure runs on; use duckdb or "
+                          "spark")
+    return chosen
+
+
+def _run_on_spark(capability: Capability, options: Any, workspace: Path | None,
+                  spark: dict[str, Any]):
+    """The capability on the Spark engine over the workspace's settings (the defaults
+    where there is none), the tables read and checked first and their counts shown."""
+    from tenure.config import Config
+    from tenure.errors import ConfigError, WorkspaceError
+    from tenure.spark import open_engine
+    from tenure.workspace import Workspace
+
+    try:
+        with Workspace.find(workspace) as ws:
+            config, home = ws.config, ws.path
+    except WorkspaceError:
+        if workspace is not None:
+            raise
+        config, home = Config(), None
+    tables = {"orders": spark["orders"]} if spark.get("orders") else {}
+    for item in spark.get("table") or []:
+        name, sep, where = item.partition("=")
+        if not sep or not name.strip() or not where.strip():
+            raise ConfigError(f"--table {item} should be NAME=PATH, such as "
+                              "customers=s3a://lake/customers/")
+        tables[name.strip()] = where.strip()
+    with bar(capability.name) as progress:
+        engine, report = open_engine(config, master=spark.get("master"), tables=tables,
+                                     out=spark.get("out"), home=home)
+        show_result(report)
+        return capability(engine, options, progress)
+
+
+def _spark_parameters(capability: Capability) -> dict[str, tuple[Any, Any]]:
+    """The options of a capability that also runs on Spark."""
+    found = {
+        "engine": (str | None, typer.Option(
+            "--engine", help="duckdb (the workspace) or spark (the tables under "
+                             "[spark.tables], or --orders); default: the workspace's "
+                             "engine.name.", show_default=False)),
+        "master": (str | None, typer.Option(
+            "--master", help="With --engine spark: the Spark master (local[*], "
+                             "spark://host:7077, yarn); default: spark.master.",
+            show_default=False)),
+        "orders": (str | None, typer.Option(
+            "--orders", help="With --engine spark: the orders' Parquet or Delta folder, or "
+                             "a catalog table.", show_default=False)),
+        "table": (list[str] | None, typer.Option(
+            "--table", help="With --engine spark: another table as NAME=PATH (repeat the "
+                            "option).", show_default=False)),
+    }
+    if capability.writes:
+        found["out"] = (str | None, typer.Option(
+            "--out", help="With --engine spark: the folder the results go to (Parquet, one "
+                          "partition per as-of date); default: spark.output.",
+            show_default=False))
+    return found
 
 
 def _parameter(spec: OptionSpec) -> inspect.Parameter:
@@ -87,7 +166,8 @@ def command_for(capability: Capability) -> Callable[..., None]:
     """A Typer command running ``capability``."""
     specs = capability.option_specs()
     names = {spec.name for spec in specs}
-    clash = names & {"csv", "json_file", "xlsx", "parquet", "chart", "workspace"}
+    spark = _spark_parameters(capability) if capability.spark else {}
+    clash = names & {"csv", "json_file", "xlsx", "parquet", "chart", "workspace", *spark}
     if clash:
         raise TypeError(f"{capability.name}: option names {sorted(clash)} are the command's own")
 
@@ -96,10 +176,11 @@ def command_for(capability: Capability) -> Callable[..., None]:
                   if _given(spec, kwargs[spec.name])}
         run_capability(capability, values, kwargs["workspace"], csv=kwargs["csv"],
                        json_file=kwargs["json_file"], xlsx=kwargs["xlsx"],
-                       chart=kwargs.get("chart"), parquet=kwargs["parquet"])
+                       chart=kwargs.get("chart"), parquet=kwargs["parquet"],
+                       spark={k: kwargs[k] for k in spark} if spark else None)
 
     parameters = [_parameter(spec) for spec in specs]
-    for name, (kind, info) in output_options().items():
+    for name, (kind, info) in {**output_options(), **spark}.items():
         parameters.append(inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=None,
                                             annotation=Annotated[kind, info]))
     if capability.chart:

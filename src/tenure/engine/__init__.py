@@ -90,12 +90,9 @@ def to_arrow_stream(expr: ibis.Expr, batch_rows: int = 200_000) -> pa.RecordBatc
     """Run ``expr`` and stream its result as Arrow record batches.
 
     DuckDB keeps a materialised result inside its memory limit, so a wide result over
-    millions of rows can fail where the same rows streamed out pass. Ibis 12's own
-    ``to_pyarrow_batches`` calls a DuckDB method that DuckDB 2.0 removed; this reads DuckDB's
-    Arrow stream directly.
+    millions of rows can fail where the same rows streamed out pass. On Spark the batches
+    come from the executors as Arrow.
     """
-    import ibis
+    from tenure.engine._backends import stream
 
-    backend = expr._find_backend(use_default=True)
-    sql = ibis.to_sql(expr, dialect=backend.name)
-    return backend.con.sql(sql).to_arrow_reader(batch_rows)
+    return stream(expr, batch_rows)

@@ -25,6 +25,7 @@ import pyarrow as pa
 from tenure._sql import ident
 from tenure.config import Config
 from tenure.contract import TABLES
+from tenure.engine._backends import drop_kept, keep_table
 from tenure.errors import InputError
 from tenure.workspace import Workspace
 from tenure.workspace._migrations import block_table
@@ -190,7 +191,7 @@ class Tables:
         later steps read more than once (the engine would otherwise compute it for each
         reader). The table is dropped when this object is."""
         name = f"tenure_scratch_{uuid.uuid4().hex[:12]}"
-        kept = self.backend.create_table(name, expr, temp=True)
+        kept = keep_table(self.backend, name, expr)
         if not self._scratch:
             weakref.finalize(self, _drop_all, self.backend, self._scratch)
         self._scratch.append(name)
@@ -265,7 +266,7 @@ def _drop_all(backend: Any, names: list[str]) -> None:
     for name in names:
         # The connection may be closed already, taking its temporary tables with it.
         with contextlib.suppress(Exception):
-            backend.drop_table(name, force=True)
+            drop_kept(backend, name)
 
 
 def open_tables(data: Any, primary: str, *, timezone: str | None = None) -> Tables:
@@ -280,12 +281,15 @@ def open_tables(data: Any, primary: str, *, timezone: str | None = None) -> Tabl
                 f"timezone '{timezone}' differs from the workspace's '{zone}'; a workspace "
                 "stores local times in its own zone, so leave timezone out")
         return Tables(data.ibis, data.config, zone, workspace=data)
-    zone = timezone or "UTC"
+    # A mapping may carry its own settings and zone (the Spark engine's); a dict has none.
+    carried = data if isinstance(data, Mapping) else None
+    zone = timezone or getattr(carried, "timezone", None) or "UTC"
     try:
         zoneinfo.ZoneInfo(zone)
     except (zoneinfo.ZoneInfoNotFoundError, ValueError):
         raise InputError(f"timezone '{zone}' is not a time zone name; use an IANA name such "
                          "as 'Asia/Shanghai' or 'UTC'") from None
+    settings = getattr(carried, "config", None)
     if isinstance(data, Mapping):
         unknown = [k for k in data if k not in TABLES and k != "scores"]
         if unknown:
@@ -308,7 +312,8 @@ def open_tables(data: Any, primary: str, *, timezone: str | None = None) -> Tabl
             given[name] = value
         else:
             given[name] = ibis.memtable(_frame(value, name, zone))
-    return Tables(backend or ibis.duckdb.connect(), Config(), zone, given=given)
+    config = settings if isinstance(settings, Config) else Config()
+    return Tables(backend or ibis.duckdb.connect(), config, zone, given=given)
 
 
 def _frame(value: Any, name: str, zone: str) -> pd.DataFrame:

@@ -18,6 +18,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from tenure.engine._backends import register_arrow
 from tenure.engine._rfm import SUMMARY_UNITS, UNITS, discrete_summary, rfm_expression, to_date
 from tenure.errors import ConfigError, ModelError
 from tenure.models._base import ModelWarning
@@ -155,10 +156,8 @@ def customer_scores(summary: ibis.Table, purchases: Any, spend: Any, *, horizon:
         "expected_purchases": outlook.expected_purchases,
         "discounted_purchases": outlook.discounted_purchases,
     })
-    # Registered, not copied: the engine reads the Arrow columns where they are.
-    backend = summary.get_backend()
-    backend.con.register(PREDICTIONS, predictions)
-    table = backend.table(PREDICTIONS)
+    # Registered, not copied: DuckDB reads the Arrow columns where they are.
+    table = register_arrow(summary.get_backend(), PREDICTIONS, predictions)
     j = summary.join(table, keys)
     j = j.mutate(spend_per_purchase=spend.expected_spend_expression(j.frequency,
                                                                     j.monetary_value))
