@@ -14,6 +14,23 @@ def run(*args: str, lang: str = ""):
                                                "TENURE_LANG": lang})
 
 
+HEADER = "order_id,customer_id,ordered_at,amount\n"
+# Three customers over four months: enough for every analysis to say something.
+SIX_ORDERS = ("O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
+              "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\nO6,C,2024-04-02,20\n")
+
+
+def shop(tmp_path, write, orders: str = SIX_ORDERS, customers: str | None = None) -> str:
+    """A workspace holding ``orders`` (and ``customers``, CSV text), as the user makes one."""
+    ws = str(tmp_path / "shop")
+    run("init", ws)
+    files = ([("customers", customers)] if customers else []) + [("orders", HEADER + orders)]
+    for table, text in files:
+        assert run("ingest", table, str(write(f"{table}.csv", text)), "--workspace",
+                   ws).exit_code == 0
+    return ws
+
+
 def test_lang_env_and_workspace_setting_switch_messages_headers_and_errors(tmp_path):
     ws = str(tmp_path / "shop")
     created = run("--lang", "zh", "init", ws)
@@ -39,13 +56,7 @@ def test_a_language_tenure_does_not_speak_is_one_error_line():
 def test_the_analyses_print_nothing_left_in_english_with_lang_zh(tmp_path, write):
     from tenure.i18n import untranslated
 
-    ws = str(tmp_path / "shop")
-    run("init", ws)
-    # Three customers over four months: enough for every analysis to say something.
-    orders = write("orders.csv", "order_id,customer_id,ordered_at,amount\n"
-                                 "O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
-                                 "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\nO6,C,2024-04-02,20\n")
-    assert run("ingest", "orders", str(orders), "--workspace", ws).exit_code == 0
+    ws = shop(tmp_path, write)
     before = set(untranslated())
     for command in (["status"], ["analyze", "cohorts"], ["analyze", "lifecycle"],
                     ["analyze", "growth"], ["analyze", "loyalty"]):
@@ -57,14 +68,7 @@ def test_the_analyses_print_nothing_left_in_english_with_lang_zh(tmp_path, write
 def test_a_split_result_reads_in_chinese_group_by_group(tmp_path, write):
     from tenure.i18n import untranslated
 
-    ws = str(tmp_path / "shop")
-    run("init", ws)
-    customers = write("customers.csv", "customer_id,segment\nA,consumer\nB,smb\nC,smb\n")
-    orders = write("orders.csv", "order_id,customer_id,ordered_at,amount\n"
-                                 "O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
-                                 "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\nO6,C,2024-04-02,20\n")
-    assert run("ingest", "customers", str(customers), "--workspace", ws).exit_code == 0
-    assert run("ingest", "orders", str(orders), "--workspace", ws).exit_code == 0
+    ws = shop(tmp_path, write, customers="customer_id,segment\nA,consumer\nB,smb\nC,smb\n")
     before = set(untranslated())
     for command in (["analyze", "cohorts", "--by", "segment"],
                     ["analyze", "growth", "--by", "segment"],
@@ -79,13 +83,8 @@ def test_a_split_result_reads_in_chinese_group_by_group(tmp_path, write):
 
 
 def test_the_compact_cohort_view_fits_80_columns(tmp_path, write):
-    ws = str(tmp_path / "shop")
-    run("init", ws)
     # A: January cohort, back in February and April; B: January, never back; C: February.
-    orders = write("orders.csv", "order_id,customer_id,ordered_at,amount\n"
-                                 "O1,A,2024-01-05,100\nO2,A,2024-02-07,80\nO3,B,2024-01-20,60\n"
-                                 "O4,C,2024-02-14,40\nO5,A,2024-04-01,30\n")
-    assert run("ingest", "orders", str(orders), "--workspace", ws).exit_code == 0
+    ws = shop(tmp_path, write, SIX_ORDERS.replace("O6,C,2024-04-02,20\n", ""))
     result = runner.invoke(app, ["analyze", "cohorts", "--compact", "--workspace", ws],
                            env={"TENURE_WORKSPACE": "", "COLUMNS": "80", "TENURE_LANG": ""})
     assert result.exit_code == 0, result.output
